@@ -1,0 +1,75 @@
+//! Command-line arguments (SPEC.md "Command line"). Parsing only: `main` resolves them.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "dossier",
+    version,
+    about = "Digitize one-stop-shop dossiers: OCR, a fixity archive, search",
+    after_help = "Exit codes: 0 done; 1 fatal (bad config, archive locked or unwritable); 2 usage; \
+                  3 batch finished but some inputs were rejected; 4 verify found a problem."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the nightly batch described by a pipeline file.
+    Run {
+        /// The pipeline file (pipelines/*.toml).
+        pipeline: PathBuf,
+        /// OCR workers (0: one per core); overrides [pipeline] jobs.
+        #[arg(long)]
+        jobs: Option<usize>,
+        /// Print the run report as JSON on standard output.
+        #[arg(long)]
+        json: bool,
+        /// OCR PDFs even when they carry a text layer (applies once PDF input is read).
+        #[arg(long)]
+        force_ocr: bool,
+        /// No progress output on standard error (errors are still printed).
+        #[arg(long, short)]
+        quiet: bool,
+    },
+    /// Full-text search, ignoring case and Vietnamese diacritics.
+    Search {
+        #[arg(long)]
+        archive: PathBuf,
+        /// Words to find; every word must be on the page.
+        query: String,
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+        #[arg(long)]
+        json: bool,
+    },
+    /// One dossier with its documents, pages and evidence.
+    Show {
+        #[arg(long)]
+        archive: PathBuf,
+        dossier_code: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write sample dossiers (intake tree, register, catalog, manifest of the printed text).
+    Sample {
+        /// Folder to write into (intake/, register.csv, procedures.csv, manifest.json).
+        #[arg(long)]
+        output: PathBuf,
+        /// Generate this many dossiers instead of the curated sample set.
+        #[arg(long)]
+        dossiers: Option<usize>,
+        #[arg(long, default_value_t = 20240115)]
+        seed: u64,
+        /// Resolution of generated dossiers.
+        #[arg(long, default_value_t = 300)]
+        dpi: u32,
+        /// Page height in millimetres (297: A4; smaller pages OCR faster in tests).
+        #[arg(long, default_value_t = 297.0)]
+        page_height_mm: f32,
+    },
+}

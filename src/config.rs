@@ -1,0 +1,304 @@
+//! The pipeline file (`pipelines/*.toml`) → a resolved, validated [`Config`].
+//!
+//! Relative paths resolve against the pipeline file's folder; command-line flags override
+//! the file (the CLI applies them to the resolved config).
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use crate::intake::layout::{Layout, LayoutError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read pipeline file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("pipeline file {path}: {message}")]
+    Parse { path: PathBuf, message: String },
+    #[error("pipeline file {path}: {source}")]
+    Layout { path: PathBuf, source: LayoutError },
+    #[error("pipeline file {path}: {message}")]
+    Invalid { path: PathBuf, message: String },
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PipelineFile {
+    pipeline: PipelineSection,
+    register: Option<PathSection>,
+    catalog: Option<PathSection>,
+    #[serde(default)]
+    quality: QualitySection,
+    #[serde(default)]
+    intake: IntakeSection,
+    #[serde(default)]
+    ocr: OcrSection,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PipelineSection {
+    name: String,
+    intake: PathBuf,
+    archive: PathBuf,
+    layout: Option<String>,
+    languages: Option<String>,
+    jobs: Option<usize>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PathSection {
+    path: PathBuf,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct QualitySection {
+    #[serde(default = "default_min_dpi")]
+    min_dpi: u32,
+    #[serde(default = "default_target")]
+    target_percent: f64,
+}
+
+impl Default for QualitySection {
+    fn default() -> Self {
+        QualitySection {
+            min_dpi: default_min_dpi(),
+            target_percent: default_target(),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct IntakeSection {
+    /// A file modified less than this many seconds ago may still be growing: left for the next run.
+    settle_seconds: Option<u64>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct OcrSection {
+    /// Folder holding `*.traineddata`; Tesseract's compiled-in default when absent.
+    tessdata: Option<PathBuf>,
+}
+
+fn default_min_dpi() -> u32 {
+    200
+}
+
+fn default_target() -> f64 {
+    99.0
+}
+
+pub const DEFAULT_SETTLE_SECONDS: u64 = 10;
+
+/// Everything `run` needs, with paths made absolute.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub name: String,
+    pub intake: PathBuf,
+    pub archive: PathBuf,
+    pub layout: Layout,
+    pub languages: String,
+    /// Resolved worker count (never 0).
+    pub jobs: usize,
+    pub register: Option<PathBuf>,
+    pub catalog: Option<PathBuf>,
+    pub min_dpi: u32,
+    pub target_percent: f64,
+    pub settle: Duration,
+    pub tessdata: Option<PathBuf>,
+    pub force_ocr: bool,
+}
+
+impl Config {
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        Config::from_toml(&text, path)
+    }
+
+    /// Parses pipeline-file text; `path` names the file in messages and anchors relative paths.
+    pub fn from_toml(text: &str, path: &Path) -> Result<Config, ConfigError> {
+        let file: PipelineFile = toml::from_str(text).map_err(|e| ConfigError::Parse {
+            path: path.to_owned(),
+            message: e.message().to_owned()
+                + &e.span()
+                    .map(|s| format!(" (line {})", line_of(text, s.start)))
+                    .unwrap_or_default(),
+        })?;
+        let invalid = |message: String| ConfigError::Invalid {
+            path: path.to_owned(),
+            message,
+        };
+        let base = path
+            .parent()
+            .map(Path::to_path_buf)
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or_else(|| PathBuf::from("."));
+        let base = std::path::absolute(&base).unwrap_or(base);
+        let resolve = |p: &Path| normalize(&base.join(p));
+
+        let p = file.pipeline;
+        if p.name.trim().is_empty() {
+            return Err(invalid("[pipeline] name is empty".into()));
+        }
+        let layout = Layout::parse(
+            p.layout
+                .as_deref()
+                .unwrap_or("{procedure}/{dossier}/{kind}"),
+        )
+        .map_err(|source| ConfigError::Layout {
+            path: path.to_owned(),
+            source,
+        })?;
+        let languages = p.languages.unwrap_or_else(|| "vie".to_owned());
+        if languages.is_empty()
+            || !languages
+                .split('+')
+                .all(|l| !l.is_empty() && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+        {
+            return Err(invalid(format!(
+                "[pipeline] languages {languages:?} is not a Tesseract language list like \"vie\" or \"vie+eng\""
+            )));
+        }
+        let q = file.quality;
+        if q.min_dpi == 0 || q.min_dpi > 2400 {
+            return Err(invalid(format!(
+                "[quality] min_dpi {} is out of range 1..=2400",
+                q.min_dpi
+            )));
+        }
+        if !(0.0..=100.0).contains(&q.target_percent) {
+            return Err(invalid(format!(
+                "[quality] target_percent {} is out of range 0..=100",
+                q.target_percent
+            )));
+        }
+        Ok(Config {
+            name: p.name,
+            intake: resolve(&p.intake),
+            archive: resolve(&p.archive),
+            layout,
+            languages,
+            jobs: resolve_jobs(p.jobs.unwrap_or(0)),
+            register: file.register.map(|r| resolve(&r.path)),
+            catalog: file.catalog.map(|c| resolve(&c.path)),
+            min_dpi: q.min_dpi,
+            target_percent: q.target_percent,
+            settle: Duration::from_secs(
+                file.intake.settle_seconds.unwrap_or(DEFAULT_SETTLE_SECONDS),
+            ),
+            tessdata: file.ocr.tessdata.map(|t| resolve(&t)),
+            force_ocr: false,
+        })
+    }
+}
+
+/// `0` means one worker per core.
+pub fn resolve_jobs(jobs: usize) -> usize {
+    if jobs == 0 {
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    } else {
+        jobs
+    }
+}
+
+fn line_of(text: &str, offset: usize) -> usize {
+    text[..offset.min(text.len())].matches('\n').count() + 1
+}
+
+/// Removes `.` and `..` components lexically, so that logs show clean paths.
+fn normalize(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if !out.pop() {
+                    out.push("..");
+                }
+            }
+            other => out.push(other.as_os_str()),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SAMPLE: &str = r#"
+[pipeline]
+name = "dong-ha-nightly"
+intake = "../samples/intake"
+archive = "../archive"
+layout = "{procedure}/{dossier}/{kind}"
+languages = "vie"
+jobs = 2
+
+[register]
+path = "../samples/register.csv"
+
+[quality]
+min_dpi = 300
+target_percent = 95.5
+"#;
+
+    #[test]
+    fn resolves_paths_against_the_file_folder() {
+        let cfg =
+            Config::from_toml(SAMPLE, Path::new("/srv/dossier/pipelines/nightly.toml")).unwrap();
+        assert_eq!(cfg.intake, PathBuf::from("/srv/dossier/samples/intake"));
+        assert_eq!(cfg.archive, PathBuf::from("/srv/dossier/archive"));
+        assert_eq!(
+            cfg.register,
+            Some(PathBuf::from("/srv/dossier/samples/register.csv"))
+        );
+        assert_eq!(cfg.catalog, None);
+        assert_eq!((cfg.min_dpi, cfg.target_percent, cfg.jobs), (300, 95.5, 2));
+        assert_eq!(cfg.settle, Duration::from_secs(DEFAULT_SETTLE_SECONDS));
+    }
+
+    #[test]
+    fn defaults_follow_the_spec() {
+        let text = "[pipeline]\nname = \"x\"\nintake = \"in\"\narchive = \"out\"\n";
+        let cfg = Config::from_toml(text, Path::new("/p/x.toml")).unwrap();
+        assert_eq!(cfg.languages, "vie");
+        assert_eq!(cfg.min_dpi, 200);
+        assert_eq!(cfg.target_percent, 99.0);
+        assert!(cfg.jobs >= 1);
+        assert_eq!(cfg.layout, Layout::default());
+    }
+
+    #[test]
+    fn errors_name_the_file_and_the_problem() {
+        let path = Path::new("/p/bad.toml");
+        let err = Config::from_toml("[pipeline]\nname = \"x\"\nintake = 3\n", path).unwrap_err();
+        let msg = err.to_string();
+        assert!(
+            msg.contains("/p/bad.toml") && msg.contains("line 3"),
+            "{msg}"
+        );
+        let err = Config::from_toml(&SAMPLE.replace("jobs = 2", "jobz = 2"), path).unwrap_err();
+        assert!(err.to_string().contains("jobz"), "{err}");
+        let err =
+            Config::from_toml(&SAMPLE.replace("min_dpi = 300", "min_dpi = 0"), path).unwrap_err();
+        assert!(err.to_string().contains("min_dpi"), "{err}");
+        let err = Config::from_toml(&SAMPLE.replace("\"vie\"", "\"vie; rm\""), path).unwrap_err();
+        assert!(err.to_string().contains("languages"), "{err}");
+        let err =
+            Config::from_toml(&SAMPLE.replace("{kind}\"", "{kind}/{bogus}\""), path).unwrap_err();
+        assert!(err.to_string().contains("bogus"), "{err}");
+    }
+}

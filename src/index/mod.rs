@@ -1,0 +1,728 @@
+//! The index: what the archive holds, queryable. SQLite now (embedded, one file in the
+//! archive); the same tables are meant to move to PostgreSQL behind this API.
+//!
+//! Each document is committed in one transaction together with its pages, its full-text rows
+//! and the intake stat cache, after its objects are safely on disk: a crash leaves either the
+//! whole document or none of it.
+
+pub mod fold;
+
+use std::path::Path;
+
+use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
+use serde::Serialize;
+
+use crate::intake::layout::Kind;
+
+#[derive(Debug, thiserror::Error)]
+pub enum IndexError {
+    #[error("index {path}: {source}")]
+    Sqlite {
+        path: String,
+        source: rusqlite::Error,
+    },
+    #[error("index {path} has schema version {found}; this dossier understands {expected}")]
+    Schema {
+        path: String,
+        found: String,
+        expected: &'static str,
+    },
+}
+
+const SCHEMA_VERSION: &str = "1";
+
+const SCHEMA: &str = r#"
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS procedures (
+    code TEXT PRIMARY KEY,
+    name TEXT,
+    field TEXT
+);
+CREATE TABLE IF NOT EXISTS dossiers (
+    code TEXT PRIMARY KEY,
+    procedure_code TEXT NOT NULL,
+    unit TEXT
+);
+CREATE TABLE IF NOT EXISTS runs (
+    run_id TEXT PRIMARY KEY,
+    pipeline TEXT NOT NULL,
+    started_at TEXT NOT NULL,
+    finished_at TEXT,
+    report TEXT
+);
+CREATE TABLE IF NOT EXISTS documents (
+    id INTEGER PRIMARY KEY,
+    dossier_code TEXT NOT NULL REFERENCES dossiers(code),
+    path TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('input', 'result')),
+    sha256 TEXT NOT NULL,
+    bytes INTEGER NOT NULL,
+    media_type TEXT,
+    archived_at TEXT NOT NULL,
+    run_id TEXT NOT NULL,
+    quality TEXT NOT NULL CHECK (quality IN ('pass', 'fail')),
+    reasons TEXT NOT NULL,
+    rejected TEXT,
+    UNIQUE (path, version)
+);
+CREATE INDEX IF NOT EXISTS documents_dossier ON documents(dossier_code);
+CREATE INDEX IF NOT EXISTS documents_sha256 ON documents(sha256);
+CREATE TABLE IF NOT EXISTS pages (
+    id INTEGER PRIMARY KEY,
+    document_id INTEGER NOT NULL REFERENCES documents(id),
+    page INTEGER NOT NULL,
+    width INTEGER NOT NULL,
+    height INTEGER NOT NULL,
+    dpi INTEGER NOT NULL,
+    dpi_source TEXT NOT NULL,
+    blank INTEGER NOT NULL,
+    confidence REAL,
+    text TEXT NOT NULL,
+    text_sha256 TEXT,
+    hocr_sha256 TEXT,
+    ocr_seconds REAL,
+    UNIQUE (document_id, page)
+);
+CREATE VIRTUAL TABLE IF NOT EXISTS page_fts USING fts5(
+    folded, content = '', tokenize = 'unicode61 remove_diacritics 2'
+);
+CREATE TABLE IF NOT EXISTS intake_files (
+    path TEXT PRIMARY KEY,
+    bytes INTEGER NOT NULL,
+    mtime_ns INTEGER NOT NULL,
+    sha256 TEXT NOT NULL
+);
+"#;
+
+/// A file the index has seen at this intake path: size and mtime of the last read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KnownFile {
+    pub bytes: u64,
+    pub mtime_ns: i64,
+    pub sha256: String,
+}
+
+/// A document ready to be committed.
+#[derive(Debug, Clone)]
+pub struct NewDocument {
+    pub path: String,
+    pub procedure: String,
+    pub dossier: String,
+    pub unit: Option<String>,
+    pub kind: Kind,
+    pub sha256: String,
+    pub bytes: u64,
+    pub mtime_ns: i64,
+    pub media_type: Option<&'static str>,
+    pub archived_at: String,
+    pub run_id: String,
+    /// Why the file could not be read as a document (it is archived all the same).
+    pub rejected: Option<String>,
+    /// Why the document fails quality; empty when it passes.
+    pub reasons: Vec<String>,
+    pub pages: Vec<NewPage>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewPage {
+    pub page: u32,
+    pub width: u32,
+    pub height: u32,
+    pub dpi: u32,
+    pub dpi_source: &'static str,
+    pub blank: bool,
+    pub confidence: Option<f32>,
+    pub text: String,
+    pub text_sha256: Option<String>,
+    pub hocr_sha256: Option<String>,
+    pub ocr_seconds: Option<f64>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SearchHit {
+    pub dossier_code: String,
+    pub procedure_code: String,
+    pub document: String,
+    pub page: u32,
+    pub snippet: String,
+    pub score: f64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DossierView {
+    pub dossier_code: String,
+    pub procedure_code: String,
+    pub unit: Option<String>,
+    pub documents: Vec<DocumentView>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DocumentView {
+    pub path: String,
+    pub kind: String,
+    pub sha256: String,
+    pub bytes: u64,
+    pub version: u32,
+    pub archived_at: String,
+    pub quality: String,
+    pub reasons: Vec<String>,
+    pub rejected: Option<String>,
+    pub pages: Vec<PageView>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PageView {
+    pub page: u32,
+    pub dpi: u32,
+    pub blank: bool,
+    pub confidence: Option<f32>,
+    pub text: String,
+}
+
+pub struct Index {
+    conn: Connection,
+    path: String,
+}
+
+impl Index {
+    /// Opens (creating if needed) the index for writing.
+    pub fn open_rw(path: &Path) -> Result<Index, IndexError> {
+        let conn = Connection::open(path).map_err(sqlite_err(path))?;
+        let index = Index {
+            conn,
+            path: path.display().to_string(),
+        };
+        index
+            .conn
+            .execute_batch(
+                // A rollback journal (not WAL) keeps the index readable from a read-only copy;
+                // FULL sync makes each committed document durable before the next starts.
+                "PRAGMA journal_mode = DELETE; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;",
+            )
+            .map_err(|e| index.err(e))?;
+        index
+            .conn
+            .busy_timeout(std::time::Duration::from_secs(30))
+            .map_err(|e| index.err(e))?;
+        index.migrate()?;
+        Ok(index)
+    }
+
+    /// Opens an existing index read-only: read-only commands never write to the archive.
+    pub fn open_ro(path: &Path) -> Result<Index, IndexError> {
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(sqlite_err(path))?;
+        let index = Index {
+            conn,
+            path: path.display().to_string(),
+        };
+        index
+            .conn
+            .busy_timeout(std::time::Duration::from_secs(30))
+            .map_err(|e| index.err(e))?;
+        index.check_version()?;
+        Ok(index)
+    }
+
+    fn err(&self, source: rusqlite::Error) -> IndexError {
+        IndexError::Sqlite {
+            path: self.path.clone(),
+            source,
+        }
+    }
+
+    fn migrate(&self) -> Result<(), IndexError> {
+        self.conn.execute_batch(SCHEMA).map_err(|e| self.err(e))?;
+        self.conn
+            .execute(
+                "INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', ?1)",
+                [SCHEMA_VERSION],
+            )
+            .map_err(|e| self.err(e))?;
+        self.check_version()
+    }
+
+    fn check_version(&self) -> Result<(), IndexError> {
+        let found: Option<String> = self
+            .conn
+            .query_row(
+                "SELECT value FROM meta WHERE key = 'schema_version'",
+                [],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(|e| self.err(e))?;
+        match found {
+            Some(v) if v == SCHEMA_VERSION => Ok(()),
+            other => Err(IndexError::Schema {
+                path: self.path.clone(),
+                found: other.unwrap_or_else(|| "none".into()),
+                expected: SCHEMA_VERSION,
+            }),
+        }
+    }
+
+    pub fn begin_run(
+        &self,
+        run_id: &str,
+        pipeline: &str,
+        started_at: &str,
+    ) -> Result<(), IndexError> {
+        self.conn
+            .execute(
+                "INSERT INTO runs(run_id, pipeline, started_at) VALUES (?1, ?2, ?3)",
+                params![run_id, pipeline, started_at],
+            )
+            .map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
+    pub fn finish_run(
+        &self,
+        run_id: &str,
+        finished_at: &str,
+        report_json: &str,
+    ) -> Result<(), IndexError> {
+        self.conn
+            .execute(
+                "UPDATE runs SET finished_at = ?2, report = ?3 WHERE run_id = ?1",
+                params![run_id, finished_at, report_json],
+            )
+            .map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
+    /// What the index remembers of an intake path (stat cache for incremental runs).
+    pub fn known_file(&self, path: &str) -> Result<Option<KnownFile>, IndexError> {
+        self.conn
+            .prepare_cached("SELECT bytes, mtime_ns, sha256 FROM intake_files WHERE path = ?1")
+            .and_then(|mut st| {
+                st.query_row([path], |r| {
+                    Ok(KnownFile {
+                        bytes: r.get::<_, i64>(0)? as u64,
+                        mtime_ns: r.get(1)?,
+                        sha256: r.get(2)?,
+                    })
+                })
+                .optional()
+            })
+            .map_err(|e| self.err(e))
+    }
+
+    /// The content of the latest archived version of an intake path.
+    pub fn latest_sha256(&self, path: &str) -> Result<Option<String>, IndexError> {
+        self.conn
+            .prepare_cached(
+                "SELECT sha256 FROM documents WHERE path = ?1 ORDER BY version DESC LIMIT 1",
+            )
+            .and_then(|mut st| st.query_row([path], |r| r.get(0)).optional())
+            .map_err(|e| self.err(e))
+    }
+
+    /// The file at `path` was read again and its content had not changed: refresh the cache.
+    pub fn touch_file(&self, path: &str, known: &KnownFile) -> Result<(), IndexError> {
+        upsert_intake_file(&self.conn, path, known).map_err(|e| self.err(e))
+    }
+
+    /// Commits one document (new version of its path) with its pages, in one transaction.
+    /// Returns the version number given.
+    pub fn add_document(&mut self, doc: &NewDocument) -> Result<u32, IndexError> {
+        let path = self.path.clone();
+        let err = |source| IndexError::Sqlite {
+            path: path.clone(),
+            source,
+        };
+        let tx = self.conn.transaction().map_err(err)?;
+        tx.execute(
+            "INSERT INTO dossiers(code, procedure_code, unit) VALUES (?1, ?2, ?3)
+             ON CONFLICT(code) DO UPDATE SET unit = COALESCE(dossiers.unit, excluded.unit)",
+            params![doc.dossier, doc.procedure, doc.unit],
+        )
+        .map_err(err)?;
+        let version: u32 = tx
+            .query_row(
+                "SELECT COALESCE(MAX(version), 0) + 1 FROM documents WHERE path = ?1",
+                [&doc.path],
+                |r| r.get(0),
+            )
+            .map_err(err)?;
+        let quality = if doc.reasons.is_empty() && doc.rejected.is_none() {
+            "pass"
+        } else {
+            "fail"
+        };
+        let reasons = serde_json::to_string(&doc.reasons).expect("strings serialize");
+        tx.execute(
+            "INSERT INTO documents(dossier_code, path, version, kind, sha256, bytes, media_type,
+                                   archived_at, run_id, quality, reasons, rejected)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+            params![
+                doc.dossier,
+                doc.path,
+                version,
+                doc.kind.as_str(),
+                doc.sha256,
+                doc.bytes as i64,
+                doc.media_type,
+                doc.archived_at,
+                doc.run_id,
+                quality,
+                reasons,
+                doc.rejected,
+            ],
+        )
+        .map_err(err)?;
+        let document_id = tx.last_insert_rowid();
+        {
+            let mut page_st = tx
+                .prepare_cached(
+                    "INSERT INTO pages(document_id, page, width, height, dpi, dpi_source, blank,
+                                       confidence, text, text_sha256, hocr_sha256, ocr_seconds)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                )
+                .map_err(err)?;
+            let mut fts_st = tx
+                .prepare_cached("INSERT INTO page_fts(rowid, folded) VALUES (?1, ?2)")
+                .map_err(err)?;
+            for p in &doc.pages {
+                page_st
+                    .execute(params![
+                        document_id,
+                        p.page,
+                        p.width,
+                        p.height,
+                        p.dpi,
+                        p.dpi_source,
+                        p.blank,
+                        p.confidence,
+                        p.text,
+                        p.text_sha256,
+                        p.hocr_sha256,
+                        p.ocr_seconds,
+                    ])
+                    .map_err(err)?;
+                let page_id = tx.last_insert_rowid();
+                fts_st
+                    .execute(params![page_id, fold::fold(&p.text)])
+                    .map_err(err)?;
+            }
+        }
+        upsert_intake_file(
+            &tx,
+            &doc.path,
+            &KnownFile {
+                bytes: doc.bytes,
+                mtime_ns: doc.mtime_ns,
+                sha256: doc.sha256.clone(),
+            },
+        )
+        .map_err(err)?;
+        tx.commit().map_err(err)?;
+        Ok(version)
+    }
+
+    /// Full-text search over the latest version of every document, ignoring case and
+    /// Vietnamese diacritics. Every term must occur on the page.
+    pub fn search(&self, query: &str, limit: usize) -> Result<Vec<SearchHit>, IndexError> {
+        let terms = fold::query_terms(query);
+        if terms.is_empty() {
+            return Ok(Vec::new());
+        }
+        // Each term quoted: FTS5 syntax characters in a query are text, not operators.
+        let fts_query = terms
+            .iter()
+            .map(|t| format!("\"{}\"", t.replace('"', "\"\"")))
+            .collect::<Vec<_>>()
+            .join(" ");
+        let mut st = self
+            .conn
+            .prepare(
+                "SELECT d.dossier_code, s.procedure_code, d.path, p.page, p.text, bm25(page_fts)
+                 FROM page_fts
+                 JOIN pages p ON p.id = page_fts.rowid
+                 JOIN documents d ON d.id = p.document_id
+                 JOIN dossiers s ON s.code = d.dossier_code
+                 WHERE page_fts MATCH ?1
+                   AND d.version = (SELECT MAX(version) FROM documents WHERE path = d.path)
+                 ORDER BY bm25(page_fts), d.path, p.page
+                 LIMIT ?2",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = st
+            .query_map(params![fts_query, limit as i64], |r| {
+                let text: String = r.get(4)?;
+                let rank: f64 = r.get(5)?;
+                Ok(SearchHit {
+                    dossier_code: r.get(0)?,
+                    procedure_code: r.get(1)?,
+                    document: r.get(2)?,
+                    page: r.get(3)?,
+                    snippet: snippet(&text, &terms),
+                    // bm25() is lower for better matches; report higher-is-better.
+                    score: (-rank * 1000.0).round() / 1000.0,
+                })
+            })
+            .map_err(|e| self.err(e))?;
+        rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
+    }
+
+    /// One dossier with every archived version of its documents, in path order.
+    pub fn dossier(&self, code: &str) -> Result<Option<DossierView>, IndexError> {
+        let head: Option<(String, Option<String>)> = self
+            .conn
+            .query_row(
+                "SELECT procedure_code, unit FROM dossiers WHERE code = ?1",
+                [code],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()
+            .map_err(|e| self.err(e))?;
+        let Some((procedure_code, unit)) = head else {
+            return Ok(None);
+        };
+        let mut doc_st = self
+            .conn
+            .prepare(
+                "SELECT id, path, kind, sha256, bytes, version, archived_at, quality, reasons, rejected
+                 FROM documents WHERE dossier_code = ?1 ORDER BY path, version",
+            )
+            .map_err(|e| self.err(e))?;
+        let mut page_st = self
+            .conn
+            .prepare("SELECT page, dpi, blank, confidence, text FROM pages WHERE document_id = ?1 ORDER BY page")
+            .map_err(|e| self.err(e))?;
+        let docs = doc_st
+            .query_map([code], |r| {
+                let reasons: String = r.get(8)?;
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    DocumentView {
+                        path: r.get(1)?,
+                        kind: r.get(2)?,
+                        sha256: r.get(3)?,
+                        bytes: r.get::<_, i64>(4)? as u64,
+                        version: r.get(5)?,
+                        archived_at: r.get(6)?,
+                        quality: r.get(7)?,
+                        reasons: serde_json::from_str(&reasons).unwrap_or_default(),
+                        rejected: r.get(9)?,
+                        pages: Vec::new(),
+                    },
+                ))
+            })
+            .map_err(|e| self.err(e))?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| self.err(e))?;
+        let mut documents = Vec::with_capacity(docs.len());
+        for (id, mut doc) in docs {
+            doc.pages = page_st
+                .query_map([id], |r| {
+                    Ok(PageView {
+                        page: r.get(0)?,
+                        dpi: r.get(1)?,
+                        blank: r.get(2)?,
+                        confidence: r.get(3)?,
+                        text: r.get(4)?,
+                    })
+                })
+                .map_err(|e| self.err(e))?
+                .collect::<Result<_, _>>()
+                .map_err(|e| self.err(e))?;
+            documents.push(doc);
+        }
+        Ok(Some(DossierView {
+            dossier_code: code.to_owned(),
+            procedure_code,
+            unit,
+            documents,
+        }))
+    }
+
+    /// Counts for summaries and tests: (dossiers, documents, pages).
+    pub fn counts(&self) -> Result<(u64, u64, u64), IndexError> {
+        self.conn
+            .query_row(
+                "SELECT (SELECT COUNT(*) FROM dossiers), (SELECT COUNT(*) FROM documents),
+                        (SELECT COUNT(*) FROM pages)",
+                [],
+                |r| {
+                    Ok((
+                        r.get::<_, i64>(0)? as u64,
+                        r.get::<_, i64>(1)? as u64,
+                        r.get::<_, i64>(2)? as u64,
+                    ))
+                },
+            )
+            .map_err(|e| self.err(e))
+    }
+}
+
+fn upsert_intake_file(conn: &Connection, path: &str, known: &KnownFile) -> rusqlite::Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO intake_files(path, bytes, mtime_ns, sha256) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT(path) DO UPDATE SET bytes = excluded.bytes, mtime_ns = excluded.mtime_ns,
+                                         sha256 = excluded.sha256",
+    )?
+    .execute(params![
+        path,
+        known.bytes as i64,
+        known.mtime_ns,
+        known.sha256
+    ])?;
+    Ok(())
+}
+
+fn sqlite_err(path: &Path) -> impl FnOnce(rusqlite::Error) -> IndexError + '_ {
+    move |source| IndexError::Sqlite {
+        path: path.display().to_string(),
+        source,
+    }
+}
+
+/// A window of the original text (diacritics intact) around the first matched term,
+/// on one line, at most about 160 characters.
+pub fn snippet(text: &str, terms: &[String]) -> String {
+    const WIDTH: usize = 160;
+    let chars: Vec<char> = text.chars().collect();
+    let folded: Vec<char> = chars.iter().map(|c| fold::fold_char(*c)).collect();
+    let folded_str: String = folded.iter().collect();
+    let first = terms
+        .iter()
+        .filter_map(|t| find_word(&folded_str, t))
+        .min()
+        .unwrap_or(0);
+    let start = first.saturating_sub(WIDTH / 3);
+    let end = (start + WIDTH).min(chars.len());
+    let window: String = chars[start..end].iter().collect();
+    let one_line = window.split_whitespace().collect::<Vec<_>>().join(" ");
+    format!(
+        "{}{one_line}{}",
+        if start > 0 { "…" } else { "" },
+        if end < chars.len() { "…" } else { "" }
+    )
+}
+
+/// Character offset of `term` at the start of a word in `haystack`.
+fn find_word(haystack: &str, term: &str) -> Option<usize> {
+    let mut from = 0;
+    while let Some(pos) = haystack[from..].find(term) {
+        let at = from + pos;
+        let before = haystack[..at].chars().next_back();
+        if before.is_none_or(|c| !c.is_alphanumeric()) {
+            return Some(haystack[..at].chars().count());
+        }
+        from = at + term.len();
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn doc(path: &str, sha: &str, text: &str) -> NewDocument {
+        NewDocument {
+            path: path.into(),
+            procedure: "1.001193".into(),
+            dossier: "000.00.01.H50-240115-0001".into(),
+            unit: None,
+            kind: Kind::Input,
+            sha256: sha.into(),
+            bytes: 10,
+            mtime_ns: 1,
+            media_type: Some("image/png"),
+            archived_at: "2024-01-16T01:02:03Z".into(),
+            run_id: "r1".into(),
+            rejected: None,
+            reasons: vec![],
+            pages: vec![NewPage {
+                page: 1,
+                width: 100,
+                height: 100,
+                dpi: 300,
+                dpi_source: "metadata",
+                blank: false,
+                confidence: Some(93.0),
+                text: text.into(),
+                text_sha256: None,
+                hocr_sha256: None,
+                ocr_seconds: Some(0.5),
+            }],
+        }
+    }
+
+    #[test]
+    fn search_ignores_case_and_diacritics_and_prefers_latest_versions() {
+        let dir = std::env::temp_dir().join(format!("dossier-index-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut index = Index::open_rw(&dir.join("index.sqlite")).unwrap();
+        index
+            .begin_run("r1", "test", "2024-01-16T01:02:03Z")
+            .unwrap();
+        let v1 = index
+            .add_document(&doc(
+                "p/d/input/a.png",
+                "aa",
+                "TỜ KHAI ĐĂNG KÝ KHAI SINH\nHọ và tên: Nguyễn Văn Đức",
+            ))
+            .unwrap();
+        assert_eq!(v1, 1);
+        let hits = index.search("dang ky khai sinh", 10).unwrap();
+        assert_eq!(hits.len(), 1);
+        assert!(
+            hits[0].snippet.contains("ĐĂNG KÝ KHAI SINH"),
+            "{}",
+            hits[0].snippet
+        );
+        assert_eq!(index.search("NGUYEN VAN DUC", 10).unwrap().len(), 1);
+        assert_eq!(index.search("đức", 10).unwrap().len(), 1);
+        assert!(index.search("kết hôn", 10).unwrap().is_empty());
+        assert!(index.search("\" OR *", 10).unwrap().is_empty());
+
+        let v2 = index
+            .add_document(&doc("p/d/input/a.png", "bb", "Giấy khai sinh"))
+            .unwrap();
+        assert_eq!(v2, 2);
+        assert!(
+            index.search("Nguyễn", 10).unwrap().is_empty(),
+            "old version still searchable"
+        );
+        let view = index.dossier("000.00.01.H50-240115-0001").unwrap().unwrap();
+        assert_eq!(
+            view.documents.iter().map(|d| d.version).collect::<Vec<_>>(),
+            vec![1, 2]
+        );
+        assert_eq!(
+            index.known_file("p/d/input/a.png").unwrap().unwrap().sha256,
+            "bb"
+        );
+        assert_eq!(
+            index.latest_sha256("p/d/input/a.png").unwrap().as_deref(),
+            Some("bb")
+        );
+        drop(index);
+        let ro = Index::open_ro(&dir.join("index.sqlite")).unwrap();
+        assert_eq!(ro.counts().unwrap(), (1, 2, 2));
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn snippets_keep_diacritics_and_stay_short() {
+        let text = format!(
+            "{} Họ và tên: NGUYỄN THỊ HƯƠNG {}",
+            "x ".repeat(200),
+            "y ".repeat(200)
+        );
+        let s = snippet(&text, &["huong".to_owned()]);
+        assert!(s.contains("NGUYỄN THỊ HƯƠNG"), "{s}");
+        assert!(s.starts_with('…') && s.ends_with('…'));
+        assert!(s.chars().count() <= 162);
+        // a term inside another word is not a match position
+        assert_eq!(find_word("phuong huong", "huong"), Some(7));
+    }
+}

@@ -1,0 +1,243 @@
+//! Walking the intake folders: which files are documents, where each belongs, and which
+//! are left for the next run (hidden files, files the scanner may still be writing).
+
+pub mod layout;
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use walkdir::WalkDir;
+
+use layout::{Layout, Placement};
+
+/// A file that looks like a document, with where it belongs.
+#[derive(Debug, Clone)]
+pub struct Candidate {
+    /// Path relative to the intake root, `/`-separated: the document's name in the archive.
+    pub rel_path: String,
+    pub abs_path: PathBuf,
+    pub placement: Placement,
+    pub bytes: u64,
+    pub mtime_ns: i64,
+}
+
+/// An intake entry that cannot become a document, and why.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Rejection {
+    pub path: String,
+    pub reason: String,
+}
+
+#[derive(Debug, Default)]
+pub struct Walk {
+    pub candidates: Vec<Candidate>,
+    pub rejected: Vec<Rejection>,
+    /// Files modified within the settle time: possibly still being written.
+    pub deferred: Vec<String>,
+    /// Hidden files and folders passed over.
+    pub hidden: usize,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum IntakeError {
+    #[error("intake folder {0} does not exist or is not a folder")]
+    Missing(PathBuf),
+}
+
+pub fn walk(
+    intake: &Path,
+    layout: &Layout,
+    settle: Duration,
+    now: SystemTime,
+) -> Result<Walk, IntakeError> {
+    if !intake.is_dir() {
+        return Err(IntakeError::Missing(intake.to_owned()));
+    }
+    let mut walk = Walk::default();
+    let mut hidden = 0usize;
+    let entries = WalkDir::new(intake)
+        .follow_links(false)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|e| {
+            let is_hidden =
+                e.depth() > 0 && e.file_name().as_encoded_bytes().first() == Some(&b'.');
+            if is_hidden {
+                hidden += 1;
+            }
+            !is_hidden
+        });
+    for entry in entries {
+        let entry = match entry {
+            Ok(e) => e,
+            Err(e) => {
+                let path = e
+                    .path()
+                    .map(|p| relative(intake, p))
+                    .unwrap_or_else(|| "(intake)".into());
+                walk.rejected.push(Rejection {
+                    path,
+                    reason: format!(
+                        "cannot read: {}",
+                        e.io_error().map_or(e.to_string(), |io| io.to_string())
+                    ),
+                });
+                continue;
+            }
+        };
+        let ft = entry.file_type();
+        if ft.is_dir() {
+            continue;
+        }
+        let rel = relative(intake, entry.path());
+        if ft.is_symlink() {
+            walk.rejected.push(Rejection {
+                path: rel,
+                reason:
+                    "symbolic link: not followed (documents are read only from inside the intake)"
+                        .into(),
+            });
+            continue;
+        }
+        if !ft.is_file() {
+            walk.rejected.push(Rejection {
+                path: rel,
+                reason: "not a regular file".into(),
+            });
+            continue;
+        }
+        let Some(rel_utf8) = entry
+            .path()
+            .strip_prefix(intake)
+            .ok()
+            .and_then(|p| p.to_str())
+        else {
+            walk.rejected.push(Rejection {
+                path: rel,
+                reason: "file or folder name is not valid UTF-8: rename it".into(),
+            });
+            continue;
+        };
+        if rel_utf8.chars().any(char::is_control) {
+            walk.rejected.push(Rejection {
+                path: rel,
+                reason: "file or folder name contains control characters: rename it".into(),
+            });
+            continue;
+        }
+        let meta = match entry.metadata() {
+            Ok(m) => m,
+            Err(e) => {
+                walk.rejected.push(Rejection {
+                    path: rel,
+                    reason: format!("cannot read: {e}"),
+                });
+                continue;
+            }
+        };
+        let mtime = meta.modified().unwrap_or(UNIX_EPOCH);
+        let age = now.duration_since(mtime).unwrap_or(Duration::ZERO);
+        if age < settle {
+            walk.deferred.push(rel);
+            continue;
+        }
+        let folders: Vec<&str> = rel_utf8.split('/').collect();
+        let placement = match layout.place(&folders[..folders.len() - 1]) {
+            Ok(p) => p,
+            Err(reason) => {
+                walk.rejected.push(Rejection { path: rel, reason });
+                continue;
+            }
+        };
+        walk.candidates.push(Candidate {
+            rel_path: rel_utf8.to_owned(),
+            abs_path: entry.path().to_owned(),
+            placement,
+            bytes: meta.len(),
+            mtime_ns: mtime
+                .duration_since(UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos().min(i64::MAX as u128) as i64),
+        });
+    }
+    walk.hidden = hidden;
+    Ok(walk)
+}
+
+/// Printable relative path (lossy for non-UTF-8 names, control characters escaped).
+fn relative(root: &Path, path: &Path) -> String {
+    let rel = path.strip_prefix(root).unwrap_or(path);
+    rel.to_string_lossy()
+        .chars()
+        .flat_map(|c| {
+            if c.is_control() {
+                c.escape_default().collect::<Vec<_>>()
+            } else {
+                vec![c]
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::fs;
+
+    #[test]
+    fn walks_places_defers_and_rejects() {
+        let root = std::env::temp_dir().join(format!("dossier-walk-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&root);
+        let d = root.join("1.001193/000.00.01.H50-240115-0001");
+        fs::create_dir_all(d.join("input")).unwrap();
+        fs::create_dir_all(d.join("result")).unwrap();
+        fs::create_dir_all(root.join(".trash")).unwrap();
+        fs::write(d.join("input/a.png"), b"x").unwrap();
+        fs::write(d.join("result/b.png"), b"x").unwrap();
+        fs::write(d.join("loose.jpg"), b"x").unwrap();
+        fs::write(d.join(".~lock"), b"x").unwrap();
+        fs::write(root.join(".trash/old.png"), b"x").unwrap();
+        fs::write(root.join("stray.png"), b"x").unwrap();
+        std::os::unix::fs::symlink("/etc/passwd", d.join("input/link.png")).unwrap();
+
+        let later = SystemTime::now() + Duration::from_secs(60);
+        let w = walk(&root, &Layout::default(), Duration::from_secs(10), later).unwrap();
+        let names: Vec<_> = w.candidates.iter().map(|c| c.rel_path.as_str()).collect();
+        assert_eq!(
+            names,
+            vec![
+                "1.001193/000.00.01.H50-240115-0001/input/a.png",
+                "1.001193/000.00.01.H50-240115-0001/loose.jpg",
+                "1.001193/000.00.01.H50-240115-0001/result/b.png",
+            ]
+        );
+        assert_eq!(w.candidates[2].placement.kind, layout::Kind::Result);
+        assert_eq!(w.hidden, 2);
+        let rejected: Vec<_> = w
+            .rejected
+            .iter()
+            .map(|r| (r.path.as_str(), &r.reason[..12]))
+            .collect();
+        assert_eq!(
+            rejected,
+            vec![
+                (
+                    "1.001193/000.00.01.H50-240115-0001/input/link.png",
+                    "symbolic lin"
+                ),
+                ("stray.png", "not in a dos"),
+            ]
+        );
+        // Just written: everything waits for the next run.
+        let w = walk(
+            &root,
+            &Layout::default(),
+            Duration::from_secs(10),
+            SystemTime::now(),
+        )
+        .unwrap();
+        assert!(w.candidates.is_empty());
+        assert_eq!(w.deferred.len(), 4);
+        fs::remove_dir_all(&root).unwrap();
+        assert!(walk(&root, &Layout::default(), Duration::ZERO, later).is_err());
+    }
+}

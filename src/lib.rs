@@ -1,0 +1,18 @@
+//! dossier: the nightly digitization pipeline for one-stop-shop dossiers.
+//!
+//! Data flows one way through stages, one module each:
+//! `intake` (walk + layout) → `decode` (files → pages, quality) → `ocr` (one engine per worker)
+//! → `store` (content-addressed originals and derivatives) → `index` (SQLite, full text).
+//! `pipeline` wires them for `run`; `query` serves `search` and `show`.
+
+pub mod config;
+pub mod decode;
+pub mod exit_codes;
+pub mod index;
+pub mod intake;
+pub mod ocr;
+pub mod pipeline;
+pub mod query;
+pub mod sample;
+pub mod store;
+pub mod timefmt;

@@ -1,0 +1,94 @@
+//! `search` and `show`: read-only views of the archive for staff and auditors.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use crate::index::{DossierView, Index, IndexError, SearchHit};
+use crate::store::{Archive, StoreError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum QueryError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Index(#[from] IndexError),
+    #[error("no dossier {0} in the archive")]
+    NoSuchDossier(String),
+}
+
+/// Opens an archive's index without writing anything to the archive.
+pub fn open_read_only(archive: &Path) -> Result<Index, QueryError> {
+    let archive = Archive::open_existing(archive)?;
+    Ok(Index::open_ro(&archive.index_path())?)
+}
+
+pub fn search(archive: &Path, query: &str, limit: usize) -> Result<Vec<SearchHit>, QueryError> {
+    Ok(open_read_only(archive)?.search(query, limit)?)
+}
+
+pub fn show(archive: &Path, dossier: &str) -> Result<DossierView, QueryError> {
+    open_read_only(archive)?
+        .dossier(dossier)?
+        .ok_or_else(|| QueryError::NoSuchDossier(dossier.to_owned()))
+}
+
+pub fn render_hits(hits: &[SearchHit]) -> String {
+    let mut out = String::new();
+    for h in hits {
+        let _ = writeln!(
+            out,
+            "{}  {}  {} p.{}  (score {:.2})\n    {}",
+            h.dossier_code, h.procedure_code, h.document, h.page, h.score, h.snippet
+        );
+    }
+    if hits.is_empty() {
+        out.push_str("no matches\n");
+    }
+    out
+}
+
+pub fn render_dossier(d: &DossierView) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "dossier {}  procedure {}  unit {}",
+        d.dossier_code,
+        d.procedure_code,
+        d.unit.as_deref().unwrap_or("-")
+    );
+    for doc in &d.documents {
+        let _ = writeln!(
+            out,
+            "\n  {} [{}] version {}  {} bytes  archived {}\n    sha256 {}\n    quality {}{}",
+            doc.path,
+            doc.kind,
+            doc.version,
+            doc.bytes,
+            doc.archived_at,
+            doc.sha256,
+            doc.quality,
+            if doc.reasons.is_empty() {
+                String::new()
+            } else {
+                format!(": {}", doc.reasons.join("; "))
+            }
+        );
+        if let Some(r) = &doc.rejected {
+            let _ = writeln!(out, "    rejected: {r}");
+        }
+        for p in &doc.pages {
+            let _ = writeln!(
+                out,
+                "    page {}: {} dpi, {}confidence {}",
+                p.page,
+                p.dpi,
+                if p.blank { "blank, " } else { "" },
+                p.confidence.map_or("-".into(), |c| format!("{c:.1}"))
+            );
+            for line in p.text.lines().filter(|l| !l.trim().is_empty()) {
+                let _ = writeln!(out, "      {line}");
+            }
+        }
+    }
+    out
+}
