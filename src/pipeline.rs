@@ -52,6 +52,8 @@ pub struct RunReport {
     pub finished_at: String,
     pub duration_seconds: f64,
     pub jobs: usize,
+    /// OMP_THREAD_LIMIT as the OCR engines saw it (dossier sets 1; see `ocr`).
+    pub omp_thread_limit: Option<String>,
     pub files_seen: usize,
     pub files_unchanged: usize,
     pub documents_added: usize,
@@ -177,6 +179,7 @@ pub fn run(config: &Config, mode: ProgressMode) -> Result<RunReport, RunError> {
         finished_at: String::new(),
         duration_seconds: 0.0,
         jobs: config.jobs,
+        omp_thread_limit: std::env::var("OMP_THREAD_LIMIT").ok(),
         files_seen,
         files_unchanged: 0,
         documents_added: 0,

@@ -245,8 +245,8 @@ impl<'a> TiffPages<'a> {
     }
 
     fn frame_dpi(&mut self) -> Option<u32> {
-        use tiff::tags::Tag;
         use tiff::decoder::ifd::Value;
+        use tiff::tags::Tag;
         let x = match self.decoder.find_tag(Tag::XResolution).ok().flatten()? {
             Value::Rational(n, d) if d > 0 => n as f64 / d as f64,
             Value::Float(f) => f as f64,

@@ -1,0 +1,138 @@
+//! TestEnv: a temporary intake + archive + pipeline file, and the real binary run on it.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use dossier::sample::{self, Manifest, Paper, SampleOptions};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+pub struct TestEnv {
+    pub dir: tempfile::TempDir,
+    pub manifest: Manifest,
+}
+
+/// Pages 140 mm tall hold the whole form and OCR in a third of the time of A4.
+pub const TEST_PAPER: Paper = Paper {
+    width_mm: 210.0,
+    height_mm: 140.0,
+};
+
+impl TestEnv {
+    /// `n` generated dossiers (each one input page, plus a result page when completed).
+    pub fn generated(n: usize) -> TestEnv {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let opts = SampleOptions {
+            dossiers: Some(n),
+            seed: 7,
+            paper: TEST_PAPER,
+            dpi: 300,
+        };
+        let manifest = sample::generate(dir.path(), &opts).expect("samples render");
+        let env = TestEnv { dir, manifest };
+        env.write_pipeline("");
+        env
+    }
+
+    pub fn root(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn intake(&self) -> PathBuf {
+        self.root().join("intake")
+    }
+
+    pub fn archive(&self) -> PathBuf {
+        self.root().join("archive")
+    }
+
+    pub fn pipeline(&self) -> PathBuf {
+        self.root().join("pipeline.toml")
+    }
+
+    /// Writes the pipeline file; `extra` is appended (more sections).
+    pub fn write_pipeline(&self, extra: &str) {
+        let text = format!(
+            "[pipeline]\nname = \"test\"\nintake = \"intake\"\narchive = \"archive\"\njobs = 2\n\n\
+             [intake]\nsettle_seconds = 0\n{extra}"
+        );
+        std::fs::write(self.pipeline(), text).expect("pipeline file");
+    }
+
+    pub fn dossier(&self, args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_dossier"))
+            .args(args)
+            .output()
+            .expect("dossier runs")
+    }
+
+    /// `dossier run --json`: (exit code, report, stderr).
+    pub fn run(&self) -> (i32, Value, String) {
+        let out = self.dossier(&["run", self.pipeline().to_str().unwrap(), "--json"]);
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        let report = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("run report is JSON ({e}); stderr:\n{stderr}"));
+        (out.status.code().unwrap_or(-1), report, stderr)
+    }
+
+    pub fn show(&self, dossier: &str) -> Value {
+        let out = self.dossier(&[
+            "show",
+            "--archive",
+            self.archive().to_str().unwrap(),
+            dossier,
+            "--json",
+        ]);
+        assert!(
+            out.status.success(),
+            "show failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).expect("show prints JSON")
+    }
+
+    pub fn search(&self, query: &str) -> Vec<Value> {
+        let out = self.dossier(&[
+            "search",
+            "--archive",
+            self.archive().to_str().unwrap(),
+            query,
+            "--json",
+        ]);
+        assert!(
+            out.status.success(),
+            "search failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice::<Vec<Value>>(&out.stdout).expect("search prints JSON")
+    }
+}
+
+pub fn sha256_file(path: &Path) -> String {
+    let bytes = std::fs::read(path).expect("readable");
+    Sha256::digest(&bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Character error rate: edit distance over the reference length, whitespace collapsed.
+pub fn cer(reference: &str, hypothesis: &str) -> f64 {
+    let norm = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
+    let (r, h): (Vec<char>, Vec<char>) = (
+        norm(reference).chars().collect(),
+        norm(hypothesis).chars().collect(),
+    );
+    let mut prev: Vec<usize> = (0..=h.len()).collect();
+    for (i, rc) in r.iter().enumerate() {
+        let mut cur = vec![i + 1; h.len() + 1];
+        for (j, hc) in h.iter().enumerate() {
+            cur[j + 1] = (prev[j] + usize::from(rc != hc))
+                .min(prev[j + 1] + 1)
+                .min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[h.len()] as f64 / r.len().max(1) as f64
+}
