@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages dossier builds and runs with (only those missing).
 # Tesseract 5.3 C library and models, clang for the bindings, fonts for the sample generator,
-# and the tools the tests drive.
+# and the tools the tests drive (headless Chromium renders the HTML report).
 set -euo pipefail
 packages=(
   build-essential pkg-config clang libclang-dev
   libtesseract-dev libleptonica-dev tesseract-ocr tesseract-ocr-vie tesseract-ocr-eng tesseract-ocr-osd
   fonts-liberation2 fonts-dejavu-core
+  chromium
 )
 missing=()
 for p in "${packages[@]}"; do

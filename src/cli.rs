@@ -36,6 +36,40 @@ pub enum Command {
         #[arg(long, short)]
         quiet: bool,
     },
+    /// Digitization coverage per procedure or unit, against the one-stop-shop register.
+    Report {
+        /// The archive (or take it from --pipeline).
+        #[arg(long, required_unless_present = "pipeline")]
+        archive: Option<PathBuf>,
+        /// A pipeline file: its archive, target and report language.
+        #[arg(long)]
+        pipeline: Option<PathBuf>,
+        /// Register (CSV or .xlsx); default: the register imported by the latest run.
+        #[arg(long)]
+        register: Option<PathBuf>,
+        /// Procedure catalog (CSV); default: the catalog imported by the latest run.
+        #[arg(long)]
+        catalog: Option<PathBuf>,
+        /// First day of the period (received date), YYYY-MM-DD or dd/mm/yyyy.
+        #[arg(long)]
+        from: Option<String>,
+        /// Last day of the period, inclusive.
+        #[arg(long)]
+        to: Option<String>,
+        #[arg(long, value_enum, default_value_t = By::Procedure)]
+        by: By,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+        /// Write here instead of standard output (atomically).
+        #[arg(long)]
+        output: Option<PathBuf>,
+        /// Language of table, html and xlsx (default: the pipeline's [report] language, else vi).
+        #[arg(long, value_enum)]
+        lang: Option<Lang>,
+        /// Target rate in percent (default: the pipeline's [quality] target_percent, else 99).
+        #[arg(long)]
+        target: Option<f64>,
+    },
     /// Full-text search, ignoring case and Vietnamese diacritics.
     Search {
         #[arg(long)]
@@ -72,4 +106,25 @@ pub enum Command {
         #[arg(long, default_value_t = 297.0)]
         page_height_mm: f32,
     },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum By {
+    Procedure,
+    Unit,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Table,
+    Csv,
+    Json,
+    Html,
+    Xlsx,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Lang {
+    Vi,
+    En,
 }

@@ -37,6 +37,15 @@ struct PipelineFile {
     intake: IntakeSection,
     #[serde(default)]
     ocr: OcrSection,
+    #[serde(default)]
+    report: ReportSection,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct ReportSection {
+    /// `vi` (default) or `en`: the language of table, html and xlsx reports.
+    language: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -115,6 +124,8 @@ pub struct Config {
     pub settle: Duration,
     pub tessdata: Option<PathBuf>,
     pub force_ocr: bool,
+    /// `vi` or `en`.
+    pub report_language: String,
 }
 
 impl Config {
@@ -183,7 +194,14 @@ impl Config {
                 q.target_percent
             )));
         }
+        let report_language = file.report.language.unwrap_or_else(|| "vi".to_owned());
+        if report_language != "vi" && report_language != "en" {
+            return Err(invalid(format!(
+                "[report] language {report_language:?} is not \"vi\" or \"en\""
+            )));
+        }
         Ok(Config {
+            report_language,
             name: p.name,
             intake: resolve(&p.intake),
             archive: resolve(&p.archive),

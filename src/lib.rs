@@ -3,9 +3,11 @@
 //! Data flows one way through stages, one module each:
 //! `intake` (walk + layout) → `decode` (files → pages, quality) → `ocr` (one engine per worker)
 //! → `store` (content-addressed originals and derivatives) → `index` (SQLite, full text).
-//! `pipeline` wires them for `run`; `query` serves `search` and `show`.
+//! `pipeline` wires them for `run`; `query` serves `search` and `show`; `coverage` computes
+//! and renders the digitization report from the index and the one-stop-shop register.
 
 pub mod config;
+pub mod coverage;
 pub mod decode;
 pub mod exit_codes;
 pub mod index;

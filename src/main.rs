@@ -3,6 +3,7 @@
 
 mod cli;
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context as _;
@@ -81,6 +82,31 @@ fn execute(cli: Cli) -> anyhow::Result<i32> {
                 exit_codes::SUCCESS
             })
         }
+        Command::Report {
+            archive,
+            pipeline,
+            register,
+            catalog,
+            from,
+            to,
+            by,
+            format,
+            output,
+            lang,
+            target,
+        } => report(ReportArgs {
+            archive,
+            pipeline,
+            register,
+            catalog,
+            from,
+            to,
+            by,
+            format,
+            output,
+            lang,
+            target,
+        }),
         Command::Search {
             archive,
             query: q,
@@ -135,4 +161,140 @@ fn execute(cli: Cli) -> anyhow::Result<i32> {
             Ok(exit_codes::SUCCESS)
         }
     }
+}
+
+struct ReportArgs {
+    archive: Option<PathBuf>,
+    pipeline: Option<PathBuf>,
+    register: Option<PathBuf>,
+    catalog: Option<PathBuf>,
+    from: Option<String>,
+    to: Option<String>,
+    by: cli::By,
+    format: cli::Format,
+    output: Option<PathBuf>,
+    lang: Option<cli::Lang>,
+    target: Option<f64>,
+}
+
+fn report(a: ReportArgs) -> anyhow::Result<i32> {
+    use dossier::coverage::{self, date::Date, render, GroupBy, RegisterSource, ReportOptions};
+    let config = a.pipeline.as_deref().map(Config::load).transpose()?;
+    let archive = a
+        .archive
+        .or_else(|| config.as_ref().map(|c| c.archive.clone()))
+        .context("give --archive or --pipeline")?;
+    let date = |flag: &str, v: &Option<String>| -> anyhow::Result<Option<Date>> {
+        v.as_deref()
+            .map(|s| {
+                Date::parse(s).with_context(|| {
+                    format!("{flag} {s:?} is not a date (YYYY-MM-DD or dd/mm/yyyy)")
+                })
+            })
+            .transpose()
+    };
+    let opts = ReportOptions {
+        from: date("--from", &a.from)?,
+        to: date("--to", &a.to)?,
+        by: match a.by {
+            cli::By::Procedure => GroupBy::Procedure,
+            cli::By::Unit => GroupBy::Unit,
+        },
+        target_percent: a
+            .target
+            .or_else(|| config.as_ref().map(|c| c.target_percent))
+            .unwrap_or(99.0),
+    };
+    if !(0.0..=100.0).contains(&opts.target_percent) {
+        anyhow::bail!("--target {} is out of range 0..=100", opts.target_percent);
+    }
+    let lang = match a.lang {
+        Some(cli::Lang::En) => render::Lang::En,
+        Some(cli::Lang::Vi) => render::Lang::Vi,
+        None if config.as_ref().is_some_and(|c| c.report_language == "en") => render::Lang::En,
+        None => render::Lang::Vi,
+    };
+    let index = query::open_read_only(&archive)?;
+    let mut names = index.procedure_names()?;
+    if let Some(catalog) = &a.catalog {
+        let (rows, problems) = coverage::register::read_catalog(catalog)?;
+        for p in &problems {
+            eprintln!(
+                "catalog {} line {}: {}",
+                catalog.display(),
+                p.line,
+                p.reason
+            );
+        }
+        names.extend(rows.into_iter().map(|r| (r.procedure_code, r.name)));
+    }
+    let source = match &a.register {
+        Some(path) => RegisterSource::File(path),
+        None => RegisterSource::Index,
+    };
+    let computed = coverage::compute(&index, source, &names, &opts)?;
+    for p in &computed.problems {
+        eprintln!(
+            "register {} line {}: {}",
+            a.register
+                .as_deref()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default(),
+            p.line,
+            p.reason
+        );
+    }
+    if !computed.with_register {
+        eprintln!("no register: rates are over the dossiers in the archive (received date from the dossier code)");
+    }
+    let r = &computed.report;
+    let bytes = match a.format {
+        cli::Format::Json => render::json(r).into_bytes(),
+        cli::Format::Csv => render::csv(r).into_bytes(),
+        cli::Format::Table => render::table(r, opts.by, lang).into_bytes(),
+        cli::Format::Html => render::html(r, opts.by, lang).into_bytes(),
+        cli::Format::Xlsx => render::xlsx(r, opts.by, lang).context("cannot build the workbook")?,
+    };
+    match &a.output {
+        Some(path) => write_atomically(path, &bytes)
+            .with_context(|| format!("cannot write {}", path.display()))?,
+        None => {
+            use std::io::{IsTerminal, Write};
+            if a.format == cli::Format::Xlsx && std::io::stdout().is_terminal() {
+                anyhow::bail!("xlsx is a binary format: give --output FILE.xlsx");
+            }
+            std::io::stdout().write_all(&bytes)?;
+        }
+    }
+    Ok(if computed.problems.is_empty() {
+        exit_codes::SUCCESS
+    } else {
+        exit_codes::REJECTED_INPUTS
+    })
+}
+
+/// temp file beside the target, fsync, rename: a reader never sees half a report.
+fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."));
+    let tmp = dir.join(format!(
+        ".{}.{}.tmp",
+        path.file_name()
+            .map(|n| n.to_string_lossy())
+            .unwrap_or_default(),
+        std::process::id()
+    ));
+    let result = (|| {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
 }

@@ -22,6 +22,7 @@ use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::Serialize;
 
 use crate::config::Config;
+use crate::coverage::register::{read_catalog, read_register, Problem};
 use crate::decode::{self, quality, Limits};
 use crate::index::{Index, IndexError, NewDocument, NewPage};
 use crate::intake::{self, Candidate, IntakeError, Rejection};
@@ -64,11 +65,34 @@ pub struct RunReport {
     pub needs_rescan_documents: Vec<Rejection>,
     pub rejected: Vec<Rejection>,
     pub deferred: Vec<String>,
+    /// The register import of this run (when the pipeline names one).
+    pub register: Option<ImportSummary>,
+    /// The catalog import of this run (when the pipeline names one).
+    pub catalog: Option<ImportSummary>,
+}
+
+/// A register or catalog read by `run`: the file is kept in the archive as evidence of what
+/// the figures were computed from.
+#[derive(Debug, Clone, Serialize)]
+pub struct ImportSummary {
+    pub source: String,
+    pub sha256: String,
+    pub rows: usize,
+    pub problems: Vec<Problem>,
 }
 
 impl RunReport {
+    /// Inputs were rejected: files, or register/catalog rows (exit code 3).
     pub fn has_rejections(&self) -> bool {
         !self.rejected.is_empty()
+            || self
+                .register
+                .as_ref()
+                .is_some_and(|r| !r.problems.is_empty())
+            || self
+                .catalog
+                .as_ref()
+                .is_some_and(|c| !c.problems.is_empty())
     }
 }
 
@@ -190,6 +214,8 @@ pub fn run(config: &Config, mode: ProgressMode) -> Result<RunReport, RunError> {
         needs_rescan_documents: Vec::new(),
         rejected: walk.rejected,
         deferred: walk.deferred,
+        register: None,
+        catalog: None,
     };
 
     // Incremental: a path whose size and mtime match the last read is not read again.
@@ -226,6 +252,26 @@ pub fn run(config: &Config, mode: ProgressMode) -> Result<RunReport, RunError> {
         )?;
     }
     log.finish();
+    if let Some(path) = &config.register {
+        report.register = import_register(
+            &archive,
+            &mut index,
+            &run_id,
+            path,
+            &mut report.rejected,
+            &log,
+        )?;
+    }
+    if let Some(path) = &config.catalog {
+        report.catalog = import_catalog(
+            &archive,
+            &mut index,
+            &run_id,
+            path,
+            &mut report.rejected,
+            &log,
+        )?;
+    }
 
     report.finished_at = timefmt::now_rfc3339();
     report.duration_seconds = round3(started.elapsed().as_secs_f64());
@@ -237,6 +283,107 @@ pub fn run(config: &Config, mode: ProgressMode) -> Result<RunReport, RunError> {
         eprintln!("{}", summary_line(&report));
     }
     Ok(report)
+}
+
+/// Reads a register or catalog file and keeps its bytes in the archive. An unreadable file is
+/// a rejected input (the batch's work stands); an archive failure is fatal.
+fn keep_import_file(
+    archive: &Archive,
+    path: &std::path::Path,
+    rejected: &mut Vec<Rejection>,
+    log: &Log,
+) -> Result<Option<String>, RunError> {
+    match std::fs::read(path) {
+        Ok(bytes) => Ok(Some(archive.put_object(&bytes)?.0)),
+        Err(e) => {
+            let r = Rejection {
+                path: path.display().to_string(),
+                reason: format!("cannot read: {e}"),
+            };
+            log.line(&format!("rejected {}: {}", r.path, r.reason));
+            rejected.push(r);
+            Ok(None)
+        }
+    }
+}
+
+fn import_register(
+    archive: &Archive,
+    index: &mut Index,
+    run_id: &str,
+    path: &std::path::Path,
+    rejected: &mut Vec<Rejection>,
+    log: &Log,
+) -> Result<Option<ImportSummary>, RunError> {
+    let Some(sha256) = keep_import_file(archive, path, rejected, log)? else {
+        return Ok(None);
+    };
+    let mut rows = Vec::new();
+    let problems = match read_register(path, |row| rows.push(row)) {
+        Ok(p) => p,
+        Err(e) => {
+            rejected.push(Rejection {
+                path: path.display().to_string(),
+                reason: e.to_string(),
+            });
+            return Ok(None);
+        }
+    };
+    for p in &problems {
+        log.line(&format!(
+            "register {} line {}: {}",
+            path.display(),
+            p.line,
+            p.reason
+        ));
+    }
+    let source = path.display().to_string();
+    index.replace_register(&rows, run_id, &source, &sha256, problems.len())?;
+    Ok(Some(ImportSummary {
+        source,
+        sha256,
+        rows: rows.len(),
+        problems,
+    }))
+}
+
+fn import_catalog(
+    archive: &Archive,
+    index: &mut Index,
+    run_id: &str,
+    path: &std::path::Path,
+    rejected: &mut Vec<Rejection>,
+    log: &Log,
+) -> Result<Option<ImportSummary>, RunError> {
+    let Some(sha256) = keep_import_file(archive, path, rejected, log)? else {
+        return Ok(None);
+    };
+    let (rows, problems) = match read_catalog(path) {
+        Ok(r) => r,
+        Err(e) => {
+            rejected.push(Rejection {
+                path: path.display().to_string(),
+                reason: e.to_string(),
+            });
+            return Ok(None);
+        }
+    };
+    for p in &problems {
+        log.line(&format!(
+            "catalog {} line {}: {}",
+            path.display(),
+            p.line,
+            p.reason
+        ));
+    }
+    let source = path.display().to_string();
+    index.import_catalog(&rows, run_id, &source, &sha256, problems.len())?;
+    Ok(Some(ImportSummary {
+        source,
+        sha256,
+        rows: rows.len(),
+        problems,
+    }))
 }
 
 fn process(

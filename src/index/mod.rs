@@ -87,6 +87,24 @@ CREATE TABLE IF NOT EXISTS pages (
 CREATE VIRTUAL TABLE IF NOT EXISTS page_fts USING fts5(
     folded, content = '', tokenize = 'unicode61 remove_diacritics 2'
 );
+CREATE TABLE IF NOT EXISTS register (
+    dossier_code TEXT PRIMARY KEY,
+    procedure_code TEXT NOT NULL,
+    unit TEXT NOT NULL,
+    received_on TEXT NOT NULL,
+    due_on TEXT,
+    completed_on TEXT,
+    channel TEXT
+);
+CREATE TABLE IF NOT EXISTS imports (
+    id INTEGER PRIMARY KEY,
+    what TEXT NOT NULL CHECK (what IN ('register', 'catalog')),
+    run_id TEXT NOT NULL,
+    source TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    rows INTEGER NOT NULL,
+    problems INTEGER NOT NULL
+);
 CREATE TABLE IF NOT EXISTS intake_files (
     path TEXT PRIMARY KEY,
     bytes INTEGER NOT NULL,
@@ -475,7 +493,8 @@ impl Index {
         let head: Option<(String, Option<String>)> = self
             .conn
             .query_row(
-                "SELECT procedure_code, unit FROM dossiers WHERE code = ?1",
+                "SELECT s.procedure_code, COALESCE(NULLIF(r.unit, ''), s.unit)
+                 FROM dossiers s LEFT JOIN register r ON r.dossier_code = s.code WHERE s.code = ?1",
                 [code],
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )
@@ -558,6 +577,225 @@ impl Index {
                 },
             )
             .map_err(|e| self.err(e))
+    }
+}
+
+/// What the archive holds for one dossier, as coverage counts it (latest versions only).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DossierHoldings {
+    pub dossier_code: String,
+    pub procedure_code: String,
+    pub unit: Option<String>,
+    /// At least one input document passes quality.
+    pub input_passes: bool,
+    /// At least one result document passes quality.
+    pub result_passes: bool,
+    /// At least one result document is archived (pass or not).
+    pub has_result: bool,
+}
+
+/// A document (latest version) that fails quality.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FailingDocument {
+    pub dossier_code: String,
+    pub path: String,
+    pub reason: String,
+}
+
+impl Index {
+    /// Every archived dossier with what it holds, in code order.
+    pub fn for_each_holding(
+        &self,
+        mut each: impl FnMut(DossierHoldings),
+    ) -> Result<(), IndexError> {
+        let mut st = self
+            .conn
+            .prepare(
+                "SELECT s.code, s.procedure_code, s.unit,
+                        COALESCE(MAX(d.kind = 'input' AND d.quality = 'pass'), 0),
+                        COALESCE(MAX(d.kind = 'result' AND d.quality = 'pass'), 0),
+                        COALESCE(MAX(d.kind = 'result'), 0)
+                 FROM dossiers s
+                 LEFT JOIN documents d ON d.dossier_code = s.code
+                      AND d.version = (SELECT MAX(version) FROM documents x WHERE x.path = d.path)
+                 GROUP BY s.code ORDER BY s.code",
+            )
+            .map_err(|e| self.err(e))?;
+        let mut rows = st.query([]).map_err(|e| self.err(e))?;
+        while let Some(r) = rows.next().map_err(|e| self.err(e))? {
+            let get = |r: &rusqlite::Row| -> rusqlite::Result<DossierHoldings> {
+                Ok(DossierHoldings {
+                    dossier_code: r.get(0)?,
+                    procedure_code: r.get(1)?,
+                    unit: r.get(2)?,
+                    input_passes: r.get(3)?,
+                    result_passes: r.get(4)?,
+                    has_result: r.get(5)?,
+                })
+            };
+            each(get(r).map_err(|e| self.err(e))?);
+        }
+        Ok(())
+    }
+
+    /// Latest document versions that fail quality (or could not be read), in path order.
+    pub fn failing_documents(&self) -> Result<Vec<FailingDocument>, IndexError> {
+        let mut st = self
+            .conn
+            .prepare(
+                "SELECT d.dossier_code, d.path, d.rejected, d.reasons FROM documents d
+                 WHERE d.quality = 'fail'
+                   AND d.version = (SELECT MAX(version) FROM documents x WHERE x.path = d.path)
+                 ORDER BY d.dossier_code, d.path",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = st
+            .query_map([], |r| {
+                let rejected: Option<String> = r.get(2)?;
+                let reasons: String = r.get(3)?;
+                let reasons: Vec<String> = serde_json::from_str(&reasons).unwrap_or_default();
+                Ok(FailingDocument {
+                    dossier_code: r.get(0)?,
+                    path: r.get(1)?,
+                    reason: rejected.unwrap_or_else(|| reasons.join("; ")),
+                })
+            })
+            .map_err(|e| self.err(e))?;
+        rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
+    }
+
+    /// Replaces the stored register with a new import, in one transaction.
+    pub fn replace_register(
+        &mut self,
+        rows: &[crate::coverage::register::RegisterRow],
+        run_id: &str,
+        source: &str,
+        sha256: &str,
+        problems: usize,
+    ) -> Result<(), IndexError> {
+        let path = self.path.clone();
+        let err = |source| IndexError::Sqlite {
+            path: path.clone(),
+            source,
+        };
+        let tx = self.conn.transaction().map_err(err)?;
+        tx.execute("DELETE FROM register", []).map_err(err)?;
+        {
+            let mut st = tx
+                .prepare(
+                    "INSERT INTO register(dossier_code, procedure_code, unit, received_on, due_on,
+                                          completed_on, channel) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                )
+                .map_err(err)?;
+            for r in rows {
+                st.execute(params![
+                    r.dossier_code,
+                    r.procedure_code,
+                    r.unit,
+                    r.received_on.iso(),
+                    r.due_on.map(|d| d.iso()),
+                    r.completed_on.map(|d| d.iso()),
+                    r.channel.map(|c| c.as_str()),
+                ])
+                .map_err(err)?;
+            }
+        }
+        tx.execute(
+            "INSERT INTO imports(what, run_id, source, sha256, rows, problems) VALUES ('register', ?1, ?2, ?3, ?4, ?5)",
+            params![run_id, source, sha256, rows.len() as i64, problems as i64],
+        )
+        .map_err(err)?;
+        tx.commit().map_err(err)
+    }
+
+    /// Stores catalog names and fields (new codes added, known codes updated).
+    pub fn import_catalog(
+        &mut self,
+        rows: &[crate::coverage::register::CatalogRow],
+        run_id: &str,
+        source: &str,
+        sha256: &str,
+        problems: usize,
+    ) -> Result<(), IndexError> {
+        let path = self.path.clone();
+        let err = |source| IndexError::Sqlite {
+            path: path.clone(),
+            source,
+        };
+        let tx = self.conn.transaction().map_err(err)?;
+        for r in rows {
+            tx.execute(
+                "INSERT INTO procedures(code, name, field) VALUES (?1, ?2, ?3)
+                 ON CONFLICT(code) DO UPDATE SET name = excluded.name, field = excluded.field",
+                params![r.procedure_code, r.name, r.field],
+            )
+            .map_err(err)?;
+        }
+        tx.execute(
+            "INSERT INTO imports(what, run_id, source, sha256, rows, problems) VALUES ('catalog', ?1, ?2, ?3, ?4, ?5)",
+            params![run_id, source, sha256, rows.len() as i64, problems as i64],
+        )
+        .map_err(err)?;
+        tx.commit().map_err(err)
+    }
+
+    /// Whether a register was ever imported (then reports count against it).
+    pub fn has_register(&self) -> Result<bool, IndexError> {
+        self.conn
+            .query_row(
+                "SELECT EXISTS(SELECT 1 FROM imports WHERE what = 'register')",
+                [],
+                |r| r.get(0),
+            )
+            .map_err(|e| self.err(e))
+    }
+
+    /// Streams the stored register, in code order.
+    pub fn for_each_register_row(
+        &self,
+        mut each: impl FnMut(crate::coverage::register::RegisterRow),
+    ) -> Result<(), IndexError> {
+        use crate::coverage::date::Date;
+        use crate::coverage::register::{Channel, RegisterRow};
+        let mut st = self
+            .conn
+            .prepare(
+                "SELECT dossier_code, procedure_code, unit, received_on, due_on, completed_on, channel
+                 FROM register ORDER BY dossier_code",
+            )
+            .map_err(|e| self.err(e))?;
+        let mut rows = st.query([]).map_err(|e| self.err(e))?;
+        while let Some(r) = rows.next().map_err(|e| self.err(e))? {
+            let text = |i: usize| -> Result<Option<String>, IndexError> {
+                r.get(i).map_err(|e| self.err(e))
+            };
+            let date = |v: Option<String>| v.as_deref().and_then(Date::parse);
+            let Some(received_on) = date(text(3)?) else {
+                continue;
+            };
+            each(RegisterRow {
+                dossier_code: text(0)?.unwrap_or_default(),
+                procedure_code: text(1)?.unwrap_or_default(),
+                unit: text(2)?.unwrap_or_default(),
+                received_on,
+                due_on: date(text(4)?),
+                completed_on: date(text(5)?),
+                channel: text(6)?.as_deref().and_then(Channel::parse),
+            });
+        }
+        Ok(())
+    }
+
+    /// Procedure names from the imported catalog.
+    pub fn procedure_names(&self) -> Result<std::collections::HashMap<String, String>, IndexError> {
+        let mut st = self
+            .conn
+            .prepare("SELECT code, name FROM procedures WHERE name IS NOT NULL AND name != ''")
+            .map_err(|e| self.err(e))?;
+        let rows = st
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .map_err(|e| self.err(e))?;
+        rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
     }
 }
 

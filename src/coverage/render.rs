@@ -1,0 +1,720 @@
+//! The coverage report in each format: `json` (SPEC.md's shape, byte-stable), `csv`, and the
+//! human-facing `table`, `html` and `xlsx`, in Vietnamese (default) or English.
+
+use std::fmt::Write as _;
+
+use unicode_width::UnicodeWidthStr;
+
+use super::date::Date;
+use super::{Counts, CoverageReport, GroupBy};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lang {
+    Vi,
+    En,
+}
+
+/// Headings in the words of provincial digitization tables ("Theo dõi mức độ số hóa").
+pub struct Labels {
+    pub title: &'static str,
+    pub procedure: &'static str,
+    pub unit: &'static str,
+    pub name: &'static str,
+    pub received: &'static str,
+    pub input_digitized: &'static str,
+    pub completed: &'static str,
+    pub result_digitized: &'static str,
+    pub digitized: &'static str,
+    pub rate: &'static str,
+    pub below_target: &'static str,
+    pub totals: &'static str,
+    pub period: &'static str,
+    pub all_time: &'static str,
+    pub target: &'static str,
+    pub missing: &'static str,
+    pub missing_what: &'static str,
+    pub input: &'static str,
+    pub result: &'static str,
+    pub needs_rescan: &'static str,
+    pub document: &'static str,
+    pub reason: &'static str,
+    pub unregistered: &'static str,
+    pub dossier: &'static str,
+    pub none: &'static str,
+    pub unknown: &'static str,
+    pub figures_sheet: &'static str,
+    pub yes: &'static str,
+}
+
+pub const VI: Labels = Labels {
+    title: "Theo dõi mức độ số hóa hồ sơ (QĐ 766/QĐ-TTg, chỉ tiêu 4.2)",
+    procedure: "Mã TTHC",
+    unit: "Đơn vị",
+    name: "Tên thủ tục",
+    received: "Tiếp nhận",
+    input_digitized: "Đã số hóa thành phần hồ sơ",
+    completed: "Đã giải quyết",
+    result_digitized: "Đã số hóa kết quả",
+    digitized: "Đã số hóa hồ sơ",
+    rate: "Tỷ lệ",
+    below_target: "Dưới mục tiêu",
+    totals: "Tổng cộng",
+    period: "Kỳ báo cáo",
+    all_time: "toàn bộ",
+    target: "Mục tiêu",
+    missing: "Hồ sơ chưa số hóa",
+    missing_what: "Còn thiếu",
+    input: "thành phần hồ sơ",
+    result: "kết quả",
+    needs_rescan: "Tài liệu cần quét lại",
+    document: "Tài liệu",
+    reason: "Lý do",
+    unregistered: "Hồ sơ không có trong sổ tiếp nhận",
+    dossier: "Mã hồ sơ",
+    none: "không có",
+    unknown: "(không rõ)",
+    figures_sheet: "Số liệu",
+    yes: "có",
+};
+
+pub const EN: Labels = Labels {
+    title: "Dossier digitization coverage (Decision 766/QĐ-TTg, indicator 4.2)",
+    procedure: "Procedure",
+    unit: "Unit",
+    name: "Name",
+    received: "Received",
+    input_digitized: "Input digitized",
+    completed: "Completed",
+    result_digitized: "Result digitized",
+    digitized: "Digitized",
+    rate: "Rate",
+    below_target: "Below target",
+    totals: "Totals",
+    period: "Period",
+    all_time: "all",
+    target: "Target",
+    missing: "Dossiers not fully digitized",
+    missing_what: "Missing",
+    input: "input",
+    result: "result",
+    needs_rescan: "Documents to rescan",
+    document: "Document",
+    reason: "Reason",
+    unregistered: "Dossiers not in the register",
+    dossier: "Dossier",
+    none: "none",
+    unknown: "(unknown)",
+    figures_sheet: "Figures",
+    yes: "yes",
+};
+
+impl Lang {
+    pub fn labels(self) -> &'static Labels {
+        match self {
+            Lang::Vi => &VI,
+            Lang::En => &EN,
+        }
+    }
+
+    /// `58,8%` in Vietnamese, `58.8%` in English; two decimals as computed.
+    pub fn percent(self, p: Option<f64>) -> String {
+        match p {
+            None => "—".to_owned(),
+            Some(p) => {
+                let s = format!("{p:.2}%");
+                match self {
+                    Lang::Vi => s.replace('.', ","),
+                    Lang::En => s,
+                }
+            }
+        }
+    }
+
+    pub fn date(self, iso: &Option<String>) -> String {
+        match iso.as_deref().and_then(Date::parse) {
+            Some(d) if self == Lang::Vi => d.vn(),
+            Some(d) => d.iso(),
+            None => "…".to_owned(),
+        }
+    }
+
+    fn missing_words(self, missing: &[&str]) -> String {
+        let l = self.labels();
+        missing
+            .iter()
+            .map(|m| if *m == "input" { l.input } else { l.result })
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+/// SPEC.md's JSON: stable key order and no clock readings, so equal inputs give equal bytes.
+pub fn json(report: &CoverageReport) -> String {
+    let mut s = serde_json::to_string_pretty(report).expect("the report serializes");
+    s.push('\n');
+    s
+}
+
+fn key_heading(by: GroupBy, l: &Labels) -> &'static str {
+    match by {
+        GroupBy::Procedure => l.procedure,
+        GroupBy::Unit => l.unit,
+    }
+}
+
+/// One row per group and a totals row; JSON's key names as the header.
+pub fn csv(report: &CoverageReport) -> String {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let _ = w.write_record([
+        "key",
+        "name",
+        "received",
+        "input_digitized",
+        "input_percent",
+        "completed",
+        "result_digitized",
+        "result_percent",
+        "digitized",
+        "digitized_percent",
+        "below_target",
+    ]);
+    let pct = |p: Option<f64>| p.map(|p| format!("{p:.2}")).unwrap_or_default();
+    let mut row = |key: &str, name: &str, c: &Counts, below: &str| {
+        let _ = w.write_record([
+            key.to_owned(),
+            name.to_owned(),
+            c.received.to_string(),
+            c.input_digitized.to_string(),
+            pct(c.input_percent),
+            c.completed.to_string(),
+            c.result_digitized.to_string(),
+            pct(c.result_percent),
+            c.digitized.to_string(),
+            pct(c.digitized_percent),
+            below.to_owned(),
+        ]);
+    };
+    for g in &report.groups {
+        row(
+            &g.key,
+            g.name.as_deref().unwrap_or(""),
+            &g.counts,
+            if g.below_target { "true" } else { "false" },
+        );
+    }
+    row("TOTAL", "", &report.totals, "");
+    String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
+}
+
+/// Aligned columns for a terminal, widths measured as displayed (Vietnamese letters with
+/// diacritics are one column each, however they are encoded).
+pub fn table(report: &CoverageReport, by: GroupBy, lang: Lang) -> String {
+    let l = lang.labels();
+    let mut out = String::new();
+    let _ = writeln!(out, "{}", l.title);
+    let _ = writeln!(
+        out,
+        "{}: {} – {}   {}: {}\n",
+        l.period,
+        lang.date(&report.period.from),
+        lang.date(&report.period.to),
+        l.target,
+        lang.percent(Some(report.target_percent))
+    );
+    let header = vec![
+        key_heading(by, l).to_owned(),
+        l.name.to_owned(),
+        l.received.to_owned(),
+        l.input_digitized.to_owned(),
+        l.rate.to_owned(),
+        l.completed.to_owned(),
+        l.result_digitized.to_owned(),
+        l.rate.to_owned(),
+        l.digitized.to_owned(),
+        l.rate.to_owned(),
+        l.below_target.to_owned(),
+    ];
+    let line = |key: &str, name: &str, c: &Counts, below: bool| {
+        vec![
+            key.to_owned(),
+            name.to_owned(),
+            c.received.to_string(),
+            c.input_digitized.to_string(),
+            lang.percent(c.input_percent),
+            c.completed.to_string(),
+            c.result_digitized.to_string(),
+            lang.percent(c.result_percent),
+            c.digitized.to_string(),
+            lang.percent(c.digitized_percent),
+            if below {
+                l.yes.to_owned()
+            } else {
+                String::new()
+            },
+        ]
+    };
+    let mut rows = vec![header];
+    for g in &report.groups {
+        let key = if g.key.is_empty() { l.unknown } else { &g.key };
+        let name = if by == GroupBy::Unit {
+            ""
+        } else {
+            g.name.as_deref().unwrap_or("")
+        };
+        rows.push(line(key, name, &g.counts, g.below_target));
+    }
+    rows.push(line(l.totals, "", &report.totals, false));
+    let widths: Vec<usize> = (0..rows[0].len())
+        .map(|i| rows.iter().map(|r| r[i].width()).max().unwrap_or(0))
+        .collect();
+    for (n, r) in rows.iter().enumerate() {
+        let mut text = String::new();
+        for (i, cell) in r.iter().enumerate() {
+            let pad = widths[i] - cell.width();
+            // Text columns left-aligned, figures right-aligned.
+            if i < 2 || n == 0 {
+                text.push_str(cell);
+                text.push_str(&" ".repeat(pad));
+            } else {
+                text.push_str(&" ".repeat(pad));
+                text.push_str(cell);
+            }
+            text.push_str("  ");
+        }
+        let _ = writeln!(out, "{}", text.trim_end());
+    }
+    let _ = writeln!(out, "\n{} ({})", l.missing, report.missing.len());
+    for m in &report.missing {
+        let _ = writeln!(
+            out,
+            "  {}  {}  {}  {}: {}",
+            m.dossier_code,
+            m.procedure_code,
+            m.unit.as_deref().unwrap_or(l.unknown),
+            l.missing_what,
+            lang.missing_words(&m.missing)
+        );
+    }
+    let _ = writeln!(out, "\n{} ({})", l.needs_rescan, report.needs_rescan.len());
+    for r in &report.needs_rescan {
+        let _ = writeln!(out, "  {}  {}: {}", r.dossier_code, r.document, r.reason);
+    }
+    let _ = writeln!(out, "\n{} ({})", l.unregistered, report.unregistered.len());
+    for u in &report.unregistered {
+        let _ = writeln!(out, "  {u}");
+    }
+    out
+}
+
+fn esc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// One self-contained page: no scripts, fonts or images from elsewhere; prints on A4.
+pub fn html(report: &CoverageReport, by: GroupBy, lang: Lang) -> String {
+    let l = lang.labels();
+    let mut h = String::new();
+    let lang_code = if lang == Lang::Vi { "vi" } else { "en" };
+    let _ = write!(
+        h,
+        r#"<!DOCTYPE html>
+<html lang="{lang_code}"><head><meta charset="utf-8"><title>{title}</title>
+<style>
+body {{ font-family: "Liberation Serif", "Times New Roman", serif; margin: 2em; color: #111; }}
+h1 {{ font-size: 1.4em; }} h2 {{ font-size: 1.15em; margin-top: 1.6em; }}
+table {{ border-collapse: collapse; margin: 0.5em 0; }}
+th, td {{ border: 1px solid #999; padding: 0.25em 0.5em; }}
+th {{ background: #eee; }} td.n {{ text-align: right; font-variant-numeric: tabular-nums; }}
+tr.total td {{ font-weight: bold; }} tr.below td.flag {{ color: #a00; font-weight: bold; }}
+.chart {{ margin: 0.2em 0 0.8em 0; }} .legend span {{ margin-right: 1.5em; }}
+.swatch {{ display: inline-block; width: 0.9em; height: 0.9em; vertical-align: middle; margin-right: 0.3em; }}
+@media print {{ body {{ margin: 0; }} h2 {{ page-break-after: avoid; }} tr {{ page-break-inside: avoid; }} }}
+</style></head><body>
+<h1>{title}</h1>
+<p>{period}: {from} – {to} · {target}: {target_pct}</p>
+"#,
+        title = esc(l.title),
+        period = esc(l.period),
+        from = esc(&lang.date(&report.period.from)),
+        to = esc(&lang.date(&report.period.to)),
+        target = esc(l.target),
+        target_pct = esc(&lang.percent(Some(report.target_percent))),
+    );
+    let _ = writeln!(
+        h,
+        "<table><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>",
+        esc(key_heading(by, l)),
+        esc(l.name),
+        esc(l.received),
+        esc(l.input_digitized),
+        esc(l.rate),
+        esc(l.completed),
+        esc(l.result_digitized),
+        esc(l.rate),
+        esc(l.digitized),
+        esc(l.rate),
+        esc(l.below_target)
+    );
+    let row = |h: &mut String, class: &str, key: &str, name: &str, c: &Counts, below: bool| {
+        let _ = writeln!(
+            h,
+            "<tr class=\"{class}\"><td>{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"flag\">{}</td></tr>",
+            esc(key),
+            esc(name),
+            c.received,
+            c.input_digitized,
+            esc(&lang.percent(c.input_percent)),
+            c.completed,
+            c.result_digitized,
+            esc(&lang.percent(c.result_percent)),
+            c.digitized,
+            esc(&lang.percent(c.digitized_percent)),
+            if below { esc(l.yes) } else { String::new() }
+        );
+    };
+    for g in &report.groups {
+        let key = if g.key.is_empty() { l.unknown } else { &g.key };
+        let name = if by == GroupBy::Unit {
+            ""
+        } else {
+            g.name.as_deref().unwrap_or("")
+        };
+        row(
+            &mut h,
+            if g.below_target { "below" } else { "" },
+            key,
+            name,
+            &g.counts,
+            g.below_target,
+        );
+    }
+    row(&mut h, "total", l.totals, "", &report.totals, false);
+    h.push_str("</tbody></table>\n");
+
+    // Bar chart: input and result rates per group against the target line (inline SVG).
+    let _ = writeln!(
+        h,
+        "<h2>{}</h2>\n<p class=\"legend\"><span><i class=\"swatch\" style=\"background:#2b6cb0\"></i>{}</span><span><i class=\"swatch\" style=\"background:#38a169\"></i>{}</span><span><i class=\"swatch\" style=\"background:#c53030\"></i>{} {}</span></p>",
+        esc(l.rate),
+        esc(l.input_digitized),
+        esc(l.result_digitized),
+        esc(l.target),
+        esc(&lang.percent(Some(report.target_percent)))
+    );
+    let (label_w, bar_w) = (110.0, 420.0);
+    for g in &report.groups {
+        let key = if g.key.is_empty() { l.unknown } else { &g.key };
+        let bar = |y: f64, p: Option<f64>, colour: &str| {
+            let w = p.unwrap_or(0.0) / 100.0 * bar_w;
+            format!(
+                "<rect x=\"{label_w}\" y=\"{y}\" width=\"{w:.1}\" height=\"12\" fill=\"{colour}\"/><text x=\"{:.1}\" y=\"{:.1}\" font-size=\"11\">{}</text>",
+                label_w + w + 4.0,
+                y + 10.0,
+                esc(&lang.percent(p))
+            )
+        };
+        let target_x = label_w + report.target_percent / 100.0 * bar_w;
+        let _ = writeln!(
+            h,
+            "<svg class=\"chart\" role=\"img\" aria-label=\"{k}\" width=\"{total_w}\" height=\"34\" xmlns=\"http://www.w3.org/2000/svg\"><text x=\"0\" y=\"20\" font-size=\"12\">{k}</text><rect x=\"{label_w}\" y=\"2\" width=\"{bar_w}\" height=\"30\" fill=\"#f4f4f4\"/>{}{}<line x1=\"{target_x:.1}\" x2=\"{target_x:.1}\" y1=\"0\" y2=\"34\" stroke=\"#c53030\" stroke-width=\"2\"/></svg><br>",
+            bar(3.0, g.counts.input_percent, "#2b6cb0"),
+            bar(18.0, g.counts.result_percent, "#38a169"),
+            k = esc(key),
+            total_w = label_w + bar_w + 60.0,
+        );
+    }
+
+    let _ = writeln!(h, "<h2>{} ({})</h2>", esc(l.missing), report.missing.len());
+    if report.missing.is_empty() {
+        let _ = writeln!(h, "<p>{}</p>", esc(l.none));
+    } else {
+        let _ = writeln!(
+            h,
+            "<table><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>",
+            esc(l.dossier),
+            esc(l.procedure),
+            esc(l.unit),
+            esc(l.missing_what)
+        );
+        for m in &report.missing {
+            let _ = writeln!(
+                h,
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                esc(&m.dossier_code),
+                esc(&m.procedure_code),
+                esc(m.unit.as_deref().unwrap_or(l.unknown)),
+                esc(&lang.missing_words(&m.missing))
+            );
+        }
+        h.push_str("</tbody></table>\n");
+    }
+    let _ = writeln!(
+        h,
+        "<h2>{} ({})</h2>",
+        esc(l.needs_rescan),
+        report.needs_rescan.len()
+    );
+    if !report.needs_rescan.is_empty() {
+        let _ = writeln!(
+            h,
+            "<table><thead><tr><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>",
+            esc(l.dossier),
+            esc(l.document),
+            esc(l.reason)
+        );
+        for r in &report.needs_rescan {
+            let _ = writeln!(
+                h,
+                "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
+                esc(&r.dossier_code),
+                esc(&r.document),
+                esc(&r.reason)
+            );
+        }
+        h.push_str("</tbody></table>\n");
+    }
+    let _ = writeln!(
+        h,
+        "<h2>{} ({})</h2>",
+        esc(l.unregistered),
+        report.unregistered.len()
+    );
+    if !report.unregistered.is_empty() {
+        let _ = writeln!(
+            h,
+            "<p>{}</p>",
+            report
+                .unregistered
+                .iter()
+                .map(|u| esc(u))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    h.push_str("</body></html>\n");
+    h
+}
+
+/// A workbook: the figures (numbers as numbers, rates as percentages) and the missing list.
+pub fn xlsx(
+    report: &CoverageReport,
+    by: GroupBy,
+    lang: Lang,
+) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
+    use rust_xlsxwriter::{Format, Workbook};
+    let l = lang.labels();
+    let mut wb = Workbook::new();
+    let bold = Format::new().set_bold();
+    let pct = Format::new().set_num_format("0.00%");
+    let sheet = wb.add_worksheet().set_name(l.figures_sheet)?;
+    sheet.write_string_with_format(0, 0, l.title, &bold)?;
+    sheet.write_string(
+        1,
+        0,
+        format!(
+            "{}: {} – {}; {}: {}",
+            l.period,
+            lang.date(&report.period.from),
+            lang.date(&report.period.to),
+            l.target,
+            lang.percent(Some(report.target_percent))
+        ),
+    )?;
+    let header = [
+        key_heading(by, l),
+        l.name,
+        l.received,
+        l.input_digitized,
+        l.rate,
+        l.completed,
+        l.result_digitized,
+        l.rate,
+        l.digitized,
+        l.rate,
+        l.below_target,
+    ];
+    for (c, text) in header.iter().enumerate() {
+        sheet.write_string_with_format(3, c as u16, *text, &bold)?;
+    }
+    let mut write_row = |row: u32,
+                         key: &str,
+                         name: &str,
+                         c: &Counts,
+                         below: Option<bool>|
+     -> Result<(), rust_xlsxwriter::XlsxError> {
+        sheet.write_string(row, 0, key)?;
+        sheet.write_string(row, 1, name)?;
+        let figures = [
+            (2, Some(c.received as f64), false),
+            (3, Some(c.input_digitized as f64), false),
+            (4, c.input_percent.map(|p| p / 100.0), true),
+            (5, Some(c.completed as f64), false),
+            (6, Some(c.result_digitized as f64), false),
+            (7, c.result_percent.map(|p| p / 100.0), true),
+            (8, Some(c.digitized as f64), false),
+            (9, c.digitized_percent.map(|p| p / 100.0), true),
+        ];
+        for (col, value, is_pct) in figures {
+            match (value, is_pct) {
+                (Some(v), true) => {
+                    sheet.write_number_with_format(row, col, v, &pct)?;
+                }
+                (Some(v), false) => {
+                    sheet.write_number(row, col, v)?;
+                }
+                (None, _) => {}
+            }
+        }
+        if let Some(b) = below {
+            sheet.write_boolean(row, 10, b)?;
+        }
+        Ok(())
+    };
+    let mut row = 4u32;
+    for g in &report.groups {
+        let name = if by == GroupBy::Unit {
+            ""
+        } else {
+            g.name.as_deref().unwrap_or("")
+        };
+        write_row(row, &g.key, name, &g.counts, Some(g.below_target))?;
+        row += 1;
+    }
+    write_row(row, l.totals, "", &report.totals, None)?;
+    sheet.set_column_width(0, 16)?;
+    sheet.set_column_width(1, 40)?;
+
+    let missing = wb.add_worksheet().set_name(trim_sheet_name(l.missing))?;
+    for (c, text) in [l.dossier, l.procedure, l.unit, l.missing_what]
+        .iter()
+        .enumerate()
+    {
+        missing.write_string_with_format(0, c as u16, *text, &bold)?;
+    }
+    for (i, m) in report.missing.iter().enumerate() {
+        let r = i as u32 + 1;
+        missing.write_string(r, 0, &m.dossier_code)?;
+        missing.write_string(r, 1, &m.procedure_code)?;
+        missing.write_string(r, 2, m.unit.as_deref().unwrap_or(""))?;
+        missing.write_string(r, 3, lang.missing_words(&m.missing))?;
+    }
+    missing.set_column_width(0, 28)?;
+    wb.save_to_buffer()
+}
+
+/// Excel limits sheet names to 31 characters.
+fn trim_sheet_name(s: &str) -> String {
+    s.chars().take(31).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::coverage::{Group, Missing, Period};
+
+    fn report() -> CoverageReport {
+        let counts = Counts {
+            received: 3,
+            input_digitized: 2,
+            input_percent: Some(66.67),
+            completed: 2,
+            result_digitized: 1,
+            result_percent: Some(50.0),
+            digitized: 1,
+            digitized_percent: Some(33.33),
+        };
+        CoverageReport {
+            period: Period {
+                from: Some("2024-01-01".into()),
+                to: Some("2024-12-31".into()),
+            },
+            target_percent: 99.0,
+            groups: vec![Group {
+                key: "1.001193".into(),
+                name: Some("Đăng ký khai sinh <b>".into()),
+                counts: counts.clone(),
+                below_target: true,
+            }],
+            totals: counts,
+            missing: vec![Missing {
+                dossier_code: "000.00.01.H50-240115-0001".into(),
+                procedure_code: "1.001193".into(),
+                unit: Some("Phường 1".into()),
+                missing: vec!["input", "result"],
+            }],
+            needs_rescan: vec![],
+            unregistered: vec![],
+        }
+    }
+
+    #[test]
+    fn table_speaks_vietnamese_and_aligns_by_display_width() {
+        let t = table(&report(), GroupBy::Procedure, Lang::Vi);
+        assert!(
+            t.contains("Tiếp nhận")
+                && t.contains("Đã số hóa thành phần hồ sơ")
+                && t.contains("Đã giải quyết")
+        );
+        assert!(t.contains("66,67%") && t.contains("01/01/2024"));
+        let en = table(&report(), GroupBy::Procedure, Lang::En);
+        assert!(en.contains("Received") && en.contains("66.67%") && en.contains("2024-01-01"));
+
+        // Unit names whose byte lengths differ from their display widths.
+        let mut r = report();
+        let mut second = r.groups[0].clone();
+        r.groups[0].key = "Phường Đông Lễ".into();
+        second.key = "Xa Hai".into();
+        second.counts.received = 7;
+        r.groups.push(second);
+        let t = table(&r, GroupBy::Unit, Lang::Vi);
+        let figure_column = |line: &str| {
+            let at = line.find(|c: char| c.is_ascii_digit()).unwrap();
+            line[..at].width()
+        };
+        let rows: Vec<&str> = t
+            .lines()
+            .filter(|l| l.starts_with("Phường Đông Lễ") || l.starts_with("Xa Hai"))
+            .collect();
+        assert_eq!(rows.len(), 2, "{t}");
+        assert_eq!(figure_column(rows[0]), figure_column(rows[1]), "{t}");
+    }
+
+    #[test]
+    fn html_escapes_and_is_self_contained() {
+        let h = html(&report(), GroupBy::Procedure, Lang::Vi);
+        assert!(h.contains("Đăng ký khai sinh &lt;b&gt;"));
+        assert!(!h.contains("<script") && !h.contains("https://") && !h.contains("<link"));
+        assert_eq!(
+            h.matches("http://").count(),
+            h.matches("xmlns=\"http://www.w3.org/2000/svg\"").count()
+        );
+        assert!(h.contains("<svg"));
+        assert!(h.contains("thành phần hồ sơ, kết quả"));
+    }
+
+    #[test]
+    fn csv_uses_json_keys_and_dot_decimals() {
+        let c = csv(&report());
+        let mut lines = c.lines();
+        assert!(lines
+            .next()
+            .unwrap()
+            .starts_with("key,name,received,input_digitized,input_percent"));
+        assert_eq!(
+            lines.next().unwrap(),
+            "1.001193,Đăng ký khai sinh <b>,3,2,66.67,2,1,50.00,1,33.33,true"
+        );
+        assert!(lines.next().unwrap().starts_with("TOTAL,"));
+    }
+}

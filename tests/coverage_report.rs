@@ -1,0 +1,535 @@
+//! Coverage reports against a register with known gaps: every figure of the JSON report is
+//! checked against values derived here from how the tree was built.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::Path;
+use std::process::Command;
+
+use common::TestEnv;
+use dossier::sample::{self, render, FileKind, Line, Paper};
+use image::{GrayImage, Luma};
+use serde_json::{json, Value};
+
+/// A short strip of a form: quick to OCR, enough to read.
+const STRIP: Paper = Paper {
+    width_mm: 210.0,
+    height_mm: 45.0,
+};
+
+#[derive(Clone, Copy, PartialEq)]
+enum Scan {
+    Good,
+    LowDpi,
+    Blank,
+    Corrupt,
+}
+
+struct Case {
+    code: &'static str,
+    procedure: &'static str,
+    unit: &'static str,
+    received: &'static str, // as the register writes it (ISO or dd/mm/yyyy)
+    completed: &'static str,
+    channel: &'static str,
+    in_register: bool,
+    inputs: Vec<Scan>,
+    results: Vec<Scan>,
+}
+
+fn cases() -> Vec<Case> {
+    use Scan::*;
+    let c = |code, procedure, unit, received, completed, channel, inputs, results| Case {
+        code,
+        procedure,
+        unit,
+        received,
+        completed,
+        channel,
+        in_register: true,
+        inputs,
+        results,
+    };
+    let mut v = vec![
+        // complete and fully digitized
+        c(
+            "000.00.01.H50-240115-0001",
+            "1.001193",
+            "Phường 1",
+            "2024-01-15",
+            "2024-01-15",
+            "direct",
+            vec![Good],
+            vec![Good],
+        ),
+        // completed, result never scanned
+        c(
+            "000.00.01.H50-240116-0002",
+            "1.001193",
+            "Phường 1",
+            "16/01/2024",
+            "17/01/2024",
+            "2",
+            vec![Good],
+            vec![],
+        ),
+        // never scanned at all, still in progress
+        c(
+            "000.00.02.H50-240117-0003",
+            "1.001193",
+            "Phường 2",
+            "2024-01-17",
+            "",
+            "online",
+            vec![],
+            vec![],
+        ),
+        // input only below 200 dpi: archived, needs rescan, input not digitized
+        c(
+            "000.00.02.H50-240118-0004",
+            "2.000815",
+            "Phường 2",
+            "18/01/2024",
+            "18/01/2024",
+            "1",
+            vec![LowDpi],
+            vec![Good],
+        ),
+        // a blank page as the only input
+        c(
+            "000.00.01.H50-240119-0005",
+            "2.000815",
+            "Phường 1",
+            "2024-01-19",
+            "",
+            "3",
+            vec![Blank],
+            vec![],
+        ),
+        // a corrupt file next to a good one: the good one digitizes the input
+        c(
+            "000.00.02.H50-240120-0006",
+            "2.000720",
+            "Phường 2",
+            "2024-01-20",
+            "2024-01-25",
+            "postal",
+            vec![Corrupt, Good],
+            vec![Good],
+        ),
+        // received outside the period (counted nowhere in the period report)
+        c(
+            "000.00.01.H50-231230-0007",
+            "2.000720",
+            "Phường 1",
+            "30/12/2023",
+            "2024-01-02",
+            "direct",
+            vec![Good],
+            vec![Good],
+        ),
+        // result scanned but blank
+        c(
+            "000.00.01.H50-240122-0008",
+            "2.000720",
+            "Phường 1",
+            "2024-01-22",
+            "2024-01-23",
+            "1",
+            vec![Good],
+            vec![Blank],
+        ),
+    ];
+    // In the archive, not in the register.
+    v.push(Case {
+        in_register: false,
+        ..c(
+            "000.00.03.H50-240121-0009",
+            "1.001193",
+            "Phường 3",
+            "2024-01-21",
+            "",
+            "direct",
+            vec![Good],
+            vec![],
+        )
+    });
+    v
+}
+
+const FROM: &str = "2024-01-01";
+const TO: &str = "2024-01-31";
+
+fn in_period(received: &str) -> bool {
+    let iso = match received.split('/').collect::<Vec<_>>().as_slice() {
+        [d, m, y] => format!("{y}-{m}-{d}"),
+        _ => received.to_owned(),
+    };
+    (FROM..=TO).contains(&iso.as_str())
+}
+
+fn write_scan(path: &Path, scan: Scan, code: &str, fonts: &render::Fonts) {
+    fs::create_dir_all(path.parent().unwrap()).unwrap();
+    let dpi = if scan == Scan::LowDpi { 150 } else { 300 };
+    let page = match scan {
+        Scan::Blank => GrayImage::from_pixel(2480, 531, Luma([247])),
+        _ => {
+            let lines = [
+                Line::heading("GIẤY TỜ XUẤT TRÌNH", 14.0),
+                Line::body(format!("Mã hồ sơ: {code}")),
+            ];
+            render::render_page(fonts, &lines, STRIP, dpi).0
+        }
+    };
+    let mut bytes = sample::encode(&[page], FileKind::Png, dpi).unwrap();
+    if scan == Scan::Corrupt {
+        bytes.truncate(bytes.len() / 2);
+    }
+    fs::write(path, bytes).unwrap();
+}
+
+fn build(env: &TestEnv) {
+    let fonts = render::Fonts::find().unwrap();
+    let mut register =
+        String::from("dossier_code,procedure_code,unit,received_on,due_on,completed_on,channel\n");
+    for c in cases() {
+        for (kind, scans) in [("input", &c.inputs), ("result", &c.results)] {
+            for (i, scan) in scans.iter().enumerate() {
+                let p = env.intake().join(format!(
+                    "{}/{}/{kind}/trang-{}.png",
+                    c.procedure,
+                    c.code,
+                    i + 1
+                ));
+                write_scan(&p, *scan, c.code, &fonts);
+            }
+        }
+        if c.in_register {
+            register.push_str(&format!(
+                "{},{},{},{},,{},{}\n",
+                c.code, c.procedure, c.unit, c.received, c.completed, c.channel
+            ));
+        }
+    }
+    // A row that cannot be read (line 10): a date that does not exist.
+    register.push_str("000.00.01.H50-240131-0010,1.001193,Phường 1,31/02/2024,,,1\n");
+    fs::write(env.root().join("register.csv"), register).unwrap();
+    fs::write(env.root().join("procedures.csv"), sample::catalog_csv()).unwrap();
+}
+
+fn fresh_env() -> TestEnv {
+    let dir = tempfile::tempdir().unwrap();
+    fs::create_dir_all(dir.path().join("intake")).unwrap();
+    let env = TestEnv {
+        dir,
+        manifest: sample::Manifest { files: vec![] },
+    };
+    env.write_pipeline(
+        "\n[register]\npath = \"register.csv\"\n\n[catalog]\npath = \"procedures.csv\"\n",
+    );
+    build(&env);
+    env
+}
+
+/// What the report must say, derived from the cases (not from the program).
+fn expected(by_unit: bool) -> Value {
+    let names: BTreeMap<&str, &str> = sample::PROCEDURES
+        .iter()
+        .map(|p| (p.code, p.name))
+        .collect();
+    let mut groups: BTreeMap<String, [u64; 5]> = BTreeMap::new();
+    let mut missing = Vec::new();
+    for c in cases()
+        .iter()
+        .filter(|c| c.in_register && in_period(c.received))
+    {
+        let input_ok = c.inputs.contains(&Scan::Good);
+        let result_ok = c.results.contains(&Scan::Good);
+        let completed = !c.completed.is_empty();
+        let key = if by_unit { c.unit } else { c.procedure };
+        let g = groups.entry(key.to_owned()).or_default();
+        g[0] += 1;
+        g[1] += input_ok as u64;
+        g[2] += completed as u64;
+        g[3] += (completed && result_ok) as u64;
+        g[4] += (input_ok && (!completed || result_ok)) as u64;
+        let mut gaps = vec![];
+        if !input_ok {
+            gaps.push("input");
+        }
+        if completed && !result_ok {
+            gaps.push("result");
+        }
+        if !gaps.is_empty() {
+            missing.push(json!({"dossier_code": c.code, "procedure_code": c.procedure, "unit": c.unit, "missing": gaps}));
+        }
+    }
+    let pct = |a: u64, b: u64| {
+        if b == 0 {
+            Value::Null
+        } else {
+            json!(((a as f64 * 10000.0 / b as f64).round()) / 100.0)
+        }
+    };
+    let counts = |g: &[u64; 5]| {
+        json!({"received": g[0], "input_digitized": g[1], "input_percent": pct(g[1], g[0]),
+               "completed": g[2], "result_digitized": g[3], "result_percent": pct(g[3], g[2]),
+               "digitized": g[4], "digitized_percent": pct(g[4], g[0])})
+    };
+    let mut total = [0u64; 5];
+    let groups: Vec<Value> = groups
+        .iter()
+        .map(|(key, g)| {
+            for i in 0..5 {
+                total[i] += g[i];
+            }
+            let mut v = counts(g);
+            let name = if by_unit {
+                json!(key)
+            } else {
+                json!(names[key.as_str()])
+            };
+            v["key"] = json!(key);
+            v["name"] = name;
+            v["below_target"] = json!(g[0] > 0 && (g[4] as f64 * 100.0 / g[0] as f64) < 99.0);
+            v
+        })
+        .collect();
+    missing.sort_by(|a, b| a["dossier_code"].as_str().cmp(&b["dossier_code"].as_str()));
+    json!({
+        "period": {"from": FROM, "to": TO},
+        "target_percent": 99.0,
+        "groups": groups,
+        "totals": counts(&total),
+        "missing": missing,
+        "unregistered": ["000.00.03.H50-240121-0009"],
+    })
+}
+
+fn report(env: &TestEnv, extra: &[&str]) -> (i32, Vec<u8>, String) {
+    let archive = env.archive();
+    let mut args = vec![
+        "report",
+        "--archive",
+        archive.to_str().unwrap(),
+        "--from",
+        FROM,
+        "--to",
+        "31/01/2024",
+    ];
+    args.extend_from_slice(extra);
+    let out = env.dossier(&args);
+    (
+        out.status.code().unwrap_or(-1),
+        out.stdout,
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn report_figures_match_the_tree_by_procedure_and_by_unit() {
+    let env = fresh_env();
+    let (code, run, stderr) = env.run();
+    assert_eq!(
+        code, 3,
+        "a corrupt file and a bad register row: exit 3\n{stderr}"
+    );
+    let problems = run["register"]["problems"].as_array().unwrap();
+    assert_eq!(problems.len(), 1, "{run:#}");
+    assert_eq!(problems[0]["line"], 10);
+    assert!(problems[0]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("received_on is not a date"));
+    assert_eq!(run["register"]["rows"], 8);
+
+    for by_unit in [false, true] {
+        let by = if by_unit { "unit" } else { "procedure" };
+        let (code, stdout, stderr) = report(&env, &["--format", "json", "--by", by]);
+        assert_eq!(code, 0, "{stderr}");
+        let got: Value = serde_json::from_slice(&stdout).unwrap();
+        let want = expected(by_unit);
+        for key in [
+            "period",
+            "target_percent",
+            "groups",
+            "totals",
+            "missing",
+            "unregistered",
+        ] {
+            assert_eq!(
+                got[key], want[key],
+                "by {by}: {key}\n got: {:#}\nwant: {:#}",
+                got[key], want[key]
+            );
+        }
+        // needs_rescan: the low-dpi, blank and corrupt documents of dossiers in scope.
+        let rescan: Vec<(String, String)> = got["needs_rescan"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                (
+                    r["document"].as_str().unwrap().to_owned(),
+                    r["reason"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect();
+        let docs: Vec<&str> = rescan.iter().map(|(d, _)| d.as_str()).collect();
+        assert_eq!(
+            docs,
+            vec![
+                "2.000815/000.00.01.H50-240119-0005/input/trang-1.png",
+                "2.000720/000.00.01.H50-240122-0008/result/trang-1.png",
+                "2.000815/000.00.02.H50-240118-0004/input/trang-1.png",
+                "2.000720/000.00.02.H50-240120-0006/input/trang-1.png",
+            ]
+        );
+        assert_eq!(rescan[0].1, "blank page");
+        assert!(rescan[2].1.starts_with("below 200 dpi"));
+        assert!(rescan[3].1.contains("cannot decode PNG"));
+    }
+
+    // The same archive and register give the same bytes.
+    let (_, a, _) = report(&env, &["--format", "json"]);
+    let (_, b, _) = report(&env, &["--format", "json"]);
+    assert_eq!(a, b);
+
+    // The register given directly: same figures, and its bad row reported with exit 3.
+    let reg = env.root().join("register.csv");
+    let (code, c, stderr) = report(
+        &env,
+        &["--format", "json", "--register", reg.to_str().unwrap()],
+    );
+    assert_eq!(code, 3);
+    assert!(stderr.contains("line 10"), "{stderr}");
+    assert_eq!(a, c);
+    // Read-only: reporting wrote nothing into the archive.
+    assert!(fs::read_dir(env.archive().join("tmp"))
+        .unwrap()
+        .next()
+        .is_none());
+}
+
+#[test]
+fn xlsx_html_table_and_csv_renderings() {
+    let env = fresh_env();
+    env.run();
+    let want = expected(false);
+
+    // xlsx, read back with calamine (not the crate that wrote it).
+    let xlsx = env.root().join("report.xlsx");
+    let (code, _, stderr) = report(
+        &env,
+        &["--format", "xlsx", "--output", xlsx.to_str().unwrap()],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    {
+        use calamine::{open_workbook, Data, Reader, Xlsx};
+        let mut wb: Xlsx<_> = open_workbook(&xlsx).unwrap();
+        let names = wb.sheet_names();
+        assert_eq!(
+            names,
+            vec!["Số liệu".to_owned(), "Hồ sơ chưa số hóa".to_owned()]
+        );
+        let figures = wb.worksheet_range_at(0).unwrap().unwrap();
+        let header: Vec<String> = figures
+            .rows()
+            .nth(3)
+            .unwrap()
+            .iter()
+            .map(|c| c.to_string())
+            .collect();
+        assert_eq!(&header[2..4], ["Tiếp nhận", "Đã số hóa thành phần hồ sơ"]);
+        for (i, g) in want["groups"].as_array().unwrap().iter().enumerate() {
+            let row: Vec<&Data> = figures.rows().nth(4 + i).unwrap().iter().collect();
+            assert_eq!(row[0], &Data::String(g["key"].as_str().unwrap().to_owned()));
+            assert_eq!(
+                row[2],
+                &Data::Float(g["received"].as_f64().unwrap()),
+                "numbers are numbers"
+            );
+            match g["input_percent"].as_f64() {
+                Some(p) => assert!(
+                    matches!(row[4], Data::Float(f) if (f - p / 100.0).abs() < 1e-9),
+                    "{:?}",
+                    row[4]
+                ),
+                None => assert_eq!(row[4], &Data::Empty),
+            }
+            assert_eq!(row[8], &Data::Float(g["digitized"].as_f64().unwrap()));
+        }
+        let missing = wb.worksheet_range_at(1).unwrap().unwrap();
+        assert_eq!(
+            missing.rows().count(),
+            want["missing"].as_array().unwrap().len() + 1
+        );
+    }
+
+    // csv: JSON keys, dot decimals, one row per group plus totals.
+    let (_, csv, _) = report(&env, &["--format", "csv", "--lang", "en"]);
+    let csv = String::from_utf8(csv).unwrap();
+    assert_eq!(
+        csv.lines().count(),
+        want["groups"].as_array().unwrap().len() + 2
+    );
+
+    // table: Vietnamese by default, English on request, dates and decimals per locale.
+    let (_, vi, _) = report(&env, &[]);
+    let vi = String::from_utf8(vi).unwrap();
+    assert!(
+        vi.contains("Tiếp nhận") && vi.contains("01/01/2024") && vi.contains(','),
+        "{vi}"
+    );
+    let (_, en, _) = report(&env, &["--lang", "en"]);
+    let en = String::from_utf8(en).unwrap();
+    assert!(
+        en.contains("Received") && en.contains("2024-01-01") && !en.contains("Tiếp nhận"),
+        "{en}"
+    );
+
+    // html: one self-contained file that renders in headless Chromium.
+    let html = env.root().join("report.html");
+    let (code, _, _) = report(
+        &env,
+        &["--format", "html", "--output", html.to_str().unwrap()],
+    );
+    assert_eq!(code, 0);
+    let text = fs::read_to_string(&html).unwrap();
+    assert!(text.contains("Đã số hóa kết quả") && text.contains("<svg"));
+    let shot = env.root().join("report.png");
+    let profile = env.root().join("chromium-profile");
+    let out = Command::new("chromium")
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--hide-scrollbars",
+            "--window-size=1280,1400",
+        ])
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .arg(format!("--screenshot={}", shot.display()))
+        .arg(format!("file://{}", html.display()))
+        .output()
+        .expect("chromium is installed (scripts/install-deps.sh)");
+    assert!(
+        out.status.success(),
+        "chromium: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let img = image::open(&shot)
+        .expect("a screenshot was taken")
+        .into_luma8();
+    let dark = img.pixels().filter(|p| p.0[0] < 100).count();
+    assert!(
+        dark > 2000,
+        "the page rendered text and bars ({dark} dark pixels)"
+    );
+}
