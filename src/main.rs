@@ -248,22 +248,33 @@ fn report(a: ReportArgs) -> anyhow::Result<i32> {
         eprintln!("no register: rates are over the dossiers in the archive (received date from the dossier code)");
     }
     let r = &computed.report;
-    let bytes = match a.format {
-        cli::Format::Json => render::json(r).into_bytes(),
-        cli::Format::Csv => render::csv(r).into_bytes(),
-        cli::Format::Table => render::table(r, opts.by, lang).into_bytes(),
-        cli::Format::Html => render::html(r, opts.by, lang).into_bytes(),
-        cli::Format::Xlsx => render::xlsx(r, opts.by, lang).context("cannot build the workbook")?,
+    if a.format == cli::Format::Xlsx
+        && a.output.is_none()
+        && std::io::IsTerminal::is_terminal(&std::io::stdout())
+    {
+        anyhow::bail!("xlsx is a binary format: give --output FILE.xlsx");
+    }
+    // Written as it is produced: a million-row report's JSON never sits in memory whole.
+    let render = |w: &mut dyn std::io::Write| -> anyhow::Result<()> {
+        match a.format {
+            cli::Format::Json => render::json_to(r, w)?,
+            cli::Format::Csv => w.write_all(render::csv(r).as_bytes())?,
+            cli::Format::Table => w.write_all(render::table(r, opts.by, lang).as_bytes())?,
+            cli::Format::Html => w.write_all(render::html(r, opts.by, lang).as_bytes())?,
+            cli::Format::Xlsx => {
+                w.write_all(&render::xlsx(r, opts.by, lang).context("cannot build the workbook")?)?
+            }
+        }
+        Ok(())
     };
     match &a.output {
-        Some(path) => write_atomically(path, &bytes)
+        Some(path) => write_atomically(path, render)
             .with_context(|| format!("cannot write {}", path.display()))?,
         None => {
-            use std::io::{IsTerminal, Write};
-            if a.format == cli::Format::Xlsx && std::io::stdout().is_terminal() {
-                anyhow::bail!("xlsx is a binary format: give --output FILE.xlsx");
-            }
-            std::io::stdout().write_all(&bytes)?;
+            let stdout = std::io::stdout();
+            let mut w = std::io::BufWriter::new(stdout.lock());
+            render(&mut w)?;
+            std::io::Write::flush(&mut w)?;
         }
     }
     Ok(if computed.problems.is_empty() {
@@ -274,8 +285,10 @@ fn report(a: ReportArgs) -> anyhow::Result<i32> {
 }
 
 /// temp file beside the target, fsync, rename: a reader never sees half a report.
-fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
+fn write_atomically(
+    path: &std::path::Path,
+    render: impl FnOnce(&mut dyn std::io::Write) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -287,11 +300,13 @@ fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()>
             .unwrap_or_default(),
         std::process::id()
     ));
-    let result = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
+    let result = (|| -> anyhow::Result<()> {
+        let mut w = std::io::BufWriter::new(std::fs::File::create(&tmp)?);
+        render(&mut w)?;
+        let file = w.into_inner().map_err(|e| e.into_error())?;
+        file.sync_all()?;
+        std::fs::rename(&tmp, path)?;
+        Ok(())
     })();
     if result.is_err() {
         let _ = std::fs::remove_file(&tmp);

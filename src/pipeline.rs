@@ -22,7 +22,7 @@ use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::Serialize;
 
 use crate::config::Config;
-use crate::coverage::register::{read_catalog, read_register, Problem};
+use crate::coverage::register::{read_catalog, read_register_rows, Problem};
 use crate::decode::{self, quality, Limits};
 use crate::index::{Index, IndexError, NewDocument, NewPage};
 use crate::intake::{self, Candidate, IntakeError, Rejection};
@@ -318,9 +318,8 @@ fn import_register(
     let Some(sha256) = keep_import_file(archive, path, rejected, log)? else {
         return Ok(None);
     };
-    let mut rows = Vec::new();
-    let problems = match read_register(path, |row| rows.push(row)) {
-        Ok(p) => p,
+    let (rows, problems) = match read_register_rows(path) {
+        Ok(r) => r,
         Err(e) => {
             rejected.push(Rejection {
                 path: path.display().to_string(),

@@ -215,6 +215,8 @@ fn build(env: &TestEnv) {
     }
     // A row that cannot be read (line 10): a date that does not exist.
     register.push_str("000.00.01.H50-240131-0010,1.001193,Phường 1,31/02/2024,,,1\n");
+    // A dossier listed twice (line 11): only its first row counts.
+    register.push_str("000.00.02.H50-240117-0003,2.000815,Phường 3,2024-01-17,,2024-01-18,1\n");
     fs::write(env.root().join("register.csv"), register).unwrap();
     fs::write(env.root().join("procedures.csv"), sample::catalog_csv()).unwrap();
 }
@@ -337,12 +339,12 @@ fn report_figures_match_the_tree_by_procedure_and_by_unit() {
         "a corrupt file and a bad register row: exit 3\n{stderr}"
     );
     let problems = run["register"]["problems"].as_array().unwrap();
-    assert_eq!(problems.len(), 1, "{run:#}");
+    assert_eq!(problems.len(), 2, "{run:#}");
     assert_eq!(problems[0]["line"], 10);
-    assert!(problems[0]["reason"]
-        .as_str()
-        .unwrap()
-        .contains("received_on is not a date"));
+    let reason = |i: usize| problems[i]["reason"].as_str().unwrap();
+    assert!(reason(0).contains("received_on is not a date"));
+    assert_eq!(problems[1]["line"], 11);
+    assert!(reason(1).contains("listed again (first at line 4)"));
     assert_eq!(run["register"]["rows"], 8);
 
     for by_unit in [false, true] {
@@ -404,7 +406,10 @@ fn report_figures_match_the_tree_by_procedure_and_by_unit() {
         &["--format", "json", "--register", reg.to_str().unwrap()],
     );
     assert_eq!(code, 3);
-    assert!(stderr.contains("line 10"), "{stderr}");
+    assert!(
+        stderr.contains("line 10") && stderr.contains("line 11"),
+        "{stderr}"
+    );
     assert_eq!(a, c);
     // Read-only: reporting wrote nothing into the archive.
     assert!(fs::read_dir(env.archive().join("tmp"))

@@ -14,8 +14,9 @@ pub mod date;
 pub mod register;
 pub mod render;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
+use std::sync::Arc;
 
 use serde::Serialize;
 
@@ -113,8 +114,9 @@ pub struct Group {
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Missing {
     pub dossier_code: String,
-    pub procedure_code: String,
-    pub unit: Option<String>,
+    /// Shared: a few procedures and units repeat over hundreds of thousands of entries.
+    pub procedure_code: Arc<str>,
+    pub unit: Option<Arc<str>>,
     pub missing: Vec<&'static str>,
 }
 
@@ -137,11 +139,6 @@ pub struct CoverageReport {
     pub unregistered: Vec<String>,
 }
 
-/// What the archive holds per dossier, consumed as register rows claim their dossiers.
-struct Holdings {
-    by_code: HashMap<String, DossierHoldings>,
-}
-
 pub struct Computed {
     pub report: CoverageReport,
     /// Register rows that could not be counted.
@@ -150,35 +147,116 @@ pub struct Computed {
     pub with_register: bool,
 }
 
-pub fn compute(
-    index: &Index,
-    source: RegisterSource<'_>,
-    names: &HashMap<String, String>,
-    opts: &ReportOptions,
-) -> Result<Computed, CoverageError> {
-    let mut holdings = Holdings {
-        by_code: HashMap::new(),
-    };
-    index.for_each_holding(|h| {
-        holdings.by_code.insert(h.dossier_code.clone(), h);
-    })?;
-    let in_period = |d: Date| opts.from.is_none_or(|f| d >= f) && opts.to.is_none_or(|t| d <= t);
+/// What one archived dossier holds, in three bits: small, so a million fit in a few tens of MB.
+#[derive(Debug, Clone, Copy, Default)]
+struct Held(u8);
 
-    let mut groups: BTreeMap<String, Counts> = BTreeMap::new();
-    let mut missing = Vec::new();
-    let mut counted: Vec<String> = Vec::new();
-    let mut count_row = |row: &RegisterRow, held: Option<&DossierHoldings>| {
-        let input_ok = held.is_some_and(|h| h.input_passes);
-        let result_ok = held.is_some_and(|h| h.result_passes);
+impl Held {
+    const INPUT_PASSES: u8 = 1;
+    const RESULT_PASSES: u8 = 2;
+    const HAS_RESULT: u8 = 4;
+    /// A register row has claimed this dossier.
+    const CLAIMED: u8 = 8;
+
+    fn new(input_passes: bool, result_passes: bool, has_result: bool) -> Held {
+        let bit = |on: bool, bit: u8| if on { bit } else { 0 };
+        Held(
+            bit(input_passes, Held::INPUT_PASSES)
+                | bit(result_passes, Held::RESULT_PASSES)
+                | bit(has_result, Held::HAS_RESULT),
+        )
+    }
+
+    fn of(h: &DossierHoldings) -> Held {
+        Held::new(h.input_passes, h.result_passes, h.has_result)
+    }
+    fn input_passes(self) -> bool {
+        self.0 & Held::INPUT_PASSES != 0
+    }
+    fn result_passes(self) -> bool {
+        self.0 & Held::RESULT_PASSES != 0
+    }
+    fn has_result(self) -> bool {
+        self.0 & Held::HAS_RESULT != 0
+    }
+}
+
+/// The archive's dossiers with what they hold, in code order, packed: one string buffer and
+/// two arrays instead of a million small allocations (a report reads them all, then looks up
+/// each register row by binary search).
+#[derive(Default)]
+struct HeldSet {
+    text: String,
+    ends: Vec<u32>,
+    held: Vec<Held>,
+}
+
+impl HeldSet {
+    /// Codes must come in ascending byte order (SQLite's BINARY collation).
+    fn push(&mut self, code: &str, held: Held) {
+        self.text.push_str(code);
+        self.ends.push(self.text.len() as u32);
+        self.held.push(held);
+    }
+
+    fn code(&self, i: usize) -> &str {
+        let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
+        &self.text[start..self.ends[i] as usize]
+    }
+
+    fn find(&self, code: &str) -> Option<usize> {
+        let (mut lo, mut hi) = (0, self.ends.len());
+        while lo < hi {
+            let mid = (lo + hi) / 2;
+            match self.code(mid).cmp(code) {
+                std::cmp::Ordering::Less => lo = mid + 1,
+                std::cmp::Ordering::Greater => hi = mid,
+                std::cmp::Ordering::Equal => return Some(mid),
+            }
+        }
+        None
+    }
+}
+
+/// Accumulates groups, the missing list and the documents to rescan as dossiers are counted.
+struct Tally<'a> {
+    by: GroupBy,
+    groups: BTreeMap<String, Counts>,
+    missing: Vec<Missing>,
+    /// Failing documents by dossier, moved to `needs_rescan` when their dossier is in scope.
+    failing: HashMap<String, Vec<Rescan>>,
+    needs_rescan: Vec<Rescan>,
+    names: &'a HashMap<String, String>,
+    interned: HashSet<Arc<str>>,
+}
+
+impl Tally<'_> {
+    fn intern(&mut self, s: &str) -> Arc<str> {
+        if let Some(shared) = self.interned.get(s) {
+            return Arc::clone(shared);
+        }
+        let shared: Arc<str> = Arc::from(s);
+        self.interned.insert(Arc::clone(&shared));
+        shared
+    }
+
+    /// Counts one dossier of the denominator (SPEC.md "Coverage: what counts").
+    fn count(&mut self, row: &RegisterRow, held: Held) {
+        let input_ok = held.input_passes();
+        let result_ok = held.result_passes();
         let completed = row.completed_on.is_some();
-        let key = match opts.by {
-            GroupBy::Procedure => row.procedure_code.clone(),
-            GroupBy::Unit => row.unit.clone(),
+        let key = match self.by {
+            GroupBy::Procedure => &row.procedure_code,
+            GroupBy::Unit => &row.unit,
         };
-        groups
-            .entry(key)
-            .or_default()
-            .add(completed, input_ok, result_ok);
+        match self.groups.get_mut(key) {
+            Some(c) => c.add(completed, input_ok, result_ok),
+            None => {
+                let mut c = Counts::default();
+                c.add(completed, input_ok, result_ok);
+                self.groups.insert(key.clone(), c);
+            }
+        }
         let mut gaps = Vec::new();
         if !input_ok {
             gaps.push("input");
@@ -187,107 +265,161 @@ pub fn compute(
             gaps.push("result");
         }
         if !gaps.is_empty() {
-            missing.push(Missing {
+            let procedure_code = self.intern(&row.procedure_code);
+            let unit = (!row.unit.is_empty()).then(|| self.intern(&row.unit));
+            self.missing.push(Missing {
                 dossier_code: row.dossier_code.clone(),
-                procedure_code: row.procedure_code.clone(),
-                unit: (!row.unit.is_empty()).then(|| row.unit.clone()),
+                procedure_code,
+                unit,
                 missing: gaps,
             });
         }
-        counted.push(row.dossier_code.clone());
-    };
-
-    let mut problems = Vec::new();
-    let mut with_register = true;
-    let mut visit = |row: RegisterRow| {
-        // Every register row claims its dossier, in the period or not: only dossiers the
-        // register never lists are unregistered.
-        let held = holdings.by_code.remove(&row.dossier_code);
-        if in_period(row.received_on) {
-            count_row(&row, held.as_ref());
-        }
-    };
-    match source {
-        RegisterSource::File(path) => problems = register::read_register(path, &mut visit)?,
-        RegisterSource::Index if index.has_register()? => {
-            index.for_each_register_row(&mut visit)?
-        }
-        RegisterSource::Index => with_register = false,
+        self.in_scope(&row.dossier_code);
     }
+
+    /// The dossier's failing documents belong in the report.
+    fn in_scope(&mut self, dossier_code: &str) {
+        if let Some(docs) = self.failing.remove(dossier_code) {
+            self.needs_rescan.extend(docs);
+        }
+    }
+
+    fn finish(mut self, opts: &ReportOptions) -> (Vec<Group>, Counts, Vec<Missing>, Vec<Rescan>) {
+        let mut totals = Counts::default();
+        let groups = std::mem::take(&mut self.groups)
+            .into_iter()
+            .map(|(key, c)| {
+                totals.received += c.received;
+                totals.input_digitized += c.input_digitized;
+                totals.completed += c.completed;
+                totals.result_digitized += c.result_digitized;
+                totals.digitized += c.digitized;
+                let counts = c.with_rates();
+                let below_target = counts
+                    .digitized_percent
+                    .is_some_and(|p| p < opts.target_percent);
+                Group {
+                    name: match opts.by {
+                        GroupBy::Procedure => self.names.get(&key).cloned(),
+                        GroupBy::Unit => (!key.is_empty()).then(|| key.clone()),
+                    },
+                    key,
+                    counts,
+                    below_target,
+                }
+            })
+            .collect();
+        self.missing
+            .sort_by(|a, b| a.dossier_code.cmp(&b.dossier_code));
+        self.needs_rescan
+            .sort_by(|a, b| (&a.dossier_code, &a.document).cmp(&(&b.dossier_code, &b.document)));
+        (groups, totals.with_rates(), self.missing, self.needs_rescan)
+    }
+}
+
+pub fn compute(
+    index: &Index,
+    source: RegisterSource<'_>,
+    names: &HashMap<String, String>,
+    opts: &ReportOptions,
+) -> Result<Computed, CoverageError> {
+    let in_period = |d: Date| opts.from.is_none_or(|f| d >= f) && opts.to.is_none_or(|t| d <= t);
+    let mut failing: HashMap<String, Vec<Rescan>> = HashMap::new();
+    for d in index.failing_documents()? {
+        failing
+            .entry(d.dossier_code.clone())
+            .or_default()
+            .push(Rescan {
+                dossier_code: d.dossier_code,
+                document: d.path,
+                reason: d.reason,
+            });
+    }
+    let mut tally = Tally {
+        by: opts.by,
+        groups: BTreeMap::new(),
+        missing: Vec::new(),
+        failing,
+        needs_rescan: Vec::new(),
+        names,
+        interned: HashSet::new(),
+    };
+    let with_register = match source {
+        RegisterSource::File(_) => true,
+        RegisterSource::Index => index.has_register()?,
+    };
+    let mut problems = Vec::new();
     let mut unregistered = Vec::new();
     if with_register {
-        unregistered = holdings
-            .by_code
-            .keys()
-            .filter(|code| date_in_dossier_code(code).is_none_or(in_period))
-            .cloned()
-            .collect();
-        unregistered.sort();
-    } else {
-        let mut all: Vec<DossierHoldings> = holdings.by_code.into_values().collect();
-        all.sort_by(|a, b| a.dossier_code.cmp(&b.dossier_code));
-        for h in all {
-            let Some(received_on) = date_in_dossier_code(&h.dossier_code) else {
-                continue;
+        let mut held = HeldSet::default();
+        index.for_each_holding_code(|code, input_passes, result_passes, has_result| {
+            held.push(code, Held::new(input_passes, result_passes, has_result));
+        })?;
+        // Register dossiers with nothing archived, to tell a repeated row.
+        let mut claimed_elsewhere: HashSet<String> = HashSet::new();
+        // Every register row claims its dossier, in the period or not: only dossiers the
+        // register never lists are unregistered. A second row for a claimed dossier is refused.
+        let mut visit = |row: RegisterRow| -> Option<String> {
+            let h = match held.find(&row.dossier_code) {
+                Some(i) if held.held[i].0 & Held::CLAIMED != 0 => {
+                    return Some(register::repeated(&row.dossier_code, None))
+                }
+                Some(i) => {
+                    let h = held.held[i];
+                    held.held[i].0 |= Held::CLAIMED;
+                    h
+                }
+                None if claimed_elsewhere.contains(&row.dossier_code) => {
+                    return Some(register::repeated(&row.dossier_code, None))
+                }
+                None => {
+                    claimed_elsewhere.insert(row.dossier_code.clone());
+                    Held::default()
+                }
             };
+            if in_period(row.received_on) {
+                tally.count(&row, h);
+            }
+            None
+        };
+        match source {
+            RegisterSource::File(path) => {
+                problems = register::read_register(path, |_, row| visit(row))?
+            }
+            RegisterSource::Index => index.for_each_register_row(|row| {
+                visit(row);
+            })?,
+        }
+        // Already in code order.
+        unregistered = (0..held.held.len())
+            .filter(|&i| held.held[i].0 & Held::CLAIMED == 0)
+            .map(|i| held.code(i))
+            .filter(|code| date_in_dossier_code(code).is_none_or(in_period))
+            .map(String::from)
+            .collect();
+        for code in &unregistered {
+            tally.in_scope(code);
+        }
+    } else {
+        index.for_each_holding(|h| {
+            let Some(received_on) = date_in_dossier_code(&h.dossier_code).filter(|d| in_period(*d))
+            else {
+                return;
+            };
+            let held = Held::of(&h);
             let row = RegisterRow {
-                dossier_code: h.dossier_code.clone(),
-                procedure_code: h.procedure_code.clone(),
-                unit: h.unit.clone().unwrap_or_default(),
+                completed_on: held.has_result().then_some(received_on),
+                dossier_code: h.dossier_code,
+                procedure_code: h.procedure_code,
+                unit: h.unit.unwrap_or_default(),
                 received_on,
                 due_on: None,
-                completed_on: h.has_result.then_some(received_on),
                 channel: None,
             };
-            if in_period(received_on) {
-                count_row(&row, Some(&h));
-            }
-        }
+            tally.count(&row, held);
+        })?;
     }
-    missing.sort_by(|a, b| a.dossier_code.cmp(&b.dossier_code));
-    counted.sort();
-
-    let in_scope = |code: &str| {
-        counted.binary_search_by(|c| c.as_str().cmp(code)).is_ok()
-            || unregistered
-                .binary_search_by(|c| c.as_str().cmp(code))
-                .is_ok()
-    };
-    let needs_rescan = index
-        .failing_documents()?
-        .into_iter()
-        .filter(|d| in_scope(&d.dossier_code))
-        .map(|d| Rescan {
-            dossier_code: d.dossier_code,
-            document: d.path,
-            reason: d.reason,
-        })
-        .collect();
-
-    let mut totals = Counts::default();
-    let groups = groups
-        .into_iter()
-        .map(|(key, c)| {
-            totals.received += c.received;
-            totals.input_digitized += c.input_digitized;
-            totals.completed += c.completed;
-            totals.result_digitized += c.result_digitized;
-            totals.digitized += c.digitized;
-            let counts = c.with_rates();
-            let below_target = counts
-                .digitized_percent
-                .is_some_and(|p| p < opts.target_percent);
-            Group {
-                name: match opts.by {
-                    GroupBy::Procedure => names.get(&key).cloned(),
-                    GroupBy::Unit => (!key.is_empty()).then(|| key.clone()),
-                },
-                key,
-                counts,
-                below_target,
-            }
-        })
-        .collect();
+    let (groups, totals, missing, needs_rescan) = tally.finish(opts);
     Ok(Computed {
         report: CoverageReport {
             period: Period {
@@ -296,7 +428,7 @@ pub fn compute(
             },
             target_percent: opts.target_percent,
             groups,
-            totals: totals.with_rates(),
+            totals,
             missing,
             needs_rescan,
             unregistered,

@@ -83,35 +83,25 @@ pub struct CatalogRow {
     pub field: String,
 }
 
-/// Streams the register's rows to `each`; returns the rows that could not be read.
-/// A dossier listed twice counts once (the first row); the repeat is a problem.
+/// Streams the register's rows to `each(line, row)`, which may refuse a row by returning the
+/// reason (a repeated dossier, say); returns the rows that could not be counted.
 pub fn read_register(
     path: &Path,
-    mut each: impl FnMut(RegisterRow),
+    mut each: impl FnMut(usize, RegisterRow) -> Option<String>,
 ) -> Result<Vec<Problem>, RegisterError> {
     let mut problems = Vec::new();
-    let mut seen: HashMap<String, usize> = HashMap::new();
     let mut columns: Option<Columns> = None;
     for_each_record(path, |line, cells| {
         let Some(cols) = &columns else {
             columns = Some(Columns::register(path, cells.unwrap_or_default())?);
             return Ok(());
         };
-        match cells.and_then(|cells| cols.register_row(cells)) {
-            Ok(row) => match seen.get(&row.dossier_code) {
-                Some(first) => problems.push(Problem {
-                    line,
-                    reason: format!(
-                        "dossier {} is listed again (first at line {first}): this row is not counted",
-                        row.dossier_code
-                    ),
-                }),
-                None => {
-                    seen.insert(row.dossier_code.clone(), line);
-                    each(row);
-                }
-            },
-            Err(reason) => problems.push(Problem { line, reason }),
+        let refused = match cells.and_then(|cells| cols.register_row(cells)) {
+            Ok(row) => each(line, row),
+            Err(reason) => Some(reason),
+        };
+        if let Some(reason) = refused {
+            problems.push(Problem { line, reason });
         }
         Ok(())
     })?;
@@ -123,6 +113,30 @@ pub fn read_register(
         });
     }
     Ok(problems)
+}
+
+/// The whole register in memory, each dossier once (the first row counts; a repeat is a
+/// problem): what `run` imports into the index.
+pub fn read_register_rows(path: &Path) -> Result<(Vec<RegisterRow>, Vec<Problem>), RegisterError> {
+    let mut rows = Vec::new();
+    let mut first_line: HashMap<String, usize> = HashMap::new();
+    let problems = read_register(path, |line, row| match first_line.get(&row.dossier_code) {
+        Some(first) => Some(repeated(&row.dossier_code, Some(*first))),
+        None => {
+            first_line.insert(row.dossier_code.clone(), line);
+            rows.push(row);
+            None
+        }
+    })?;
+    Ok((rows, problems))
+}
+
+/// The reason given for a dossier the register lists twice.
+pub fn repeated(dossier_code: &str, first_line: Option<usize>) -> String {
+    match first_line {
+        Some(first) => format!("dossier {dossier_code} is listed again (first at line {first}): this row is not counted"),
+        None => format!("dossier {dossier_code} is listed again: only its first row is counted"),
+    }
 }
 
 /// Reads the procedure catalog (CSV or .xlsx).
@@ -187,7 +201,7 @@ struct Columns {
 }
 
 impl Columns {
-    fn register(path: &Path, header: &[String]) -> Result<Columns, RegisterError> {
+    fn register(path: &Path, header: &[&str]) -> Result<Columns, RegisterError> {
         let find = |name: &str| header.iter().position(|c| header_name(c) == name);
         let require = |name: &'static str| {
             find(name).ok_or_else(|| RegisterError::MissingColumn {
@@ -207,7 +221,7 @@ impl Columns {
         })
     }
 
-    fn register_row(&self, cells: &[String]) -> Result<RegisterRow, String> {
+    fn register_row(&self, cells: &[&str]) -> Result<RegisterRow, String> {
         let get = |i: usize| cells.get(i).map(|s| s.trim()).unwrap_or("");
         let opt = |i: Option<usize>| i.map(get).unwrap_or("");
         if cells.iter().all(|c| c.trim().is_empty()) {
@@ -264,7 +278,7 @@ impl Columns {
 /// dates become ISO dates.
 fn for_each_record(
     path: &Path,
-    mut each: impl FnMut(usize, Result<&[String], String>) -> Result<(), RegisterError>,
+    mut each: impl FnMut(usize, Result<&[&str], String>) -> Result<(), RegisterError>,
 ) -> Result<(), RegisterError> {
     let read_err = |message: String| RegisterError::Read {
         path: path.to_owned(),
@@ -299,7 +313,8 @@ fn for_each_record(
                     _ => String::new(),
                 }
             }));
-            each(first_row + i + 1, Ok(&cells))?;
+            let refs: Vec<&str> = cells.iter().map(String::as_str).collect();
+            each(first_row + i + 1, Ok(&refs))?;
         }
         return Ok(());
     }
@@ -309,14 +324,12 @@ fn for_each_record(
         .from_path(path)
         .map_err(|e| read_err(e.to_string()))?;
     let mut record = csv::StringRecord::new();
-    let mut cells: Vec<String> = Vec::new();
     loop {
         match reader.read_record(&mut record) {
             Ok(false) => return Ok(()),
             Ok(true) => {
                 let line = record.position().map_or(0, |p| p.line() as usize);
-                cells.clear();
-                cells.extend(record.iter().map(str::to_owned));
+                let cells: Vec<&str> = record.iter().collect();
                 each(line, Ok(&cells))?;
             }
             // A line that is not UTF-8 (or not CSV): report it and go on with the rest.
@@ -358,8 +371,7 @@ mod tests {
              000.00.01.H50-240119-0005,2.000815,Phường 2,2024-01-19,,2024-01-18,3\n"
                 .as_bytes(),
         );
-        let mut rows = Vec::new();
-        let problems = read_register(&path, |r| rows.push(r)).unwrap();
+        let (rows, problems) = read_register_rows(&path).unwrap();
         assert_eq!(rows.len(), 2);
         assert_eq!(rows[1].unit, "Phường 1, Đông Hà");
         assert_eq!(rows[1].received_on, Date::parse("2024-01-16").unwrap());
@@ -384,10 +396,10 @@ mod tests {
     fn a_register_without_required_columns_is_an_error() {
         let dir = tempfile::tempdir().unwrap();
         let path = write(&dir, "r.csv", b"code,procedure_code,received_on\nx,y,z\n");
-        let err = read_register(&path, |_| {}).unwrap_err();
+        let err = read_register(&path, |_, _| None).unwrap_err();
         assert!(err.to_string().contains("dossier_code"), "{err}");
         let empty = write(&dir, "empty.csv", b"");
-        assert!(read_register(&empty, |_| {}).is_err());
+        assert!(read_register(&empty, |_, _| None).is_err());
     }
 
     #[test]
@@ -398,8 +410,7 @@ mod tests {
         text.extend_from_slice(b"000.00.01.H50-240115-0001,1.001193,Ph\xffng 1,2024-01-15,,,1\n");
         text.extend_from_slice(b"000.00.01.H50-240115-0002,1.001193,P,2024-01-15,,,1\n");
         let path = write(&dir, "r.csv", &text);
-        let mut rows = Vec::new();
-        let problems = read_register(&path, |r| rows.push(r)).unwrap();
+        let (rows, problems) = read_register_rows(&path).unwrap();
         assert_eq!(rows.len(), 1);
         assert_eq!(problems.len(), 1);
         assert_eq!(problems[0].line, 2);

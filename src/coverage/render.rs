@@ -149,10 +149,9 @@ impl Lang {
 }
 
 /// SPEC.md's JSON: stable key order and no clock readings, so equal inputs give equal bytes.
-pub fn json(report: &CoverageReport) -> String {
-    let mut s = serde_json::to_string_pretty(report).expect("the report serializes");
-    s.push('\n');
-    s
+pub fn json_to(report: &CoverageReport, w: &mut dyn std::io::Write) -> std::io::Result<()> {
+    serde_json::to_writer_pretty(&mut *w, report)?;
+    w.write_all(b"\n")
 }
 
 fn key_heading(by: GroupBy, l: &Labels) -> &'static str {
@@ -605,7 +604,7 @@ pub fn xlsx(
     for (i, m) in report.missing.iter().enumerate() {
         let r = i as u32 + 1;
         missing.write_string(r, 0, &m.dossier_code)?;
-        missing.write_string(r, 1, &m.procedure_code)?;
+        missing.write_string(r, 1, &*m.procedure_code)?;
         missing.write_string(r, 2, m.unit.as_deref().unwrap_or(""))?;
         missing.write_string(r, 3, lang.missing_words(&m.missing))?;
     }

@@ -41,8 +41,12 @@ CREATE TABLE IF NOT EXISTS procedures (
 CREATE TABLE IF NOT EXISTS dossiers (
     code TEXT PRIMARY KEY,
     procedure_code TEXT NOT NULL,
-    unit TEXT
-);
+    unit TEXT,
+    -- Derived from current_documents at every commit, for one-scan coverage reports:
+    input_passes INTEGER NOT NULL DEFAULT 0,
+    result_passes INTEGER NOT NULL DEFAULT 0,
+    has_result INTEGER NOT NULL DEFAULT 0
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS runs (
     run_id TEXT PRIMARY KEY,
     pipeline TEXT NOT NULL,
@@ -67,6 +71,18 @@ CREATE TABLE IF NOT EXISTS documents (
     UNIQUE (path, version)
 );
 CREATE INDEX IF NOT EXISTS documents_dossier ON documents(dossier_code);
+-- The latest version of every intake path, kept beside the immutable version rows so that
+-- coverage reads a million dossiers in one ordered scan.
+CREATE TABLE IF NOT EXISTS current_documents (
+    dossier_code TEXT NOT NULL,
+    path TEXT NOT NULL,
+    document_id INTEGER NOT NULL REFERENCES documents(id),
+    kind TEXT NOT NULL,
+    quality TEXT NOT NULL,
+    PRIMARY KEY (dossier_code, path)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS current_failing ON current_documents(dossier_code, path, document_id)
+    WHERE quality = 'fail';
 CREATE INDEX IF NOT EXISTS documents_sha256 ON documents(sha256);
 CREATE TABLE IF NOT EXISTS pages (
     id INTEGER PRIMARY KEY,
@@ -95,7 +111,7 @@ CREATE TABLE IF NOT EXISTS register (
     due_on TEXT,
     completed_on TEXT,
     channel TEXT
-);
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS imports (
     id INTEGER PRIMARY KEY,
     what TEXT NOT NULL CHECK (what IN ('register', 'catalog')),
@@ -216,13 +232,11 @@ impl Index {
             .execute_batch(
                 // A rollback journal (not WAL) keeps the index readable from a read-only copy;
                 // FULL sync makes each committed document durable before the next starts.
-                "PRAGMA journal_mode = DELETE; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;",
+                // The page size only takes effect when the file is created.
+                "PRAGMA page_size = 32768; PRAGMA journal_mode = DELETE; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;",
             )
             .map_err(|e| index.err(e))?;
-        index
-            .conn
-            .busy_timeout(std::time::Duration::from_secs(30))
-            .map_err(|e| index.err(e))?;
+        index.tune()?;
         index.migrate()?;
         Ok(index)
     }
@@ -238,12 +252,20 @@ impl Index {
             conn,
             path: path.display().to_string(),
         };
-        index
-            .conn
-            .busy_timeout(std::time::Duration::from_secs(30))
-            .map_err(|e| index.err(e))?;
+        index.tune()?;
         index.check_version()?;
         Ok(index)
+    }
+
+    /// A 32 MiB page cache; with 32 KiB pages (set when the index is created) a scan over a
+    /// million dossiers costs few read() calls, without mapping the file into memory.
+    fn tune(&self) -> Result<(), IndexError> {
+        self.conn
+            .busy_timeout(std::time::Duration::from_secs(30))
+            .map_err(|e| self.err(e))?;
+        self.conn
+            .execute_batch("PRAGMA cache_size = -32768;")
+            .map_err(|e| self.err(e))
     }
 
     fn err(&self, source: rusqlite::Error) -> IndexError {
@@ -395,6 +417,20 @@ impl Index {
         )
         .map_err(err)?;
         let document_id = tx.last_insert_rowid();
+        tx.execute(
+            "INSERT INTO current_documents(dossier_code, path, document_id, kind, quality)
+             VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT(dossier_code, path) DO UPDATE SET document_id = excluded.document_id,
+                 kind = excluded.kind, quality = excluded.quality",
+            params![
+                doc.dossier,
+                doc.path,
+                document_id,
+                doc.kind.as_str(),
+                quality
+            ],
+        )
+        .map_err(err)?;
         {
             let mut page_st = tx
                 .prepare_cached(
@@ -429,6 +465,18 @@ impl Index {
                     .map_err(err)?;
             }
         }
+        tx.execute(
+            "UPDATE dossiers SET
+                 input_passes = EXISTS(SELECT 1 FROM current_documents c WHERE c.dossier_code = ?1
+                                       AND c.kind = 'input' AND c.quality = 'pass'),
+                 result_passes = EXISTS(SELECT 1 FROM current_documents c WHERE c.dossier_code = ?1
+                                        AND c.kind = 'result' AND c.quality = 'pass'),
+                 has_result = EXISTS(SELECT 1 FROM current_documents c WHERE c.dossier_code = ?1
+                                     AND c.kind = 'result')
+             WHERE code = ?1",
+            [&doc.dossier],
+        )
+        .map_err(err)?;
         upsert_intake_file(
             &tx,
             &doc.path,
@@ -603,7 +651,7 @@ pub struct FailingDocument {
 }
 
 impl Index {
-    /// Every archived dossier with what it holds, in code order.
+    /// Every archived dossier with what it holds, in code order (one ordered scan).
     pub fn for_each_holding(
         &self,
         mut each: impl FnMut(DossierHoldings),
@@ -611,14 +659,8 @@ impl Index {
         let mut st = self
             .conn
             .prepare(
-                "SELECT s.code, s.procedure_code, s.unit,
-                        COALESCE(MAX(d.kind = 'input' AND d.quality = 'pass'), 0),
-                        COALESCE(MAX(d.kind = 'result' AND d.quality = 'pass'), 0),
-                        COALESCE(MAX(d.kind = 'result'), 0)
-                 FROM dossiers s
-                 LEFT JOIN documents d ON d.dossier_code = s.code
-                      AND d.version = (SELECT MAX(version) FROM documents x WHERE x.path = d.path)
-                 GROUP BY s.code ORDER BY s.code",
+                "SELECT code, procedure_code, unit, input_passes, result_passes, has_result
+                 FROM dossiers ORDER BY code",
             )
             .map_err(|e| self.err(e))?;
         let mut rows = st.query([]).map_err(|e| self.err(e))?;
@@ -638,15 +680,38 @@ impl Index {
         Ok(())
     }
 
-    /// Latest document versions that fail quality (or could not be read), in path order.
+    /// Every archived dossier's code and what it holds, without its procedure and unit: the
+    /// lighter scan coverage needs when a register gives those.
+    pub fn for_each_holding_code(
+        &self,
+        mut each: impl FnMut(&str, bool, bool, bool),
+    ) -> Result<(), IndexError> {
+        let mut st = self
+            .conn
+            .prepare(
+                "SELECT code, input_passes, result_passes, has_result FROM dossiers ORDER BY code",
+            )
+            .map_err(|e| self.err(e))?;
+        let mut rows = st.query([]).map_err(|e| self.err(e))?;
+        while let Some(r) = rows.next().map_err(|e| self.err(e))? {
+            let code = r
+                .get_ref(0)
+                .and_then(|v| Ok(v.as_str()?))
+                .map_err(|e| self.err(e))?;
+            let flag = |i: usize| r.get::<_, bool>(i).map_err(|e| self.err(e));
+            each(code, flag(1)?, flag(2)?, flag(3)?);
+        }
+        Ok(())
+    }
+
+    /// Latest document versions that fail quality (or could not be read), in dossier and path order.
     pub fn failing_documents(&self) -> Result<Vec<FailingDocument>, IndexError> {
         let mut st = self
             .conn
             .prepare(
-                "SELECT d.dossier_code, d.path, d.rejected, d.reasons FROM documents d
-                 WHERE d.quality = 'fail'
-                   AND d.version = (SELECT MAX(version) FROM documents x WHERE x.path = d.path)
-                 ORDER BY d.dossier_code, d.path",
+                "SELECT c.dossier_code, c.path, d.rejected, d.reasons
+                 FROM current_documents c JOIN documents d ON d.id = c.document_id
+                 WHERE c.quality = 'fail' ORDER BY c.dossier_code, c.path",
             )
             .map_err(|e| self.err(e))?;
         let rows = st
@@ -766,21 +831,23 @@ impl Index {
             .map_err(|e| self.err(e))?;
         let mut rows = st.query([]).map_err(|e| self.err(e))?;
         while let Some(r) = rows.next().map_err(|e| self.err(e))? {
-            let text = |i: usize| -> Result<Option<String>, IndexError> {
-                r.get(i).map_err(|e| self.err(e))
+            let text = |i: usize| -> Result<Option<&str>, IndexError> {
+                r.get_ref(i)
+                    .and_then(|v| Ok(v.as_str_or_null()?))
+                    .map_err(|e| self.err(e))
             };
-            let date = |v: Option<String>| v.as_deref().and_then(Date::parse);
+            let date = |v: Option<&str>| v.and_then(Date::parse);
             let Some(received_on) = date(text(3)?) else {
                 continue;
             };
             each(RegisterRow {
-                dossier_code: text(0)?.unwrap_or_default(),
-                procedure_code: text(1)?.unwrap_or_default(),
-                unit: text(2)?.unwrap_or_default(),
+                dossier_code: text(0)?.unwrap_or_default().to_owned(),
+                procedure_code: text(1)?.unwrap_or_default().to_owned(),
+                unit: text(2)?.unwrap_or_default().to_owned(),
                 received_on,
                 due_on: date(text(4)?),
                 completed_on: date(text(5)?),
-                channel: text(6)?.as_deref().and_then(Channel::parse),
+                channel: text(6)?.and_then(Channel::parse),
             });
         }
         Ok(())
