@@ -190,15 +190,29 @@ fn main() {
     }
 }
 
-/// Wall time and the child's peak resident set (getrusage of the waited-for child).
+/// Wall time and the child's peak resident set. VmHWM in /proc is the child's own high-water
+/// mark (getrusage of children would also count the pages it shared with this process at fork).
 fn timed(cmd: &mut Command) -> (f64, f64) {
     let t = Instant::now();
-    let status = cmd.status().expect("dossier runs");
+    let mut child = cmd.spawn().expect("dossier runs");
+    let status_path = format!("/proc/{}/status", child.id());
+    let mut peak_kib = 0u64;
+    let status = loop {
+        if let Ok(text) = std::fs::read_to_string(&status_path) {
+            if let Some(kib) = text
+                .lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+            {
+                peak_kib = peak_kib.max(kib);
+            }
+        }
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    };
     let seconds = t.elapsed().as_secs_f64();
     assert!(status.success(), "report failed: {status}");
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    // SAFETY: getrusage writes into the struct we own. RUSAGE_CHILDREN gives the largest child
-    // so far: each measured child is larger than setup children (none are spawned).
-    unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage) };
-    (seconds, usage.ru_maxrss as f64 / 1024.0)
+    (seconds, peak_kib as f64 / 1024.0)
 }

@@ -16,6 +16,9 @@ echo
 echo "== dossier search --archive archive 'dang ky khai sinh'"
 "$dossier" search --archive archive 'dang ky khai sinh' --limit 5
 echo
+echo "== dossier report --archive archive (coverage against samples/register.csv)"
+"$dossier" report --archive archive --pipeline pipelines/sample.toml
+echo
 echo "== dossier run pipelines/sample.toml (again: nothing new to do)"
 "$dossier" run pipelines/sample.toml
 exit "$status"

@@ -138,6 +138,37 @@ impl Lang {
         }
     }
 
+    /// A quality or rejection reason in the report's language. Reasons are stored in English
+    /// (the run report's words); the Vietnamese report translates the known phrases.
+    pub fn reason(self, reason: &str) -> String {
+        if self == Lang::En {
+            return reason.to_owned();
+        }
+        const PHRASES: &[(&str, &str)] = &[
+            ("blank page", "trang trắng"),
+            (
+                " (estimated from the pixel size as A4)",
+                " (ước tính theo kích thước ảnh, khổ A4)",
+            ),
+            ("below ", "dưới "),
+            ("page ", "trang "),
+            ("cannot decode ", "không đọc được "),
+            (
+                "unsupported file type (not JPEG, PNG, TIFF or PDF)",
+                "định dạng tệp không được hỗ trợ (không phải JPEG, PNG, TIFF hay PDF)",
+            ),
+            (
+                "PDF input is not readable yet (archived as it came; waiting for PDF support)",
+                "chưa đọc được tệp PDF (đã lưu nguyên bản; chờ hỗ trợ PDF)",
+            ),
+            ("empty file", "tệp rỗng"),
+            ("OCR failed", "nhận dạng chữ thất bại"),
+        ];
+        PHRASES
+            .iter()
+            .fold(reason.to_owned(), |text, (en, vi)| text.replace(en, vi))
+    }
+
     fn missing_words(self, missing: &[&str]) -> String {
         let l = self.labels();
         missing
@@ -296,7 +327,13 @@ pub fn table(report: &CoverageReport, by: GroupBy, lang: Lang) -> String {
     }
     let _ = writeln!(out, "\n{} ({})", l.needs_rescan, report.needs_rescan.len());
     for r in &report.needs_rescan {
-        let _ = writeln!(out, "  {}  {}: {}", r.dossier_code, r.document, r.reason);
+        let _ = writeln!(
+            out,
+            "  {}  {}: {}",
+            r.dossier_code,
+            r.document,
+            lang.reason(&r.reason)
+        );
     }
     let _ = writeln!(out, "\n{} ({})", l.unregistered, report.unregistered.len());
     for u in &report.unregistered {
@@ -478,7 +515,7 @@ tr.total td {{ font-weight: bold; }} tr.below td.flag {{ color: #a00; font-weigh
                 "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
                 esc(&r.dossier_code),
                 esc(&r.document),
-                esc(&r.reason)
+                esc(&lang.reason(&r.reason))
             );
         }
         h.push_str("</tbody></table>\n");
@@ -700,6 +737,16 @@ mod tests {
         );
         assert!(h.contains("<svg"));
         assert!(h.contains("thành phần hồ sơ, kết quả"));
+    }
+
+    #[test]
+    fn reasons_speak_the_report_language() {
+        let r = "page 2: blank page; page 3: below 200 dpi: 150 dpi (estimated from the pixel size as A4)";
+        assert_eq!(
+            Lang::Vi.reason(r),
+            "trang 2: trang trắng; trang 3: dưới 200 dpi: 150 dpi (ước tính theo kích thước ảnh, khổ A4)"
+        );
+        assert_eq!(Lang::En.reason(r), r);
     }
 
     #[test]
