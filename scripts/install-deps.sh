@@ -1,21 +1,28 @@
 #!/usr/bin/env bash
-# Installs the Debian 12 packages dossier builds and runs with (only those missing).
+# Installs what dossier builds and runs with, and what its tests drive (only what is missing):
 # Tesseract 5.3 C library and models, clang for the bindings, fonts for the sample generator,
-# and the tools the tests drive (headless Chromium renders the HTML report).
+# headless Chromium (renders the HTML report), and the Library of Congress BagIt tool (PyPI).
 set -euo pipefail
 packages=(
   build-essential pkg-config clang libclang-dev
   libtesseract-dev libleptonica-dev tesseract-ocr tesseract-ocr-vie tesseract-ocr-eng tesseract-ocr-osd
   fonts-liberation2 fonts-dejavu-core
-  chromium
+  chromium python3 python3-pip
 )
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
-sudo=""
-[ "$(id -u)" -eq 0 ] || sudo="sudo"
-echo "installing: ${missing[*]}" >&2
-$sudo apt-get update -qq
-DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing: ${missing[*]}" >&2
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+if ! python3 -c 'import bagit' 2>/dev/null; then
+  echo "installing: bagit (PyPI)" >&2
+  # Debian's own python3 marks itself externally managed; a pyenv or venv python does not.
+  python3 -m pip install --quiet --disable-pip-version-check bagit 2>/dev/null ||
+    $sudo python3 -m pip install --quiet --disable-pip-version-check --break-system-packages bagit
+fi

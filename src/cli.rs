@@ -70,6 +70,32 @@ pub enum Command {
         #[arg(long)]
         target: Option<f64>,
     },
+    /// Fixity audit: re-hash every stored file, check the index and the run ledger.
+    Verify {
+        #[arg(long)]
+        archive: PathBuf,
+        /// Presence and sizes only (no re-hashing).
+        #[arg(long)]
+        fast: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Export dossiers as a BagIt bag (RFC 8493) for another archive.
+    ExportBag {
+        #[arg(long)]
+        archive: PathBuf,
+        /// A new (or empty) folder for the bag.
+        #[arg(long)]
+        output: PathBuf,
+        /// First received date, YYYY-MM-DD or dd/mm/yyyy.
+        #[arg(long)]
+        from: Option<String>,
+        #[arg(long)]
+        to: Option<String>,
+        /// Only this procedure code.
+        #[arg(long)]
+        procedure: Option<String>,
+    },
     /// Full-text search, ignoring case and Vietnamese diacritics.
     Search {
         #[arg(long)]

@@ -10,6 +10,7 @@ pub mod config;
 pub mod coverage;
 pub mod decode;
 pub mod exit_codes;
+pub mod fixity;
 pub mod index;
 pub mod intake;
 pub mod ocr;

@@ -107,6 +107,87 @@ fn execute(cli: Cli) -> anyhow::Result<i32> {
             lang,
             target,
         }),
+        Command::Verify {
+            archive,
+            fast,
+            json,
+        } => {
+            use dossier::fixity::{self, Mode};
+            let mode = if fast { Mode::Fast } else { Mode::Full };
+            let report = fixity::verify(&archive, mode)
+                .with_context(|| format!("cannot verify {}", archive.display()))?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                for f in &report.findings {
+                    println!(
+                        "{}: {}{}{}: {}",
+                        f.kind,
+                        f.file.as_deref().unwrap_or("-"),
+                        f.dossier_code
+                            .as_deref()
+                            .map(|d| format!(" dossier {d}"))
+                            .unwrap_or_default(),
+                        f.document
+                            .as_deref()
+                            .map(|d| format!(" document {d}"))
+                            .unwrap_or_default(),
+                        f.detail
+                    );
+                }
+                eprintln!(
+                    "verify ({:?}): {} objects, {} bytes read, {} documents, {} findings{}",
+                    report.mode,
+                    report.objects_checked,
+                    report.bytes_read,
+                    report.documents,
+                    report.findings.len(),
+                    if report.recorded {
+                        ""
+                    } else {
+                        " (read-only archive: this check is not recorded)"
+                    }
+                );
+            }
+            Ok(if report.clean() {
+                exit_codes::SUCCESS
+            } else {
+                exit_codes::VERIFY_FINDINGS
+            })
+        }
+        Command::ExportBag {
+            archive,
+            output,
+            from,
+            to,
+            procedure,
+        } => {
+            use dossier::coverage::date::Date;
+            use dossier::fixity::bag::{export_bag, BagFilter};
+            let date = |flag: &str, v: &Option<String>| -> anyhow::Result<Option<Date>> {
+                v.as_deref()
+                    .map(|s| Date::parse(s).with_context(|| format!("{flag} {s:?} is not a date")))
+                    .transpose()
+            };
+            let filter = BagFilter {
+                from: date("--from", &from)?,
+                to: date("--to", &to)?,
+                procedure,
+            };
+            let today = Date(
+                dossier::timefmt::unix_seconds(std::time::SystemTime::now()).div_euclid(86_400),
+            );
+            let summary = export_bag(&archive, &output, &filter, today)?;
+            eprintln!(
+                "bag {}: {} dossiers, {} documents, {} payload files, {} bytes",
+                summary.output,
+                summary.dossiers,
+                summary.documents,
+                summary.payload_files,
+                summary.payload_bytes
+            );
+            Ok(exit_codes::SUCCESS)
+        }
         Command::Search {
             archive,
             query: q,

@@ -40,6 +40,8 @@ pub enum RunError {
     Intake(#[from] IntakeError),
     #[error(transparent)]
     Ocr(#[from] OcrError),
+    #[error(transparent)]
+    Fixity(#[from] crate::fixity::FixityError),
 }
 
 /// What one run did: printed with `--json` and kept in the archive (`runs/RUN_ID.json`).
@@ -278,7 +280,21 @@ pub fn run(config: &Config, mode: ProgressMode) -> Result<RunReport, RunError> {
     report.ocr_seconds = round3(report.ocr_seconds);
     let json = serde_json::to_string_pretty(&report).expect("the report serializes");
     archive.put_run_report(&run_id, json.as_bytes())?;
-    index.finish_run(&run_id, &report.finished_at, &json)?;
+    let summary = serde_json::json!({
+        "files_seen": report.files_seen,
+        "documents_added": report.documents_added,
+        "pages_ocr": report.pages_ocr,
+        "needs_rescan": report.needs_rescan,
+        "rejected": report.rejected.len(),
+    });
+    index.finish_run_with_ledger(
+        &run_id,
+        &report.finished_at,
+        &json,
+        &sha256_hex(json.as_bytes()),
+        summary,
+    )?;
+    crate::fixity::export_ledger(&archive, &index)?;
     if mode != ProgressMode::Quiet {
         eprintln!("{}", summary_line(&report));
     }

@@ -137,6 +137,9 @@ pub struct CoverageReport {
     pub missing: Vec<Missing>,
     pub needs_rescan: Vec<Rescan>,
     pub unregistered: Vec<String>,
+    /// The run ledger's head when the report was made: ties these figures to one state of
+    /// the archive (an addition to SPEC.md's shape).
+    pub ledger_head: Option<crate::index::audit::LedgerHead>,
 }
 
 pub struct Computed {
@@ -432,6 +435,7 @@ pub fn compute(
             missing,
             needs_rescan,
             unregistered,
+            ledger_head: index.ledger_head()?,
         },
         problems,
         with_register,

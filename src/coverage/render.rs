@@ -44,6 +44,7 @@ pub struct Labels {
     pub unknown: &'static str,
     pub figures_sheet: &'static str,
     pub yes: &'static str,
+    pub ledger: &'static str,
 }
 
 pub const VI: Labels = Labels {
@@ -75,6 +76,7 @@ pub const VI: Labels = Labels {
     unknown: "(không rõ)",
     figures_sheet: "Số liệu",
     yes: "có",
+    ledger: "Sổ ghi vết (đầu chuỗi)",
 };
 
 pub const EN: Labels = Labels {
@@ -106,6 +108,7 @@ pub const EN: Labels = Labels {
     unknown: "(unknown)",
     figures_sheet: "Figures",
     yes: "yes",
+    ledger: "Ledger head",
 };
 
 impl Lang {
@@ -167,6 +170,14 @@ impl Lang {
         PHRASES
             .iter()
             .fold(reason.to_owned(), |text, (en, vi)| text.replace(en, vi))
+    }
+
+    fn ledger(self, report: &CoverageReport) -> String {
+        let l = self.labels();
+        match &report.ledger_head {
+            Some(h) => format!("{}: #{} {}", l.ledger, h.seq, h.hash),
+            None => format!("{}: {}", l.ledger, l.none),
+        }
     }
 
     fn missing_words(self, missing: &[&str]) -> String {
@@ -339,6 +350,7 @@ pub fn table(report: &CoverageReport, by: GroupBy, lang: Lang) -> String {
     for u in &report.unregistered {
         let _ = writeln!(out, "  {u}");
     }
+    let _ = writeln!(out, "\n{}", lang.ledger(report));
     out
 }
 
@@ -538,6 +550,7 @@ tr.total td {{ font-weight: bold; }} tr.below td.flag {{ color: #a00; font-weigh
                 .join(", ")
         );
     }
+    let _ = writeln!(h, "<p><small>{}</small></p>", esc(&lang.ledger(report)));
     h.push_str("</body></html>\n");
     h
 }
@@ -691,6 +704,7 @@ mod tests {
             }],
             needs_rescan: vec![],
             unregistered: vec![],
+            ledger_head: None,
         }
     }
 

@@ -5,6 +5,7 @@
 //! and the intake stat cache, after its objects are safely on disk: a crash leaves either the
 //! whole document or none of it.
 
+pub mod audit;
 pub mod fold;
 
 use std::path::Path;
@@ -52,7 +53,25 @@ CREATE TABLE IF NOT EXISTS runs (
     pipeline TEXT NOT NULL,
     started_at TEXT NOT NULL,
     finished_at TEXT,
-    report TEXT
+    report TEXT,
+    report_sha256 TEXT
+);
+-- PREMIS-style events per document: ingestion, message digest calculation, fixity checks.
+CREATE TABLE IF NOT EXISTS events (
+    id INTEGER PRIMARY KEY,
+    document_id INTEGER NOT NULL REFERENCES documents(id),
+    type TEXT NOT NULL,
+    at TEXT NOT NULL,
+    agent TEXT NOT NULL,
+    outcome TEXT NOT NULL,
+    detail TEXT
+);
+CREATE INDEX IF NOT EXISTS events_document ON events(document_id);
+-- The tamper-evident run ledger: each entry names the hash of the one before it.
+CREATE TABLE IF NOT EXISTS ledger (
+    seq INTEGER PRIMARY KEY,
+    entry TEXT NOT NULL,
+    hash TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS documents (
     id INTEGER PRIMARY KEY,
@@ -68,6 +87,7 @@ CREATE TABLE IF NOT EXISTS documents (
     quality TEXT NOT NULL CHECK (quality IN ('pass', 'fail')),
     reasons TEXT NOT NULL,
     rejected TEXT,
+    page_count INTEGER NOT NULL,
     UNIQUE (path, version)
 );
 CREATE INDEX IF NOT EXISTS documents_dossier ON documents(dossier_code);
@@ -203,6 +223,18 @@ pub struct DocumentView {
     pub reasons: Vec<String>,
     pub rejected: Option<String>,
     pub pages: Vec<PageView>,
+    pub events: Vec<EventView>,
+}
+
+/// One PREMIS-style event of a document.
+#[derive(Debug, Clone, Serialize)]
+pub struct EventView {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub at: String,
+    pub agent: String,
+    pub outcome: String,
+    pub detail: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -321,21 +353,6 @@ impl Index {
         Ok(())
     }
 
-    pub fn finish_run(
-        &self,
-        run_id: &str,
-        finished_at: &str,
-        report_json: &str,
-    ) -> Result<(), IndexError> {
-        self.conn
-            .execute(
-                "UPDATE runs SET finished_at = ?2, report = ?3 WHERE run_id = ?1",
-                params![run_id, finished_at, report_json],
-            )
-            .map_err(|e| self.err(e))?;
-        Ok(())
-    }
-
     /// What the index remembers of an intake path (stat cache for incremental runs).
     pub fn known_file(&self, path: &str) -> Result<Option<KnownFile>, IndexError> {
         self.conn
@@ -398,8 +415,8 @@ impl Index {
         let reasons = serde_json::to_string(&doc.reasons).expect("strings serialize");
         tx.execute(
             "INSERT INTO documents(dossier_code, path, version, kind, sha256, bytes, media_type,
-                                   archived_at, run_id, quality, reasons, rejected)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                                   archived_at, run_id, quality, reasons, rejected, page_count)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
             params![
                 doc.dossier,
                 doc.path,
@@ -413,10 +430,25 @@ impl Index {
                 quality,
                 reasons,
                 doc.rejected,
+                doc.pages.len() as i64,
             ],
         )
         .map_err(err)?;
         let document_id = tx.last_insert_rowid();
+        let agent = concat!("dossier ", env!("CARGO_PKG_VERSION"));
+        for (kind, detail) in [
+            ("ingestion", format!("{} from the intake", doc.path)),
+            (
+                "message digest calculation",
+                format!("SHA-256 {}", doc.sha256),
+            ),
+        ] {
+            tx.execute(
+                "INSERT INTO events(document_id, type, at, agent, outcome, detail) VALUES (?1, ?2, ?3, ?4, 'success', ?5)",
+                params![document_id, kind, doc.archived_at, agent, detail],
+            )
+            .map_err(err)?;
+        }
         tx.execute(
             "INSERT INTO current_documents(dossier_code, path, document_id, kind, quality)
              VALUES (?1, ?2, ?3, ?4, ?5)
@@ -578,14 +610,32 @@ impl Index {
                         reasons: serde_json::from_str(&reasons).unwrap_or_default(),
                         rejected: r.get(9)?,
                         pages: Vec::new(),
+                        events: Vec::new(),
                     },
                 ))
             })
             .map_err(|e| self.err(e))?
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| self.err(e))?;
+        let mut event_st = self
+            .conn
+            .prepare("SELECT type, at, agent, outcome, detail FROM events WHERE document_id = ?1 ORDER BY id")
+            .map_err(|e| self.err(e))?;
         let mut documents = Vec::with_capacity(docs.len());
         for (id, mut doc) in docs {
+            doc.events = event_st
+                .query_map([id], |r| {
+                    Ok(EventView {
+                        kind: r.get(0)?,
+                        at: r.get(1)?,
+                        agent: r.get(2)?,
+                        outcome: r.get(3)?,
+                        detail: r.get(4)?,
+                    })
+                })
+                .map_err(|e| self.err(e))?
+                .collect::<Result<_, _>>()
+                .map_err(|e| self.err(e))?;
             doc.pages = page_st
                 .query_map([id], |r| {
                     Ok(PageView {

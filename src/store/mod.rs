@@ -199,6 +199,35 @@ impl Archive {
         Ok(dest)
     }
 
+    /// The run ledger as a file: one JSON entry per line, a copy of the index's ledger table
+    /// that auditors can read and `verify` compares.
+    pub fn ledger_path(&self) -> PathBuf {
+        self.root.join("ledger.jsonl")
+    }
+
+    /// Replaces the ledger file with a longer one: tmp → fsync → rename → fsync folder.
+    pub fn write_ledger(&self, bytes: &[u8]) -> Result<(), StoreError> {
+        let dest = self.ledger_path();
+        let tmp = self
+            .tmp_dir()
+            .join(format!("ledger-{}.tmp", std::process::id()));
+        let result = (|| {
+            let mut f = OpenOptions::new()
+                .write(true)
+                .create(true)
+                .truncate(true)
+                .mode(0o600)
+                .open(&tmp)
+                .map_err(io_err(&tmp))?;
+            f.write_all(bytes).map_err(io_err(&tmp))?;
+            f.sync_all().map_err(io_err(&tmp))?;
+            fs::rename(&tmp, &dest).map_err(io_err(&dest))?;
+            sync_dir(&self.root)
+        })();
+        let _ = fs::remove_file(&tmp);
+        result
+    }
+
     /// tmp file → fsync → hard link to `dest` (atomic, fails if `dest` exists) → fsync dir.
     fn write_new(&self, dest: &Path, bytes: &[u8]) -> Result<bool, StoreError> {
         let tmp = self.tmp_dir().join(format!(

@@ -1,0 +1,466 @@
+//! Fixity and evidence: `verify` re-reads everything, the run ledger ties runs together, and
+//! `export-bag` hands dossiers to another archive as BagIt.
+
+pub mod bag;
+
+use std::collections::{HashMap, HashSet};
+use std::fs::File;
+use std::io::Read;
+use std::path::Path;
+
+use rayon::prelude::*;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::index::audit::{LedgerEntry, LedgerHead, ObjectRef, GENESIS};
+use crate::index::{Index, IndexError};
+use crate::store::{hex, is_sha256_hex, Archive, StoreError};
+use crate::timefmt;
+
+#[derive(Debug, thiserror::Error)]
+pub enum FixityError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Index(#[from] IndexError),
+}
+
+/// Writes the ledger file from the index's ledger table (the table is the source of truth,
+/// committed with each run; the file is the copy auditors read and `verify` compares).
+pub fn export_ledger(archive: &Archive, index: &Index) -> Result<(), FixityError> {
+    let mut text = String::new();
+    for (_, entry, _) in index.ledger()? {
+        text.push_str(&entry);
+        text.push('\n');
+    }
+    archive.write_ledger(text.as_bytes())?;
+    Ok(())
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    /// Re-read and re-hash every stored file.
+    Full,
+    /// Presence and sizes only.
+    Fast,
+}
+
+/// One thing `verify` found wrong.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Finding {
+    /// `changed`, `missing`, `untracked`, `size`, `index`, `ledger`, `run_report`.
+    pub kind: &'static str,
+    /// The archive file concerned, relative to the archive.
+    pub file: Option<String>,
+    pub dossier_code: Option<String>,
+    pub document: Option<String>,
+    pub detail: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct VerifyReport {
+    pub mode: Mode,
+    pub started_at: String,
+    pub finished_at: String,
+    pub objects_checked: usize,
+    pub bytes_read: u64,
+    pub documents: usize,
+    pub findings: Vec<Finding>,
+    /// The ledger head after this verify (its own entry included when recorded).
+    pub ledger_head: Option<LedgerHead>,
+    /// Whether this verify was recorded (fixity events and a ledger entry); not on a
+    /// read-only archive.
+    pub recorded: bool,
+}
+
+impl VerifyReport {
+    pub fn clean(&self) -> bool {
+        self.findings.is_empty()
+    }
+}
+
+/// Streams a file through SHA-256: (hex digest, bytes read).
+fn hash_file(path: &Path) -> std::io::Result<(String, u64)> {
+    let mut f = File::open(path)?;
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    let mut total = 0u64;
+    loop {
+        let n = f.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+        total += n as u64;
+    }
+    Ok((hex(&hasher.finalize()), total))
+}
+
+/// Checks the whole archive. Records the check (fixity events, a ledger entry) unless the
+/// archive cannot be written; refuses to run beside a `run` (it would see half-written work).
+pub fn verify(root: &Path, mode: Mode) -> Result<VerifyReport, FixityError> {
+    let started_at = timefmt::now_rfc3339();
+    let archive = Archive::open_existing(root)?;
+    let lock = match archive.lock() {
+        Ok(lock) => Some(lock),
+        Err(StoreError::Locked { path, holder }) => {
+            return Err(StoreError::Locked { path, holder }.into())
+        }
+        // Not writable (a read-only copy, an auditor's account): check without recording.
+        Err(StoreError::Io { .. }) => None,
+        Err(e) => return Err(e.into()),
+    };
+    let index_path = archive.index_path();
+    let mut index = if lock.is_some() {
+        Index::open_rw(&index_path)?
+    } else {
+        Index::open_ro(&index_path)?
+    };
+    let mut findings = Vec::new();
+
+    // 1. Every object the index refers to: present, right size, right content.
+    let refs = index.referenced_objects()?;
+    let mut unique: HashMap<&str, &ObjectRef> = HashMap::new();
+    for r in &refs {
+        unique.entry(r.sha256.as_str()).or_insert(r);
+    }
+    let mut objects: Vec<&ObjectRef> = unique.values().copied().collect();
+    objects.sort_by(|a, b| a.sha256.cmp(&b.sha256));
+    let checked: Vec<(Option<Finding>, u64)> = objects
+        .par_iter()
+        .map(|r| check_object(&archive, r, mode))
+        .collect();
+    let bytes_read = checked.iter().map(|(_, b)| b).sum();
+    // One finding per document (or import) that refers to a bad object, shared or not.
+    let bad: HashMap<&str, Finding> = objects
+        .iter()
+        .zip(checked)
+        .filter_map(|(r, (f, _))| f.map(|f| (r.sha256.as_str(), f)))
+        .collect();
+    for r in &refs {
+        if let Some(f) = bad.get(r.sha256.as_str()) {
+            findings.push(Finding {
+                dossier_code: r.dossier_code.clone(),
+                document: r.document.clone(),
+                detail: f
+                    .detail
+                    .replacen(&unique[r.sha256.as_str()].what, &r.what, 1),
+                ..f.clone()
+            });
+        }
+    }
+
+    // 2. Nothing stored that the index does not know.
+    let known: HashSet<&str> = unique.keys().copied().collect();
+    let runs: HashSet<String> = index
+        .finished_runs()?
+        .into_iter()
+        .map(|(id, _)| id)
+        .collect();
+    findings.extend(untracked(&archive, &known, &runs)?);
+
+    // 3. Index rows agree with each other.
+    for p in index.consistency_problems()? {
+        findings.push(Finding {
+            kind: "index",
+            file: Some("index.sqlite".into()),
+            dossier_code: p.dossier_code,
+            document: p.document,
+            detail: p.detail,
+        });
+    }
+
+    // 4. The ledger: an unbroken chain, the same in the file, covering every run, and
+    // agreeing with the documents and run reports it vouches for.
+    findings.extend(check_ledger(&archive, &index)?);
+
+    let documents = refs.iter().filter(|r| r.what == "original").count();
+    let mut report = VerifyReport {
+        mode,
+        started_at,
+        finished_at: timefmt::now_rfc3339(),
+        objects_checked: objects.len(),
+        bytes_read,
+        documents,
+        findings,
+        ledger_head: index.ledger_head()?,
+        recorded: false,
+    };
+    if lock.is_some() {
+        let failing: HashSet<&str> = report
+            .findings
+            .iter()
+            .filter_map(|f| f.document.as_deref())
+            .collect();
+        let outcomes: Vec<(i64, bool, String)> = refs
+            .iter()
+            .filter(|r| r.what == "original")
+            .filter_map(|r| {
+                let ok = !r.document.as_deref().is_some_and(|d| failing.contains(d));
+                r.document_id.map(|id| {
+                    let detail = match (mode, ok) {
+                        (Mode::Full, true) => format!("SHA-256 {} matches", r.sha256),
+                        (Mode::Fast, true) => "present, size matches".to_owned(),
+                        (_, false) => "see the verify findings".to_owned(),
+                    };
+                    (id, ok, detail)
+                })
+            })
+            .collect();
+        let summary = serde_json::json!({
+            "objects_checked": report.objects_checked,
+            "bytes_read": report.bytes_read,
+            "findings": report.findings.len(),
+            "outcome": if report.clean() { "pass" } else { "fail" },
+        });
+        let mode_name = match mode {
+            Mode::Full => "full",
+            Mode::Fast => "fast",
+        };
+        report.ledger_head =
+            Some(index.record_verify(&report.finished_at, mode_name, summary, &outcomes)?);
+        export_ledger(&archive, &index)?;
+        report.recorded = true;
+    }
+    Ok(report)
+}
+
+fn check_object(archive: &Archive, r: &ObjectRef, mode: Mode) -> (Option<Finding>, u64) {
+    let path = archive.object_path(&r.sha256);
+    let file = Some(format!("objects/{}/{}", &r.sha256[..2], r.sha256));
+    let finding = |kind: &'static str, detail: String| Finding {
+        kind,
+        file: file.clone(),
+        dossier_code: r.dossier_code.clone(),
+        document: r.document.clone(),
+        detail: format!("{} ({}): {detail}", r.what, r.sha256),
+    };
+    let meta = match std::fs::metadata(&path) {
+        Ok(m) => m,
+        Err(_) => return (Some(finding("missing", "not in the store".into())), 0),
+    };
+    if let Some(expected) = r.bytes {
+        if meta.len() != expected {
+            return (
+                Some(finding(
+                    "size",
+                    format!("{} bytes stored, {expected} archived", meta.len()),
+                )),
+                0,
+            );
+        }
+    }
+    if mode == Mode::Fast {
+        return (None, 0);
+    }
+    match hash_file(&path) {
+        Ok((sha, n)) if sha == r.sha256 => (None, n),
+        Ok((sha, n)) => (
+            Some(finding("changed", format!("content now hashes to {sha}"))),
+            n,
+        ),
+        Err(e) => (Some(finding("missing", format!("cannot read: {e}"))), 0),
+    }
+}
+
+/// Files in the archive that nothing accounts for.
+fn untracked(
+    archive: &Archive,
+    known: &HashSet<&str>,
+    runs: &HashSet<String>,
+) -> Result<Vec<Finding>, FixityError> {
+    let mut out = Vec::new();
+    let root = archive.root();
+    let expected_top = [
+        "index.sqlite",
+        "index.sqlite-journal",
+        "lock",
+        "objects",
+        "runs",
+        "tmp",
+        "ledger.jsonl",
+    ];
+    let mut finding = |file: String, detail: &str| {
+        out.push(Finding {
+            kind: "untracked",
+            file: Some(file),
+            dossier_code: None,
+            document: None,
+            detail: detail.to_owned(),
+        })
+    };
+    let io = |p: &Path| {
+        let p = p.to_owned();
+        move |source| StoreError::Io { path: p, source }
+    };
+    for entry in std::fs::read_dir(root).map_err(io(root))? {
+        let entry = entry.map_err(io(root))?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if !expected_top.contains(&name.as_str()) {
+            finding(name, "not part of a dossier archive");
+        }
+    }
+    for entry in walkdir::WalkDir::new(archive.objects_dir()).min_depth(1) {
+        let entry = entry.map_err(|e| StoreError::Io {
+            path: archive.objects_dir(),
+            source: e.into(),
+        })?;
+        let rel = entry
+            .path()
+            .strip_prefix(root)
+            .unwrap_or(entry.path())
+            .to_string_lossy()
+            .into_owned();
+        let name = entry.file_name().to_string_lossy();
+        match entry.depth() {
+            1 if entry.file_type().is_dir() && name.len() == 2 => {}
+            2 if entry.file_type().is_file()
+                && is_sha256_hex(&name)
+                && entry
+                    .path()
+                    .parent()
+                    .and_then(|p| p.file_name())
+                    .is_some_and(|f| *f == name[..2]) =>
+            {
+                if !known.contains(name.as_ref()) {
+                    finding(rel, "stored object that no index row refers to");
+                }
+            }
+            _ => finding(rel, "not an object of this archive"),
+        }
+    }
+    for entry in std::fs::read_dir(archive.runs_dir()).map_err(io(&archive.runs_dir()))? {
+        let entry = entry.map_err(io(&archive.runs_dir()))?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let known_run = name
+            .strip_suffix(".json")
+            .is_some_and(|id| runs.contains(id));
+        if !known_run {
+            finding(format!("runs/{name}"), "not the report of a finished run");
+        }
+    }
+    Ok(out)
+}
+
+fn check_ledger(archive: &Archive, index: &Index) -> Result<Vec<Finding>, FixityError> {
+    let mut out = Vec::new();
+    let ledger = |detail: String| Finding {
+        kind: "ledger",
+        file: Some("ledger.jsonl".into()),
+        dossier_code: None,
+        document: None,
+        detail,
+    };
+    let table = index.ledger()?;
+    let mut prev = GENESIS.to_owned();
+    let mut runs_in_ledger: HashMap<String, LedgerEntry> = HashMap::new();
+    for (i, (seq, text, hash)) in table.iter().enumerate() {
+        if *seq != i as u64 + 1 {
+            out.push(ledger(format!(
+                "index ledger entry {seq} is out of order (expected {})",
+                i + 1
+            )));
+        }
+        if crate::store::sha256_hex(text.as_bytes()) != *hash {
+            out.push(ledger(format!(
+                "index ledger entry {seq} was edited: its text no longer hashes to {hash}"
+            )));
+        }
+        match serde_json::from_str::<LedgerEntry>(text) {
+            Ok(entry) => {
+                if entry.prev != prev {
+                    out.push(ledger(format!(
+                        "ledger entry {seq} does not follow the entry before it"
+                    )));
+                }
+                if entry.seq != *seq {
+                    out.push(ledger(format!(
+                        "ledger entry {seq} says it is entry {}",
+                        entry.seq
+                    )));
+                }
+                if entry.kind == "run" {
+                    runs_in_ledger.insert(entry.subject.clone(), entry);
+                }
+            }
+            Err(e) => out.push(ledger(format!(
+                "ledger entry {seq} is not a ledger entry: {e}"
+            ))),
+        }
+        prev = hash.clone();
+    }
+    // The file must be the table, line for line.
+    match std::fs::read_to_string(archive.ledger_path()) {
+        Ok(file) => {
+            let lines: Vec<&str> = file.lines().collect();
+            if lines.len() < table.len() {
+                out.push(ledger(format!(
+                    "the ledger file has {} entries, the index {}: entries were removed",
+                    lines.len(),
+                    table.len()
+                )));
+            } else if lines.len() > table.len() {
+                out.push(ledger(format!(
+                    "the ledger file has {} entries, the index {}: entries were added",
+                    lines.len(),
+                    table.len()
+                )));
+            }
+            for (i, (line, (seq, text, _))) in lines.iter().zip(&table).enumerate() {
+                if line != text {
+                    out.push(ledger(format!(
+                        "ledger file line {} (entry {seq}) differs from the index",
+                        i + 1
+                    )));
+                }
+            }
+        }
+        Err(_) if table.is_empty() => {}
+        Err(e) => out.push(ledger(format!("cannot read the ledger file: {e}"))),
+    }
+    // Every finished run is in the ledger, and what the ledger vouches for still holds.
+    for (run_id, report_sha) in index.finished_runs()? {
+        let Some(entry) = runs_in_ledger.get(&run_id) else {
+            out.push(ledger(format!("run {run_id} has no ledger entry")));
+            continue;
+        };
+        let (count, root) = index.run_documents_root(&run_id)?;
+        if count != entry.documents || root != entry.documents_root {
+            out.push(Finding {
+                kind: "index",
+                file: Some("index.sqlite".into()),
+                dossier_code: None,
+                document: None,
+                detail: format!(
+                    "the documents of run {run_id} ({count}) no longer match the ledger ({}, root {})",
+                    entry.documents, entry.documents_root
+                ),
+            });
+        }
+        let report_path = archive.runs_dir().join(format!("{run_id}.json"));
+        let file = format!("runs/{run_id}.json");
+        match std::fs::read(&report_path) {
+            Ok(bytes) => {
+                let sha = crate::store::sha256_hex(&bytes);
+                if Some(&sha) != entry.report_sha256.as_ref() || Some(&sha) != report_sha.as_ref() {
+                    out.push(Finding {
+                        kind: "run_report",
+                        file: Some(file),
+                        dossier_code: None,
+                        document: None,
+                        detail: "the run report was changed after its run".into(),
+                    });
+                }
+            }
+            Err(_) => out.push(Finding {
+                kind: "run_report",
+                file: Some(file),
+                dossier_code: None,
+                document: None,
+                detail: "the run report is missing".into(),
+            }),
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,341 @@
+//! verify, the run ledger and BagIt export, on an archive tampered with in each way an
+//! auditor must be able to detect.
+
+mod common;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::TestEnv;
+use serde_json::Value;
+
+/// A fresh copy of a built archive (so that each tampering starts clean).
+fn copy_archive(env: &TestEnv, name: &str) -> PathBuf {
+    let dest = env.root().join(name);
+    let status = Command::new("cp")
+        .arg("-a")
+        .arg(env.archive())
+        .arg(&dest)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    dest
+}
+
+fn verify(env: &TestEnv, archive: &Path, extra: &[&str]) -> (i32, Value) {
+    let mut args = vec!["verify", "--archive", archive.to_str().unwrap(), "--json"];
+    args.extend_from_slice(extra);
+    let out = env.dossier(&args);
+    let report = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "verify prints JSON ({e}): {}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    (out.status.code().unwrap_or(-1), report)
+}
+
+fn findings(report: &Value) -> Vec<(String, String, String)> {
+    report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["kind"].as_str().unwrap().to_owned(),
+                f["document"].as_str().unwrap_or("").to_owned(),
+                f["detail"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+fn sql(archive: &Path, statement: &str) {
+    let conn = rusqlite::Connection::open(archive.join("index.sqlite")).unwrap();
+    conn.execute_batch(statement).unwrap();
+}
+
+fn object(archive: &Path, sha: &str) -> PathBuf {
+    archive.join("objects").join(&sha[..2]).join(sha)
+}
+
+#[test]
+fn verify_detects_every_kind_of_tampering() {
+    let env = TestEnv::generated(2);
+    let (code, _, _) = env.run();
+    assert_eq!(code, 0);
+    let doc = &env.manifest.files[0];
+    let shown = env.show(&doc.dossier);
+    let document = shown["documents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["path"] == doc.path.as_str())
+        .unwrap()
+        .clone();
+    let sha = document["sha256"].as_str().unwrap().to_owned();
+    // Ingestion events are there from the start.
+    let events: Vec<&str> = document["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["type"].as_str().unwrap())
+        .collect();
+    assert_eq!(events, vec!["ingestion", "message digest calculation"]);
+
+    // Clean: exit 0, and the check is recorded as a fixity event and a ledger entry.
+    let (code, clean) = verify(&env, &env.archive(), &[]);
+    assert_eq!(code, 0, "{clean:#}");
+    assert!(clean["recorded"].as_bool().unwrap());
+    assert!(clean["bytes_read"].as_u64().unwrap() > 0);
+    let shown = env.show(&doc.dossier);
+    let events = shown["documents"][0]["events"].as_array().unwrap();
+    assert_eq!(events.last().unwrap()["type"], "fixity check");
+    assert_eq!(events.last().unwrap()["outcome"], "success");
+    let head = clean["ledger_head"].clone();
+    assert_eq!(head["seq"], 2, "run + verify");
+    // The coverage report carries the ledger head.
+    let out = env.dossier(&[
+        "report",
+        "--archive",
+        env.archive().to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["ledger_head"], head);
+
+    // 1. One bit flipped in a stored original.
+    let a = copy_archive(&env, "bitflip");
+    let path = object(&a, &sha);
+    let mut bytes = fs::read(&path).unwrap();
+    bytes[100] ^= 0x01;
+    fs::write(&path, &bytes).unwrap();
+    let (code, r) = verify(&env, &a, &[]);
+    assert_eq!(code, 4);
+    let f = findings(&r);
+    assert!(
+        f.iter()
+            .any(|(k, d, detail)| k == "changed" && *d == doc.path && detail.contains("original")),
+        "{f:?}"
+    );
+    // --fast sees presence and size only: a same-size change passes it.
+    let (code, _) = verify(&env, &a, &["--fast"]);
+    assert_eq!(code, 0);
+
+    // 2. A stored file deleted.
+    let a = copy_archive(&env, "deleted");
+    fs::remove_file(object(&a, &sha)).unwrap();
+    let (code, r) = verify(&env, &a, &["--fast"]);
+    assert_eq!(code, 4);
+    assert!(
+        findings(&r)
+            .iter()
+            .any(|(k, d, _)| k == "missing" && *d == doc.path),
+        "{r:#}"
+    );
+
+    // 3. An unknown file added to the store.
+    let a = copy_archive(&env, "added");
+    let stray = "ab".to_owned() + &"c".repeat(62);
+    fs::create_dir_all(a.join("objects/ab")).unwrap();
+    fs::write(object(&a, &stray), b"not from any run").unwrap();
+    let (code, r) = verify(&env, &a, &[]);
+    assert_eq!(code, 4);
+    let f = findings(&r);
+    assert!(
+        f.iter()
+            .any(|(k, _, detail)| k == "untracked" && detail.contains("no index row")),
+        "{f:?}"
+    );
+
+    // 4. OCR text edited, in the index and in the store.
+    let a = copy_archive(&env, "text-index");
+    sql(
+        &a,
+        "UPDATE pages SET text = replace(text, 'Mã hồ sơ', 'Mã giả') WHERE id = 1",
+    );
+    let (code, r) = verify(&env, &a, &[]);
+    assert_eq!(code, 4);
+    assert!(
+        findings(&r)
+            .iter()
+            .any(|(k, _, d)| k == "index" && d.contains("OCR text of page 1")),
+        "{r:#}"
+    );
+    let a = copy_archive(&env, "text-object");
+    let text_sha: String = rusqlite::Connection::open(a.join("index.sqlite"))
+        .unwrap()
+        .query_row("SELECT text_sha256 FROM pages WHERE id = 1", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    let text_path = object(&a, &text_sha);
+    let text = fs::read_to_string(&text_path).unwrap();
+    fs::write(&text_path, text.replacen('0', "8", 1)).unwrap();
+    let (code, r) = verify(&env, &a, &[]);
+    assert_eq!(code, 4);
+    assert!(
+        findings(&r)
+            .iter()
+            .any(|(k, _, d)| k == "changed" && d.contains("OCR text of page 1")),
+        "{r:#}"
+    );
+
+    // 5. An index row deleted.
+    let a = copy_archive(&env, "row");
+    sql(&a, "DELETE FROM pages WHERE id = 1");
+    let (code, r) = verify(&env, &a, &[]);
+    assert_eq!(code, 4);
+    let f = findings(&r);
+    assert!(
+        f.iter()
+            .any(|(k, _, d)| k == "index" && d.contains("page rows")),
+        "{f:?}"
+    );
+    assert!(
+        f.iter()
+            .any(|(k, _, d)| k == "index" && d.contains("full-text row")),
+        "{f:?}"
+    );
+
+    // 6. A ledger entry edited.
+    let a = copy_archive(&env, "ledger-edit");
+    let ledger = fs::read_to_string(a.join("ledger.jsonl")).unwrap();
+    fs::write(
+        a.join("ledger.jsonl"),
+        ledger.replacen("\"documents_added\":", "\"documents_added\":1", 1),
+    )
+    .unwrap();
+    let (code, r) = verify(&env, &a, &["--fast"]);
+    assert_eq!(code, 4);
+    assert!(
+        findings(&r)
+            .iter()
+            .any(|(k, _, d)| k == "ledger" && d.contains("differs")),
+        "{r:#}"
+    );
+    // ... or edited in the index, where the chain breaks.
+    let a = copy_archive(&env, "ledger-edit-index");
+    sql(&a, "UPDATE ledger SET entry = replace(entry, '\"pages_ocr\":', '\"pages_ocr\":9') WHERE seq = 1");
+    let (code, r) = verify(&env, &a, &["--fast"]);
+    assert_eq!(code, 4);
+    assert!(
+        findings(&r)
+            .iter()
+            .any(|(k, _, d)| k == "ledger" && d.contains("was edited")),
+        "{r:#}"
+    );
+
+    // 7. The ledger truncated.
+    let a = copy_archive(&env, "ledger-cut");
+    let ledger = fs::read_to_string(a.join("ledger.jsonl")).unwrap();
+    let first = ledger.lines().next().unwrap();
+    fs::write(a.join("ledger.jsonl"), format!("{first}\n")).unwrap();
+    let (code, r) = verify(&env, &a, &["--fast"]);
+    assert_eq!(code, 4);
+    assert!(
+        findings(&r)
+            .iter()
+            .any(|(k, _, d)| k == "ledger" && d.contains("removed")),
+        "{r:#}"
+    );
+    // Reordering the table's entries breaks the chain too.
+    let a = copy_archive(&env, "ledger-order");
+    sql(&a, "UPDATE ledger SET seq = 3 WHERE seq = 1; UPDATE ledger SET seq = 1 WHERE seq = 2; UPDATE ledger SET seq = 2 WHERE seq = 3;");
+    let (code, r) = verify(&env, &a, &["--fast"]);
+    assert_eq!(code, 4, "{r:#}");
+    assert!(findings(&r).iter().any(|(k, _, _)| k == "ledger"), "{r:#}");
+}
+
+fn bagit_validate(bag: &Path) -> std::process::Output {
+    // The Library of Congress tool (PyPI bagit), as `bagit.py --validate`.
+    Command::new("python3")
+        .args(["-m", "bagit", "--validate"])
+        .arg(bag)
+        .output()
+        .expect("bagit.py is installed (scripts/install-deps.sh: pip install bagit)")
+}
+
+#[test]
+fn exported_bags_validate_with_the_library_of_congress_tool() {
+    let env = TestEnv::generated(3);
+    env.run();
+    let bag = env.root().join("bag");
+    let out = env.dossier(&[
+        "export-bag",
+        "--archive",
+        env.archive().to_str().unwrap(),
+        "--output",
+        bag.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let check = bagit_validate(&bag);
+    assert!(
+        check.status.success(),
+        "bagit.py: {}",
+        String::from_utf8_lossy(&check.stderr)
+    );
+    // Payload under data/<procedure>/<dossier>/, originals byte for byte, with metadata.
+    for f in &env.manifest.files {
+        let dir = bag.join("data").join(&f.procedure).join(&f.dossier);
+        assert!(dir.join("dossier.json").is_file(), "{}", dir.display());
+        let original = fs::read(env.intake().join(&f.path)).unwrap();
+        let found = walkdir::WalkDir::new(&dir)
+            .into_iter()
+            .filter_map(Result::ok)
+            .any(|e| e.file_type().is_file() && fs::read(e.path()).unwrap() == original);
+        assert!(found, "{} is in the bag", f.path);
+    }
+    let info = fs::read_to_string(bag.join("bag-info.txt")).unwrap();
+    assert!(info.contains("Payload-Oxum: ") && info.contains("Bagging-Date: "));
+
+    // A bit flip in the payload: the bag no longer validates.
+    let payload = walkdir::WalkDir::new(bag.join("data"))
+        .into_iter()
+        .filter_map(Result::ok)
+        .find(|e| {
+            e.path()
+                .extension()
+                .is_some_and(|x| x == "png" || x == "jpg" || x == "tif")
+        })
+        .unwrap()
+        .into_path();
+    let mut bytes = fs::read(&payload).unwrap();
+    bytes[50] ^= 0x04;
+    fs::write(&payload, bytes).unwrap();
+    assert!(!bagit_validate(&bag).status.success());
+
+    // Filters: one procedure only; an existing bag is never overwritten.
+    let only = env.root().join("only");
+    let procedure = &env.manifest.files[0].procedure;
+    let out = env.dossier(&[
+        "export-bag",
+        "--archive",
+        env.archive().to_str().unwrap(),
+        "--output",
+        only.to_str().unwrap(),
+        "--procedure",
+        procedure,
+    ]);
+    assert!(out.status.success());
+    let procedures: Vec<String> = fs::read_dir(only.join("data"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(procedures, vec![procedure.clone()]);
+    let out = env.dossier(&[
+        "export-bag",
+        "--archive",
+        env.archive().to_str().unwrap(),
+        "--output",
+        bag.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not empty"));
+}
