@@ -417,6 +417,70 @@ mod tests {
     }
 
     #[test]
+    fn reads_the_first_sheet_of_an_xlsx_register() {
+        use rust_xlsxwriter::{ExcelDateTime, Format, Workbook};
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("register.xlsx");
+        let mut wb = Workbook::new();
+        let sheet = wb.add_worksheet();
+        for (c, h) in REGISTER_COLUMNS.split(',').enumerate() {
+            sheet.write_string(0, c as u16, h).unwrap();
+        }
+        let date = Format::new().set_num_format("dd/mm/yyyy");
+        // Row 2: real date cells and a numeric channel, as Excel exports them.
+        sheet
+            .write_string(1, 0, "000.00.01.H50-240115-0001")
+            .unwrap();
+        sheet.write_string(1, 1, "1.001193").unwrap();
+        sheet.write_string(1, 2, "Phường 1").unwrap();
+        let d = ExcelDateTime::from_ymd(2024, 1, 15).unwrap();
+        sheet.write_datetime_with_format(1, 3, d, &date).unwrap();
+        sheet
+            .write_datetime_with_format(1, 5, ExcelDateTime::from_ymd(2024, 1, 20).unwrap(), &date)
+            .unwrap();
+        sheet.write_number(1, 6, 2.0).unwrap();
+        // Row 3: dates typed as text, Vietnamese style; row 4: unreadable.
+        for (c, v) in [
+            "000.00.01.H50-240116-0002",
+            "2.000815",
+            "Phường 2",
+            "16/01/2024",
+            "",
+            "",
+            "direct",
+        ]
+        .iter()
+        .enumerate()
+        {
+            sheet.write_string(2, c as u16, *v).unwrap();
+        }
+        for (c, v) in [
+            "000.00.01.H50-240117-0003",
+            "2.000815",
+            "Phường 2",
+            "hôm qua",
+            "",
+            "",
+            "1",
+        ]
+        .iter()
+        .enumerate()
+        {
+            sheet.write_string(3, c as u16, *v).unwrap();
+        }
+        wb.save(&path).unwrap();
+
+        let (rows, problems) = read_register_rows(&path).unwrap();
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[0].received_on, Date::parse("2024-01-15").unwrap());
+        assert_eq!(rows[0].completed_on, Date::parse("2024-01-20"));
+        assert_eq!(rows[0].channel, Some(Channel::Online));
+        assert_eq!(rows[1].received_on, Date::parse("2024-01-16").unwrap());
+        assert_eq!(rows[1].unit, "Phường 2");
+        assert_eq!(problems, vec![Problem { line: 4, reason: "dossier 000.00.01.H50-240117-0003: received_on is not a date (expected YYYY-MM-DD or dd/mm/yyyy)".into() }]);
+    }
+
+    #[test]
     fn catalog_reads_names_and_fields() {
         let dir = tempfile::tempdir().unwrap();
         let path = write(
