@@ -32,6 +32,25 @@ fn main() -> ExitCode {
     }
 }
 
+/// SIGINT and SIGTERM ask the run to stop cleanly (finish or drop the work in flight, write
+/// the run report, exit 130/143); a second one stops at once, which the archive survives like
+/// a power cut.
+fn install_stop_handlers() {
+    extern "C" fn on_signal(signal: libc::c_int) {
+        use std::sync::atomic::Ordering;
+        if pipeline::INTERRUPTED_BY.swap(signal, Ordering::SeqCst) != 0 {
+            // SAFETY: _exit is async-signal-safe.
+            unsafe { libc::_exit(128 + signal) };
+        }
+    }
+    for signal in [libc::SIGINT, libc::SIGTERM] {
+        // SAFETY: the handler only touches an atomic and calls _exit.
+        unsafe {
+            libc::signal(signal, on_signal as *const () as libc::sighandler_t);
+        }
+    }
+}
+
 /// libgomp reads OMP_THREAD_LIMIT once, when libtesseract loads: set it and start again, so
 /// cron jobs and users get one OpenMP thread per engine without a wrapper script.
 fn reexec_with_single_omp_thread() {
@@ -71,12 +90,19 @@ fn execute(cli: Cli) -> anyhow::Result<i32> {
             } else {
                 ProgressMode::detect()
             };
+            install_stop_handlers();
             let report = pipeline::run(&config, mode)
                 .with_context(|| format!("run of {} stopped", pipeline.display()))?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&report)?);
             }
-            Ok(if report.has_rejections() {
+            Ok(if let Some(signal) = &report.interrupted {
+                if signal == "SIGINT" {
+                    130
+                } else {
+                    143
+                }
+            } else if report.has_rejections() {
                 exit_codes::REJECTED_INPUTS
             } else {
                 exit_codes::SUCCESS

@@ -44,6 +44,14 @@ pub enum RunError {
     Fixity(#[from] crate::fixity::FixityError),
 }
 
+/// The signal that asked the run to stop (SIGINT, SIGTERM), 0 while none has. Set by the
+/// binary's signal handler; the run finishes or drops the work in flight and reports.
+pub static INTERRUPTED_BY: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(0);
+
+fn interrupted() -> bool {
+    INTERRUPTED_BY.load(Ordering::Relaxed) != 0
+}
+
 /// What one run did: printed with `--json` and kept in the archive (`runs/RUN_ID.json`).
 /// Holds codes, paths and counts only: never OCR text or register fields.
 #[derive(Debug, Clone, Serialize)]
@@ -71,6 +79,9 @@ pub struct RunReport {
     pub register: Option<ImportSummary>,
     /// The catalog import of this run (when the pipeline names one).
     pub catalog: Option<ImportSummary>,
+    /// Set when a signal stopped the run early (`SIGINT`, `SIGTERM`): the documents committed
+    /// are whole; the rest is read again by the next run.
+    pub interrupted: Option<String>,
 }
 
 /// A register or catalog read by `run`: the file is kept in the archive as evidence of what
@@ -187,6 +198,7 @@ pub fn run(config: &Config, mode: ProgressMode) -> Result<RunReport, RunError> {
     let _lock = archive.lock()?;
     archive.clean_tmp()?;
     let mut index = Index::open_rw(&archive.index_path())?;
+    close_interrupted_runs(&archive, &mut index, &run_id)?;
 
     let walk = intake::walk(
         &config.intake,
@@ -218,6 +230,7 @@ pub fn run(config: &Config, mode: ProgressMode) -> Result<RunReport, RunError> {
         deferred: walk.deferred,
         register: None,
         catalog: None,
+        interrupted: None,
     };
 
     // Incremental: a path whose size and mtime match the last read is not read again.
@@ -254,7 +267,19 @@ pub fn run(config: &Config, mode: ProgressMode) -> Result<RunReport, RunError> {
         )?;
     }
     log.finish();
-    if let Some(path) = &config.register {
+    let signal = INTERRUPTED_BY.load(Ordering::Relaxed);
+    if signal != 0 {
+        report.interrupted = Some(
+            if signal == libc::SIGINT {
+                "SIGINT"
+            } else {
+                "SIGTERM"
+            }
+            .to_owned(),
+        );
+        log.line("stopped by a signal: documents committed so far are whole; the next run reads the rest");
+    }
+    if let Some(path) = config.register.as_ref().filter(|_| signal == 0) {
         report.register = import_register(
             &archive,
             &mut index,
@@ -264,7 +289,7 @@ pub fn run(config: &Config, mode: ProgressMode) -> Result<RunReport, RunError> {
             &log,
         )?;
     }
-    if let Some(path) = &config.catalog {
+    if let Some(path) = config.catalog.as_ref().filter(|_| signal == 0) {
         report.catalog = import_catalog(
             &archive,
             &mut index,
@@ -279,14 +304,16 @@ pub fn run(config: &Config, mode: ProgressMode) -> Result<RunReport, RunError> {
     report.duration_seconds = round3(started.elapsed().as_secs_f64());
     report.ocr_seconds = round3(report.ocr_seconds);
     let json = serde_json::to_string_pretty(&report).expect("the report serializes");
-    archive.put_run_report(&run_id, json.as_bytes())?;
     let summary = serde_json::json!({
         "files_seen": report.files_seen,
         "documents_added": report.documents_added,
         "pages_ocr": report.pages_ocr,
         "needs_rescan": report.needs_rescan,
         "rejected": report.rejected.len(),
+        "interrupted": report.interrupted.is_some(),
     });
+    // The index (report text and ledger entry, one transaction) first; the report file and
+    // the ledger file are copies of it, rewritten by the next run if a crash comes between.
     index.finish_run_with_ledger(
         &run_id,
         &report.finished_at,
@@ -294,11 +321,47 @@ pub fn run(config: &Config, mode: ProgressMode) -> Result<RunReport, RunError> {
         &sha256_hex(json.as_bytes()),
         summary,
     )?;
+    archive.put_run_report(&run_id, json.as_bytes())?;
     crate::fixity::export_ledger(&archive, &index)?;
     if mode != ProgressMode::Quiet {
         eprintln!("{}", summary_line(&report));
     }
     Ok(report)
+}
+
+/// A run killed before its end (power cut, kill -9) left committed documents but no run end:
+/// close it now, with a report that says so and a ledger entry covering its documents, and
+/// restore the report and ledger files if a crash came between the index and them.
+fn close_interrupted_runs(
+    archive: &Archive,
+    index: &mut Index,
+    closing_run: &str,
+) -> Result<(), RunError> {
+    for run_id in index.unfinished_runs()? {
+        let now = timefmt::now_rfc3339();
+        let json = serde_json::to_string_pretty(&serde_json::json!({
+            "run_id": run_id,
+            "interrupted": "the run ended without finishing (killed or power lost)",
+            "closed_by": closing_run,
+            "closed_at": now,
+        }))
+        .expect("serializes");
+        let summary = serde_json::json!({ "interrupted": true });
+        index.finish_run_with_ledger(
+            &run_id,
+            &now,
+            &json,
+            &sha256_hex(json.as_bytes()),
+            summary,
+        )?;
+    }
+    for (run_id, report) in index.finished_run_reports()? {
+        if !archive.runs_dir().join(format!("{run_id}.json")).exists() {
+            archive.put_run_report(&run_id, report.as_bytes())?;
+        }
+    }
+    crate::fixity::export_ledger(archive, index)?;
+    Ok(())
 }
 
 /// Reads a register or catalog file and keeps its bytes in the archive. An unreadable file is
@@ -470,6 +533,10 @@ fn ocr_worker(engine: &mut Engine, jobs: &Mutex<Receiver<PageJob>>, events: &Sen
                 Err(_) => return,
             }
         };
+        if interrupted() {
+            // Drop queued pages: their documents are not committed and the next run redoes them.
+            continue;
+        }
         let t = Instant::now();
         let ocr = engine.recognize(&job.image, job.quality.dpi);
         let result = PageResult {
@@ -501,7 +568,7 @@ fn produce(
     cancel: &AtomicBool,
 ) {
     for item in work {
-        if cancel.load(Ordering::Relaxed) {
+        if cancel.load(Ordering::Relaxed) || interrupted() {
             return;
         }
         let doc = item.seq;
@@ -542,7 +609,10 @@ fn produce(
                             image: page.image,
                             quality,
                         };
-                        if jobs.send(job).is_err() || cancel.load(Ordering::Relaxed) {
+                        if jobs.send(job).is_err()
+                            || cancel.load(Ordering::Relaxed)
+                            || interrupted()
+                        {
                             return;
                         }
                     }

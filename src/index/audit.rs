@@ -260,6 +260,31 @@ impl Index {
         Ok((leaves.len() as u64, merkle_root(&leaves)))
     }
 
+    /// Runs that began but never finished (killed).
+    pub fn unfinished_runs(&self) -> Result<Vec<String>, IndexError> {
+        let mut st = self
+            .conn
+            .prepare("SELECT run_id FROM runs WHERE finished_at IS NULL ORDER BY run_id")
+            .map_err(|e| self.err(e))?;
+        let rows = st.query_map([], |r| r.get(0)).map_err(|e| self.err(e))?;
+        rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
+    }
+
+    /// Finished runs with their report text: (run_id, report).
+    pub fn finished_run_reports(&self) -> Result<Vec<(String, String)>, IndexError> {
+        let mut st = self
+            .conn
+            .prepare(
+                "SELECT run_id, report FROM runs
+                 WHERE finished_at IS NOT NULL AND report IS NOT NULL ORDER BY run_id",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = st
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .map_err(|e| self.err(e))?;
+        rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
+    }
+
     /// Finished runs: (run_id, report_sha256).
     pub fn finished_runs(&self) -> Result<Vec<(String, Option<String>)>, IndexError> {
         let mut st = self
