@@ -140,7 +140,12 @@ struct WorkItem {
 struct PageJob {
     doc: usize,
     page: u32,
+    /// The page as OCR sees it (downsampled above 400 dpi) and its resolution.
     image: GrayImage,
+    ocr_dpi: u32,
+    /// The page as scanned.
+    width: u32,
+    height: u32,
     quality: quality::PageQuality,
 }
 
@@ -538,11 +543,11 @@ fn ocr_worker(engine: &mut Engine, jobs: &Mutex<Receiver<PageJob>>, events: &Sen
             continue;
         }
         let t = Instant::now();
-        let ocr = engine.recognize(&job.image, job.quality.dpi);
+        let ocr = engine.recognize(&job.image, job.ocr_dpi);
         let result = PageResult {
             page: job.page,
-            width: job.image.width(),
-            height: job.image.height(),
+            width: job.width,
+            height: job.height,
             quality: job.quality,
             ocr,
             seconds: t.elapsed().as_secs_f64(),
@@ -603,10 +608,15 @@ fn produce(
                     Ok(page) => {
                         let quality = quality::assess(&page.image, page.meta_dpi);
                         count += 1;
+                        let (width, height) = page.image.dimensions();
+                        let (image, ocr_dpi) = crate::ocr::image_for_ocr(page.image, quality.dpi);
                         let job = PageJob {
                             doc,
                             page: (i + 1) as u32,
-                            image: page.image,
+                            image,
+                            ocr_dpi,
+                            width,
+                            height,
                             quality,
                         };
                         if jobs.send(job).is_err()

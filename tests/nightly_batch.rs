@@ -358,3 +358,27 @@ fn misplaced_unsupported_and_hidden_files_are_handled_not_skipped_silently() {
         .join(&sha)
         .is_file());
 }
+
+#[test]
+fn pages_scanned_at_600_dpi_are_read_at_300_and_archived_untouched() {
+    let env = TestEnv::generated_at(1, 600);
+    let f = &env.manifest.files[0];
+    let (code, _, _) = env.run();
+    assert_eq!(code, 0);
+    let view = env.show(&f.dossier);
+    let doc = view["documents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["path"] == f.path.as_str())
+        .unwrap()
+        .clone();
+    assert_eq!(
+        doc["sha256"],
+        sha256_file(&env.intake().join(&f.path)).as_str()
+    );
+    let page = &doc["pages"][0];
+    assert_eq!(page["dpi"], 600, "the page keeps its scanned resolution");
+    let rate = cer(&f.pages[0].lines.join("\n"), page["text"].as_str().unwrap());
+    assert!(rate < 0.02, "CER {rate:.4}");
+}

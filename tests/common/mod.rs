@@ -22,12 +22,17 @@ pub const TEST_PAPER: Paper = Paper {
 impl TestEnv {
     /// `n` generated dossiers (each one input page, plus a result page when completed).
     pub fn generated(n: usize) -> TestEnv {
+        TestEnv::generated_at(n, 300)
+    }
+
+    /// `n` generated dossiers scanned at `dpi`.
+    pub fn generated_at(n: usize, dpi: u32) -> TestEnv {
         let dir = tempfile::tempdir().expect("temp dir");
         let opts = SampleOptions {
             dossiers: Some(n),
             seed: 7,
             paper: TEST_PAPER,
-            dpi: 300,
+            dpi,
         };
         let manifest = sample::generate(dir.path(), &opts).expect("samples render");
         let env = TestEnv { dir, manifest };
