@@ -22,7 +22,7 @@ use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::Serialize;
 
 use crate::config::Config;
-use crate::coverage::register::{read_catalog, read_register_rows, Problem};
+use crate::coverage::register::{read_catalog, read_register_rows, Problem, RegisterError};
 use crate::decode::{self, quality, Limits};
 use crate::index::{Index, IndexError, NewDocument, NewPage};
 use crate::intake::{self, Candidate, IntakeError, Rejection};
@@ -285,23 +285,33 @@ pub fn run(config: &Config, mode: ProgressMode) -> Result<RunReport, RunError> {
         log.line("stopped by a signal: documents committed so far are whole; the next run reads the rest");
     }
     if let Some(path) = config.register.as_ref().filter(|_| signal == 0) {
-        report.register = import_register(
+        report.register = import(
+            "register",
             &archive,
             &mut index,
             &run_id,
             path,
             &mut report.rejected,
             &log,
+            read_register_rows,
+            |index, rows, run, source, sha, problems| {
+                index.replace_register(rows, run, source, sha, problems)
+            },
         )?;
     }
     if let Some(path) = config.catalog.as_ref().filter(|_| signal == 0) {
-        report.catalog = import_catalog(
+        report.catalog = import(
+            "catalog",
             &archive,
             &mut index,
             &run_id,
             path,
             &mut report.rejected,
             &log,
+            read_catalog,
+            |index, rows, run, source, sha, problems| {
+                index.import_catalog(rows, run, source, sha, problems)
+            },
         )?;
     }
 
@@ -391,18 +401,24 @@ fn keep_import_file(
     }
 }
 
-fn import_register(
+/// Reads a register or catalog (`what`), reports its unreadable rows, and stores the rest in
+/// the index; the file itself is kept in the archive as evidence.
+#[allow(clippy::too_many_arguments)]
+fn import<R>(
+    what: &str,
     archive: &Archive,
     index: &mut Index,
     run_id: &str,
     path: &std::path::Path,
     rejected: &mut Vec<Rejection>,
     log: &Log,
+    read: impl FnOnce(&std::path::Path) -> Result<(Vec<R>, Vec<Problem>), RegisterError>,
+    store: impl FnOnce(&mut Index, &[R], &str, &str, &str, usize) -> Result<(), IndexError>,
 ) -> Result<Option<ImportSummary>, RunError> {
     let Some(sha256) = keep_import_file(archive, path, rejected, log)? else {
         return Ok(None);
     };
-    let (rows, problems) = match read_register_rows(path) {
+    let (rows, problems) = match read(path) {
         Ok(r) => r,
         Err(e) => {
             rejected.push(Rejection {
@@ -414,53 +430,14 @@ fn import_register(
     };
     for p in &problems {
         log.line(&format!(
-            "register {} line {}: {}",
+            "{what} {} line {}: {}",
             path.display(),
             p.line,
             p.reason
         ));
     }
     let source = path.display().to_string();
-    index.replace_register(&rows, run_id, &source, &sha256, problems.len())?;
-    Ok(Some(ImportSummary {
-        source,
-        sha256,
-        rows: rows.len(),
-        problems,
-    }))
-}
-
-fn import_catalog(
-    archive: &Archive,
-    index: &mut Index,
-    run_id: &str,
-    path: &std::path::Path,
-    rejected: &mut Vec<Rejection>,
-    log: &Log,
-) -> Result<Option<ImportSummary>, RunError> {
-    let Some(sha256) = keep_import_file(archive, path, rejected, log)? else {
-        return Ok(None);
-    };
-    let (rows, problems) = match read_catalog(path) {
-        Ok(r) => r,
-        Err(e) => {
-            rejected.push(Rejection {
-                path: path.display().to_string(),
-                reason: e.to_string(),
-            });
-            return Ok(None);
-        }
-    };
-    for p in &problems {
-        log.line(&format!(
-            "catalog {} line {}: {}",
-            path.display(),
-            p.line,
-            p.reason
-        ));
-    }
-    let source = path.display().to_string();
-    index.import_catalog(&rows, run_id, &source, &sha256, problems.len())?;
+    store(index, &rows, run_id, &source, &sha256, problems.len())?;
     Ok(Some(ImportSummary {
         source,
         sha256,
