@@ -455,10 +455,17 @@ fn process(
     report: &mut RunReport,
     log: &Log,
 ) -> Result<(), RunError> {
-    // Engines first, on this thread: a missing language model stops the run before any work.
-    let engines = (0..config.jobs)
-        .map(|_| Engine::new(&config.languages, config.tessdata.as_deref()))
-        .collect::<Result<Vec<_>, _>>()?;
+    // Engines first: a missing language model stops the run before any work.
+    // Loaded side by side (0.15–0.2 s each), before any work is handed out.
+    let engines = std::thread::scope(|scope| {
+        let loading: Vec<_> = (0..config.jobs)
+            .map(|_| scope.spawn(|| Engine::new(&config.languages, config.tessdata.as_deref())))
+            .collect();
+        loading
+            .into_iter()
+            .map(|h| h.join().expect("loading an engine does not panic"))
+            .collect::<Result<Vec<_>, _>>()
+    })?;
 
     let cancel = Arc::new(AtomicBool::new(false));
     let (events_tx, events_rx) = mpsc::channel::<Event>();
