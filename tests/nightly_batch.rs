@@ -164,6 +164,16 @@ fn batch_archives_indexes_and_reruns_incrementally() {
         }
     }
     assert!(env.search("xyzzy không có").is_empty());
+    // Personal data stays out of logs and run reports: the name read on the page appears in
+    // neither the first run's log nor any kept run report.
+    assert!(!stderr.contains(name), "the log shows OCR text");
+    for entry in fs::read_dir(env.archive().join("runs")).unwrap() {
+        let text = fs::read_to_string(entry.unwrap().path()).unwrap();
+        assert!(
+            !text.contains(name) && !text.contains(&fold(name)),
+            "a run report shows OCR text"
+        );
+    }
 
     // A rerun over the unchanged intake reads nothing, OCRs nothing, archives nothing.
     let (code, report, _) = env.run();
