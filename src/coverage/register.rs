@@ -87,11 +87,45 @@ pub struct CatalogRow {
 /// reason (a repeated dossier, say); returns the rows that could not be counted.
 pub fn read_register(
     path: &Path,
+    each: impl FnMut(usize, RegisterRow) -> Option<String>,
+) -> Result<Vec<Problem>, RegisterError> {
+    register_from(Input::File(path), each)
+}
+
+/// A register in CSV held in memory (for fuzzing and for callers that already read the file).
+pub fn read_register_csv(
+    bytes: &[u8],
+    each: impl FnMut(usize, RegisterRow) -> Option<String>,
+) -> Result<Vec<Problem>, RegisterError> {
+    register_from(Input::Csv(bytes), each)
+}
+
+/// Where register or catalog rows come from.
+#[derive(Clone, Copy)]
+enum Input<'a> {
+    /// A CSV or .xlsx file.
+    File(&'a Path),
+    /// CSV bytes.
+    Csv(&'a [u8]),
+}
+
+impl Input<'_> {
+    fn path(&self) -> &Path {
+        match self {
+            Input::File(p) => p,
+            Input::Csv(_) => Path::new("(CSV input)"),
+        }
+    }
+}
+
+fn register_from(
+    input: Input<'_>,
     mut each: impl FnMut(usize, RegisterRow) -> Option<String>,
 ) -> Result<Vec<Problem>, RegisterError> {
+    let path = input.path();
     let mut problems = Vec::new();
     let mut columns: Option<Columns> = None;
-    for_each_record(path, |line, cells| {
+    for_each_record(input, |line, cells| {
         let Some(cols) = &columns else {
             columns = Some(Columns::register(path, cells.unwrap_or_default())?);
             return Ok(());
@@ -144,7 +178,7 @@ pub fn read_catalog(path: &Path) -> Result<(Vec<CatalogRow>, Vec<Problem>), Regi
     let mut rows = Vec::new();
     let mut problems = Vec::new();
     let mut columns: Option<[Option<usize>; 3]> = None;
-    for_each_record(path, |line, cells| {
+    for_each_record(Input::File(path), |line, cells| {
         let cells = match cells {
             Ok(cells) => cells,
             Err(reason) if columns.is_some() => {
@@ -277,17 +311,19 @@ impl Columns {
 /// header included; a row that is not text gets the reason instead of cells. Cells of xlsx
 /// dates become ISO dates.
 fn for_each_record(
-    path: &Path,
+    input: Input<'_>,
     mut each: impl FnMut(usize, Result<&[&str], String>) -> Result<(), RegisterError>,
 ) -> Result<(), RegisterError> {
+    let path = input.path();
     let read_err = |message: String| RegisterError::Read {
         path: path.to_owned(),
         message,
     };
-    let is_xlsx = path
-        .extension()
-        .and_then(|e| e.to_str())
-        .is_some_and(|e| e.eq_ignore_ascii_case("xlsx"));
+    let is_xlsx = matches!(input, Input::File(_))
+        && path
+            .extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| e.eq_ignore_ascii_case("xlsx"));
     if is_xlsx {
         use calamine::{open_workbook, Data, Reader, Xlsx};
         let mut workbook: Xlsx<_> =
@@ -318,11 +354,14 @@ fn for_each_record(
         }
         return Ok(());
     }
+    let source: Box<dyn std::io::Read + '_> = match input {
+        Input::File(p) => Box::new(std::fs::File::open(p).map_err(|e| read_err(e.to_string()))?),
+        Input::Csv(bytes) => Box::new(bytes),
+    };
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
-        .from_path(path)
-        .map_err(|e| read_err(e.to_string()))?;
+        .from_reader(source);
     let mut record = csv::StringRecord::new();
     loop {
         match reader.read_record(&mut record) {
