@@ -37,39 +37,7 @@ pub enum Command {
         quiet: bool,
     },
     /// Digitization coverage per procedure or unit, against the one-stop-shop register.
-    Report {
-        /// The archive (or take it from --pipeline).
-        #[arg(long, required_unless_present = "pipeline")]
-        archive: Option<PathBuf>,
-        /// A pipeline file: its archive, target and report language.
-        #[arg(long)]
-        pipeline: Option<PathBuf>,
-        /// Register (CSV or .xlsx); default: the register imported by the latest run.
-        #[arg(long)]
-        register: Option<PathBuf>,
-        /// Procedure catalog (CSV); default: the catalog imported by the latest run.
-        #[arg(long)]
-        catalog: Option<PathBuf>,
-        /// First day of the period (received date), YYYY-MM-DD or dd/mm/yyyy.
-        #[arg(long)]
-        from: Option<String>,
-        /// Last day of the period, inclusive.
-        #[arg(long)]
-        to: Option<String>,
-        #[arg(long, value_enum, default_value_t = By::Procedure)]
-        by: By,
-        #[arg(long, value_enum, default_value_t = Format::Table)]
-        format: Format,
-        /// Write here instead of standard output (atomically).
-        #[arg(long)]
-        output: Option<PathBuf>,
-        /// Language of table, html and xlsx (default: the pipeline's [report] language, else vi).
-        #[arg(long, value_enum)]
-        lang: Option<Lang>,
-        /// Target rate in percent (default: the pipeline's [quality] target_percent, else 99).
-        #[arg(long)]
-        target: Option<f64>,
-    },
+    Report(ReportArgs),
     /// Fixity audit: re-hash every stored file, check the index and the run ledger.
     Verify {
         #[arg(long)]
@@ -153,4 +121,39 @@ pub enum Format {
 pub enum Lang {
     Vi,
     En,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ReportArgs {
+    /// The archive (or take it from --pipeline).
+    #[arg(long, required_unless_present = "pipeline")]
+    pub archive: Option<PathBuf>,
+    /// A pipeline file: its archive, target and report language.
+    #[arg(long)]
+    pub pipeline: Option<PathBuf>,
+    /// Register (CSV or .xlsx); default: the register imported by the latest run.
+    #[arg(long)]
+    pub register: Option<PathBuf>,
+    /// Procedure catalog (CSV); default: the catalog imported by the latest run.
+    #[arg(long)]
+    pub catalog: Option<PathBuf>,
+    /// First day of the period (received date), YYYY-MM-DD or dd/mm/yyyy.
+    #[arg(long)]
+    pub from: Option<String>,
+    /// Last day of the period, inclusive.
+    #[arg(long)]
+    pub to: Option<String>,
+    #[arg(long, value_enum, default_value_t = By::Procedure)]
+    pub by: By,
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// Write here instead of standard output (atomically).
+    #[arg(long)]
+    pub output: Option<PathBuf>,
+    /// Language of table, html and xlsx (default: the pipeline's [report] language, else vi).
+    #[arg(long, value_enum)]
+    pub lang: Option<Lang>,
+    /// Target rate in percent (default: the pipeline's [quality] target_percent, else 99).
+    #[arg(long)]
+    pub target: Option<f64>,
 }

@@ -3,13 +3,12 @@
 
 mod cli;
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context as _;
 use clap::Parser;
 
-use cli::{Cli, Command};
+use cli::{Cli, Command, ReportArgs};
 use dossier::config::{self, Config};
 use dossier::exit_codes;
 use dossier::pipeline::{self, ProgressMode};
@@ -108,31 +107,7 @@ fn execute(cli: Cli) -> anyhow::Result<i32> {
                 exit_codes::SUCCESS
             })
         }
-        Command::Report {
-            archive,
-            pipeline,
-            register,
-            catalog,
-            from,
-            to,
-            by,
-            format,
-            output,
-            lang,
-            target,
-        } => report(ReportArgs {
-            archive,
-            pipeline,
-            register,
-            catalog,
-            from,
-            to,
-            by,
-            format,
-            output,
-            lang,
-            target,
-        }),
+        Command::Report(args) => report(args),
         Command::Verify {
             archive,
             fast,
@@ -268,20 +243,6 @@ fn execute(cli: Cli) -> anyhow::Result<i32> {
             Ok(exit_codes::SUCCESS)
         }
     }
-}
-
-struct ReportArgs {
-    archive: Option<PathBuf>,
-    pipeline: Option<PathBuf>,
-    register: Option<PathBuf>,
-    catalog: Option<PathBuf>,
-    from: Option<String>,
-    to: Option<String>,
-    by: cli::By,
-    format: cli::Format,
-    output: Option<PathBuf>,
-    lang: Option<cli::Lang>,
-    target: Option<f64>,
 }
 
 fn report(a: ReportArgs) -> anyhow::Result<i32> {
