@@ -32,15 +32,8 @@ fn main() {
     drop(Index::open_rw(&index_path).expect("index"));
 
     let t = Instant::now();
-    let procedures = ["1.001193", "1.000894", "2.000815", "2.000720", "1.009974"];
-    let units = [
-        "Phường 1",
-        "Phường 2",
-        "Phường 3",
-        "Phường 5",
-        "Phường Đông Lễ",
-        "Phường Đông Lương",
-    ];
+    let procedures: Vec<&str> = dossier::sample::PROCEDURES.iter().map(|p| p.code).collect();
+    let units = dossier::sample::UNITS;
     let code = |i: usize| {
         format!(
             "000.00.{:02}.H50-24{:02}{:02}-{:06}",

@@ -165,14 +165,9 @@ fn execute(cli: Cli) -> anyhow::Result<i32> {
         } => {
             use dossier::coverage::date::Date;
             use dossier::fixity::bag::{export_bag, BagFilter};
-            let date = |flag: &str, v: &Option<String>| -> anyhow::Result<Option<Date>> {
-                v.as_deref()
-                    .map(|s| Date::parse(s).with_context(|| format!("{flag} {s:?} is not a date")))
-                    .transpose()
-            };
             let filter = BagFilter {
-                from: date("--from", &from)?,
-                to: date("--to", &to)?,
+                from: date_flag("--from", &from)?,
+                to: date_flag("--to", &to)?,
                 procedure,
             };
             let today = Date(
@@ -246,24 +241,15 @@ fn execute(cli: Cli) -> anyhow::Result<i32> {
 }
 
 fn report(a: ReportArgs) -> anyhow::Result<i32> {
-    use dossier::coverage::{self, date::Date, render, GroupBy, RegisterSource, ReportOptions};
+    use dossier::coverage::{self, render, GroupBy, RegisterSource, ReportOptions};
     let config = a.pipeline.as_deref().map(Config::load).transpose()?;
     let archive = a
         .archive
         .or_else(|| config.as_ref().map(|c| c.archive.clone()))
         .context("give --archive or --pipeline")?;
-    let date = |flag: &str, v: &Option<String>| -> anyhow::Result<Option<Date>> {
-        v.as_deref()
-            .map(|s| {
-                Date::parse(s).with_context(|| {
-                    format!("{flag} {s:?} is not a date (YYYY-MM-DD or dd/mm/yyyy)")
-                })
-            })
-            .transpose()
-    };
     let opts = ReportOptions {
-        from: date("--from", &a.from)?,
-        to: date("--to", &a.to)?,
+        from: date_flag("--from", &a.from)?,
+        to: date_flag("--to", &a.to)?,
         by: match a.by {
             cli::By::Procedure => GroupBy::Procedure,
             cli::By::Unit => GroupBy::Unit,
@@ -380,4 +366,18 @@ fn write_atomically(
         let _ = std::fs::remove_file(&tmp);
     }
     result
+}
+
+/// A `--from`/`--to` value: ISO or Vietnamese date.
+fn date_flag(
+    flag: &str,
+    value: &Option<String>,
+) -> anyhow::Result<Option<dossier::coverage::date::Date>> {
+    value
+        .as_deref()
+        .map(|s| {
+            dossier::coverage::date::Date::parse(s)
+                .with_context(|| format!("{flag} {s:?} is not a date (YYYY-MM-DD or dd/mm/yyyy)"))
+        })
+        .transpose()
 }

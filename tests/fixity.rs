@@ -51,6 +51,21 @@ fn findings(report: &Value) -> Vec<(String, String, String)> {
         .collect()
 }
 
+/// verify on a tampered archive: exit 4, and its findings as (kind, document, detail).
+fn tampered(env: &TestEnv, archive: &Path, extra: &[&str]) -> Vec<(String, String, String)> {
+    let (code, report) = verify(env, archive, extra);
+    assert_eq!(code, 4, "{report:#}");
+    findings(&report)
+}
+
+/// One of the findings is the one expected.
+fn assert_any(findings: &[(String, String, String)], expected: impl Fn(&str, &str, &str) -> bool) {
+    assert!(
+        findings.iter().any(|(k, d, detail)| expected(k, d, detail)),
+        "{findings:#?}"
+    );
+}
+
 fn sql(archive: &Path, statement: &str) {
     let conn = rusqlite::Connection::open(archive.join("index.sqlite")).unwrap();
     conn.execute_batch(statement).unwrap();
@@ -112,14 +127,10 @@ fn verify_detects_every_kind_of_tampering() {
     let mut bytes = fs::read(&path).unwrap();
     bytes[100] ^= 0x01;
     fs::write(&path, &bytes).unwrap();
-    let (code, r) = verify(&env, &a, &[]);
-    assert_eq!(code, 4);
-    let f = findings(&r);
-    assert!(
-        f.iter()
-            .any(|(k, d, detail)| k == "changed" && *d == doc.path && detail.contains("original")),
-        "{f:?}"
-    );
+    let f = tampered(&env, &a, &[]);
+    assert_any(&f, |k, d, detail| {
+        k == "changed" && *d == doc.path && detail.contains("original")
+    });
     // --fast sees presence and size only: a same-size change passes it.
     let (code, _) = verify(&env, &a, &["--fast"]);
     assert_eq!(code, 0);
@@ -127,28 +138,18 @@ fn verify_detects_every_kind_of_tampering() {
     // 2. A stored file deleted.
     let a = copy_archive(&env, "deleted");
     fs::remove_file(object(&a, &sha)).unwrap();
-    let (code, r) = verify(&env, &a, &["--fast"]);
-    assert_eq!(code, 4);
-    assert!(
-        findings(&r)
-            .iter()
-            .any(|(k, d, _)| k == "missing" && *d == doc.path),
-        "{r:#}"
-    );
+    let f = tampered(&env, &a, &["--fast"]);
+    assert_any(&f, |k, d, _| k == "missing" && *d == doc.path);
 
     // 3. An unknown file added to the store.
     let a = copy_archive(&env, "added");
     let stray = "ab".to_owned() + &"c".repeat(62);
     fs::create_dir_all(a.join("objects/ab")).unwrap();
     fs::write(object(&a, &stray), b"not from any run").unwrap();
-    let (code, r) = verify(&env, &a, &[]);
-    assert_eq!(code, 4);
-    let f = findings(&r);
-    assert!(
-        f.iter()
-            .any(|(k, _, detail)| k == "untracked" && detail.contains("no index row")),
-        "{f:?}"
-    );
+    let f = tampered(&env, &a, &[]);
+    assert_any(&f, |k, _, detail| {
+        k == "untracked" && detail.contains("no index row")
+    });
 
     // 4. OCR text edited, in the index and in the store.
     let a = copy_archive(&env, "text-index");
@@ -156,14 +157,10 @@ fn verify_detects_every_kind_of_tampering() {
         &a,
         "UPDATE pages SET text = replace(text, 'Mã hồ sơ', 'Mã giả') WHERE id = 1",
     );
-    let (code, r) = verify(&env, &a, &[]);
-    assert_eq!(code, 4);
-    assert!(
-        findings(&r)
-            .iter()
-            .any(|(k, _, d)| k == "index" && d.contains("OCR text of page 1")),
-        "{r:#}"
-    );
+    let f = tampered(&env, &a, &[]);
+    assert_any(&f, |k, _, d| {
+        k == "index" && d.contains("OCR text of page 1")
+    });
     let a = copy_archive(&env, "text-object");
     let text_sha: String = rusqlite::Connection::open(a.join("index.sqlite"))
         .unwrap()
@@ -174,31 +171,17 @@ fn verify_detects_every_kind_of_tampering() {
     let text_path = object(&a, &text_sha);
     let text = fs::read_to_string(&text_path).unwrap();
     fs::write(&text_path, text.replacen('0', "8", 1)).unwrap();
-    let (code, r) = verify(&env, &a, &[]);
-    assert_eq!(code, 4);
-    assert!(
-        findings(&r)
-            .iter()
-            .any(|(k, _, d)| k == "changed" && d.contains("OCR text of page 1")),
-        "{r:#}"
-    );
+    let f = tampered(&env, &a, &[]);
+    assert_any(&f, |k, _, d| {
+        k == "changed" && d.contains("OCR text of page 1")
+    });
 
     // 5. An index row deleted.
     let a = copy_archive(&env, "row");
     sql(&a, "DELETE FROM pages WHERE id = 1");
-    let (code, r) = verify(&env, &a, &[]);
-    assert_eq!(code, 4);
-    let f = findings(&r);
-    assert!(
-        f.iter()
-            .any(|(k, _, d)| k == "index" && d.contains("page rows")),
-        "{f:?}"
-    );
-    assert!(
-        f.iter()
-            .any(|(k, _, d)| k == "index" && d.contains("full-text row")),
-        "{f:?}"
-    );
+    let f = tampered(&env, &a, &[]);
+    assert_any(&f, |k, _, d| k == "index" && d.contains("page rows"));
+    assert_any(&f, |k, _, d| k == "index" && d.contains("full-text row"));
 
     // 6. A ledger entry edited.
     let a = copy_archive(&env, "ledger-edit");
@@ -208,45 +191,26 @@ fn verify_detects_every_kind_of_tampering() {
         ledger.replacen("\"documents_added\":", "\"documents_added\":1", 1),
     )
     .unwrap();
-    let (code, r) = verify(&env, &a, &["--fast"]);
-    assert_eq!(code, 4);
-    assert!(
-        findings(&r)
-            .iter()
-            .any(|(k, _, d)| k == "ledger" && d.contains("differs")),
-        "{r:#}"
-    );
+    let f = tampered(&env, &a, &["--fast"]);
+    assert_any(&f, |k, _, d| k == "ledger" && d.contains("differs"));
     // ... or edited in the index, where the chain breaks.
     let a = copy_archive(&env, "ledger-edit-index");
     sql(&a, "UPDATE ledger SET entry = replace(entry, '\"pages_ocr\":', '\"pages_ocr\":9') WHERE seq = 1");
-    let (code, r) = verify(&env, &a, &["--fast"]);
-    assert_eq!(code, 4);
-    assert!(
-        findings(&r)
-            .iter()
-            .any(|(k, _, d)| k == "ledger" && d.contains("was edited")),
-        "{r:#}"
-    );
+    let f = tampered(&env, &a, &["--fast"]);
+    assert_any(&f, |k, _, d| k == "ledger" && d.contains("was edited"));
 
     // 7. The ledger truncated.
     let a = copy_archive(&env, "ledger-cut");
     let ledger = fs::read_to_string(a.join("ledger.jsonl")).unwrap();
     let first = ledger.lines().next().unwrap();
     fs::write(a.join("ledger.jsonl"), format!("{first}\n")).unwrap();
-    let (code, r) = verify(&env, &a, &["--fast"]);
-    assert_eq!(code, 4);
-    assert!(
-        findings(&r)
-            .iter()
-            .any(|(k, _, d)| k == "ledger" && d.contains("removed")),
-        "{r:#}"
-    );
+    let f = tampered(&env, &a, &["--fast"]);
+    assert_any(&f, |k, _, d| k == "ledger" && d.contains("removed"));
     // Reordering the table's entries breaks the chain too.
     let a = copy_archive(&env, "ledger-order");
     sql(&a, "UPDATE ledger SET seq = 3 WHERE seq = 1; UPDATE ledger SET seq = 1 WHERE seq = 2; UPDATE ledger SET seq = 2 WHERE seq = 3;");
-    let (code, r) = verify(&env, &a, &["--fast"]);
-    assert_eq!(code, 4, "{r:#}");
-    assert!(findings(&r).iter().any(|(k, _, _)| k == "ledger"), "{r:#}");
+    let f = tampered(&env, &a, &["--fast"]);
+    assert_any(&f, |k, _, _| k == "ledger");
 }
 
 fn bagit_validate(bag: &Path) -> std::process::Output {

@@ -89,7 +89,8 @@ const STREETS: &[&str] = &[
     "Nguyễn Huệ",
     "Quốc lộ 9",
 ];
-const UNITS: &[&str] = &[
+/// The wards of the reference city, as units of the register.
+pub const UNITS: &[&str] = &[
     "Phường 1",
     "Phường 2",
     "Phường 3",
