@@ -55,6 +55,8 @@ fn main() {
                 rejected: None,
                 reasons: vec![],
                 pages: vec![],
+                searchable_pdf: None,
+                intake_file: true,
             })
             .unwrap();
     }

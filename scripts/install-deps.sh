@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Installs what dossier builds and runs with, and what its tests drive (only what is missing):
 # Tesseract 5.3 C library and models, clang for the bindings, fonts for the sample generator,
-# headless Chromium (renders the HTML report), and the Library of Congress BagIt tool (PyPI).
+# headless Chromium (renders the HTML report), the scanner-like PDFs the tests make and read
+# (img2pdf with Pillow, qpdf, poppler's pdftotext), and the Library of Congress BagIt tool (PyPI).
 set -euo pipefail
 packages=(
   build-essential pkg-config clang libclang-dev
   libtesseract-dev libleptonica-dev tesseract-ocr tesseract-ocr-vie tesseract-ocr-eng tesseract-ocr-osd
   fonts-liberation2 fonts-dejavu-core
   chromium python3 python3-pip
+  img2pdf python3-pil qpdf poppler-utils
 )
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"

@@ -83,6 +83,15 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Print cover sheets (QR code + Code 128) to put in front of dossiers in a batch scan.
+    CoverSheets {
+        /// The PDF to write (one A4 sheet per code).
+        #[arg(long)]
+        output: PathBuf,
+        /// `PROCEDURE/DOSSIER` for input documents, `PROCEDURE/DOSSIER/result` for results.
+        #[arg(required = true)]
+        codes: Vec<String>,
+    },
     /// Write sample dossiers (intake tree, register, catalog, manifest of the printed text).
     Sample {
         /// Folder to write into (intake/, register.csv, procedures.csv, manifest.json).

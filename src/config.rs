@@ -95,6 +95,8 @@ struct IntakeSection {
 struct OcrSection {
     /// Folder holding `*.traineddata`; Tesseract's compiled-in default when absent.
     tessdata: Option<PathBuf>,
+    /// Turn sideways or upside-down pages upright and level skewed ones before OCR.
+    correct_pages: Option<bool>,
 }
 
 fn default_min_dpi() -> u32 {
@@ -124,6 +126,8 @@ pub struct Config {
     pub settle: Duration,
     pub tessdata: Option<PathBuf>,
     pub force_ocr: bool,
+    /// Orientation (OSD) and skew correction before OCR; on unless `[ocr] correct_pages = false`.
+    pub correct_pages: bool,
     /// `vi` or `en`.
     pub report_language: String,
 }
@@ -216,6 +220,7 @@ impl Config {
                 file.intake.settle_seconds.unwrap_or(DEFAULT_SETTLE_SECONDS),
             ),
             tessdata: file.ocr.tessdata.map(|t| resolve(&t)),
+            correct_pages: file.ocr.correct_pages.unwrap_or(true),
             force_ocr: false,
         })
     }

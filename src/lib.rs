@@ -7,6 +7,7 @@
 //! and renders the digitization report from the index and the one-stop-shop register.
 
 pub mod config;
+pub mod cover;
 pub mod coverage;
 pub mod decode;
 pub mod exit_codes;
@@ -14,6 +15,7 @@ pub mod fixity;
 pub mod index;
 pub mod intake;
 pub mod ocr;
+pub mod pdf;
 pub mod pipeline;
 pub mod query;
 pub mod sample;

@@ -237,6 +237,27 @@ fn execute(cli: Cli) -> anyhow::Result<i32> {
             );
             Ok(exit_codes::SUCCESS)
         }
+        Command::CoverSheets { output, codes } => {
+            let mut parsed = Vec::with_capacity(codes.len());
+            for code in &codes {
+                match dossier::cover::parse(code) {
+                    Ok(c) => parsed.push(c),
+                    Err(reason) => {
+                        eprintln!("dossier: {reason}");
+                        return Ok(exit_codes::USAGE);
+                    }
+                }
+            }
+            let pdf = dossier::cover::sheets_pdf(&parsed).map_err(anyhow::Error::msg)?;
+            write_atomically(&output, |w| Ok(w.write_all(&pdf)?))
+                .with_context(|| format!("cannot write {}", output.display()))?;
+            eprintln!(
+                "wrote {} cover sheets to {}",
+                parsed.len(),
+                output.display()
+            );
+            Ok(exit_codes::SUCCESS)
+        }
     }
 }
 

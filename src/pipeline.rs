@@ -22,6 +22,7 @@ use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::Serialize;
 
 use crate::config::Config;
+use crate::cover;
 use crate::coverage::register::{read_catalog, read_register_rows, Problem, RegisterError};
 use crate::decode::{self, quality, Limits};
 use crate::index::{Index, IndexError, NewDocument, NewPage};
@@ -70,10 +71,16 @@ pub struct RunReport {
     pub documents_added: usize,
     pub bytes_added: u64,
     pub pages_ocr: usize,
+    /// PDF pages whose own text layer was taken instead of OCR.
+    pub pages_text_layer: usize,
     pub ocr_seconds: f64,
     pub needs_rescan: usize,
     pub needs_rescan_documents: Vec<Rejection>,
     pub rejected: Vec<Rejection>,
+    /// Batch scans split by cover sheets this run.
+    pub batches: Vec<BatchReport>,
+    /// Pages of batch scans set aside (listed per batch); any makes `run` exit 3.
+    pub quarantined_pages: usize,
     pub deferred: Vec<String>,
     /// The register import of this run (when the pipeline names one).
     pub register: Option<ImportSummary>,
@@ -98,6 +105,7 @@ impl RunReport {
     /// Inputs were rejected: files, or register/catalog rows (exit code 3).
     pub fn has_rejections(&self) -> bool {
         !self.rejected.is_empty()
+            || self.quarantined_pages > 0
             || self
                 .register
                 .as_ref()
@@ -147,6 +155,8 @@ struct PageJob {
     width: u32,
     height: u32,
     quality: quality::PageQuality,
+    /// Its number in the batch scan it was split out of.
+    source_page: Option<u32>,
 }
 
 struct PageResult {
@@ -156,6 +166,32 @@ struct PageResult {
     quality: quality::PageQuality,
     ocr: Result<PageText, OcrError>,
     seconds: f64,
+    /// `ocr`, or `text_layer` when the PDF page's own text was taken.
+    text_source: &'static str,
+    turned: u32,
+    deskewed: f32,
+    /// The page as read, compressed, for the searchable PDF.
+    view: Option<PageView>,
+    source_page: Option<u32>,
+}
+
+/// A page image as OCR saw it, deflated, with the resolution it was read at.
+struct PageView {
+    deflated: Vec<u8>,
+    width: u32,
+    height: u32,
+    dpi: u32,
+}
+
+impl PageView {
+    fn of(image: &GrayImage, dpi: u32) -> PageView {
+        PageView {
+            deflated: crate::pdf::deflate(image.as_raw()),
+            width: image.width(),
+            height: image.height(),
+            dpi,
+        }
+    }
 }
 
 enum Event {
@@ -181,6 +217,18 @@ enum Event {
         doc: usize,
         result: PageResult,
     },
+    /// A document split out of batch scan `batch` starts: pages for `doc` follow.
+    Segment {
+        doc: usize,
+        candidate: Candidate,
+        batch: usize,
+    },
+    /// A batch scan was read to its end: how it was split.
+    BatchSplit {
+        doc: usize,
+        report: BatchReport,
+        rejected: Option<String>,
+    },
     Fatal(RunError),
 }
 
@@ -188,6 +236,112 @@ enum Event {
 struct Assembly {
     planned: Option<(String, Option<&'static str>, usize, Option<String>)>,
     pages: Vec<PageResult>,
+    /// The searchable PDF, written page by page into the archive's scratch folder.
+    searchable: Option<(
+        crate::pdf::Builder<std::io::BufWriter<std::fs::File>>,
+        std::path::PathBuf,
+    )>,
+}
+
+impl Assembly {
+    /// Adds a page's image and words to the document's searchable PDF, then drops the image.
+    fn add_to_searchable(
+        &mut self,
+        archive: &Archive,
+        result: &mut PageResult,
+    ) -> Result<(), RunError> {
+        let Some(view) = result.view.take() else {
+            return Ok(());
+        };
+        if self.searchable.is_none() {
+            let (file, path) = archive.temp_file("searchable")?;
+            let builder = crate::pdf::Builder::new(std::io::BufWriter::new(file))
+                .map_err(|e| io_error(&path, e))?;
+            self.searchable = Some((builder, path));
+        }
+        let (builder, path) = self.searchable.as_mut().expect("created above");
+        let (hocr_words, layer_lines);
+        let words: Vec<crate::pdf::Word<'_>> = match (&result.ocr, result.text_source) {
+            (Ok(t), "ocr") => {
+                hocr_words = crate::ocr::hocr::words(&t.hocr);
+                hocr_words
+                    .iter()
+                    .map(|w| crate::pdf::Word {
+                        text: &w.text,
+                        x0: w.bbox[0],
+                        y0: w.bbox[1],
+                        x1: w.bbox[2],
+                        y1: w.bbox[3],
+                    })
+                    .collect()
+            }
+            (Ok(t), _) => {
+                // A text layer without positions: its lines, one per band down the page.
+                layer_lines = t
+                    .text
+                    .lines()
+                    .filter(|l| !l.trim().is_empty())
+                    .collect::<Vec<_>>();
+                let band = view.height / (layer_lines.len() as u32 + 1).max(1);
+                layer_lines
+                    .iter()
+                    .enumerate()
+                    .map(|(i, line)| crate::pdf::Word {
+                        text: line,
+                        x0: view.width / 20,
+                        y0: band * i as u32,
+                        x1: view.width - view.width / 20,
+                        y1: band * (i as u32 + 1),
+                    })
+                    .collect()
+            }
+            (Err(_), _) => Vec::new(),
+        };
+        builder
+            .add_page(
+                result.page,
+                &crate::pdf::Page {
+                    image: crate::pdf::PageImage::Deflated {
+                        data: &view.deflated,
+                        width: view.width,
+                        height: view.height,
+                    },
+                    dpi: view.dpi,
+                    words,
+                    visible: Vec::new(),
+                    rotate: 0,
+                },
+            )
+            .map_err(|e| io_error(path, e))?;
+        Ok(())
+    }
+
+    fn discard_searchable(&mut self) {
+        if let Some((builder, path)) = self.searchable.take() {
+            drop(builder);
+            let _ = std::fs::remove_file(path);
+        }
+    }
+
+    /// Finishes and stores the searchable PDF; its object's hash.
+    fn store_searchable(&mut self, archive: &Archive) -> Result<Option<String>, RunError> {
+        let Some((builder, path)) = self.searchable.take() else {
+            return Ok(None);
+        };
+        let file = builder.finish().map_err(|e| io_error(&path, e))?;
+        let file = file
+            .into_inner()
+            .map_err(|e| io_error(&path, e.into_error()))?;
+        drop(file);
+        Ok(Some(archive.put_file(&path)?))
+    }
+}
+
+fn io_error(path: &std::path::Path, source: std::io::Error) -> RunError {
+    RunError::Store(StoreError::Io {
+        path: path.to_owned(),
+        source,
+    })
 }
 
 pub fn run(config: &Config, mode: ProgressMode) -> Result<RunReport, RunError> {
@@ -228,10 +382,13 @@ pub fn run(config: &Config, mode: ProgressMode) -> Result<RunReport, RunError> {
         documents_added: 0,
         bytes_added: 0,
         pages_ocr: 0,
+        pages_text_layer: 0,
         ocr_seconds: 0.0,
         needs_rescan: 0,
         needs_rescan_documents: Vec::new(),
         rejected: walk.rejected,
+        batches: Vec::new(),
+        quarantined_pages: 0,
         deferred: walk.deferred,
         register: None,
         catalog: None,
@@ -459,7 +616,15 @@ fn process(
     // Loaded side by side (0.15–0.2 s each), before any work is handed out.
     let engines = std::thread::scope(|scope| {
         let loading: Vec<_> = (0..config.jobs)
-            .map(|_| scope.spawn(|| Engine::new(&config.languages, config.tessdata.as_deref())))
+            .map(|_| {
+                scope.spawn(|| {
+                    if config.correct_pages {
+                        Engine::with_corrections(&config.languages, config.tessdata.as_deref())
+                    } else {
+                        Engine::new(&config.languages, config.tessdata.as_deref())
+                    }
+                })
+            })
             .collect();
         loading
             .into_iter()
@@ -474,12 +639,12 @@ fn process(
     let jobs_rx = Arc::new(Mutex::new(jobs_rx));
 
     let mut remaining_per_dossier: HashMap<String, usize> = HashMap::new();
-    for item in &work {
+    for item in work.iter().filter(|w| !w.candidate.batch) {
         *remaining_per_dossier
             .entry(item.candidate.placement.dossier.clone())
             .or_default() += 1;
     }
-    let items: Vec<Candidate> = work.iter().map(|w| w.candidate.clone()).collect();
+    let mut items: Vec<Candidate> = work.iter().map(|w| w.candidate.clone()).collect();
 
     std::thread::scope(|scope| -> Result<(), RunError> {
         for mut engine in engines {
@@ -490,7 +655,8 @@ fn process(
         {
             let tx = events_tx.clone();
             let cancel = Arc::clone(&cancel);
-            scope.spawn(move || produce(archive, work, jobs_tx, tx, &cancel));
+            let force_ocr = config.force_ocr;
+            scope.spawn(move || produce(archive, work, force_ocr, jobs_tx, tx, &cancel));
         }
         // Only the workers hold the page queue's receiver: if they stop, the producer stops.
         drop(jobs_rx);
@@ -500,7 +666,7 @@ fn process(
             index,
             run_id,
             config.min_dpi,
-            &items,
+            &mut items,
             &mut remaining_per_dossier,
             events_rx,
             report,
@@ -527,14 +693,29 @@ fn ocr_worker(engine: &mut Engine, jobs: &Mutex<Receiver<PageJob>>, events: &Sen
             continue;
         }
         let t = Instant::now();
-        let ocr = engine.recognize(&job.image, job.ocr_dpi);
+        let read = engine.read(job.image, job.ocr_dpi);
+        let seconds = t.elapsed().as_secs_f64();
+        let (ocr, turned, deskewed, view) = match read {
+            Ok(r) => (
+                Ok(r.text),
+                r.turned,
+                r.deskewed,
+                Some(PageView::of(&r.image, job.ocr_dpi)),
+            ),
+            Err(e) => (Err(e), 0, 0.0, None),
+        };
         let result = PageResult {
             page: job.page,
             width: job.width,
             height: job.height,
             quality: job.quality,
             ocr,
-            seconds: t.elapsed().as_secs_f64(),
+            seconds,
+            text_source: "ocr",
+            turned,
+            deskewed,
+            view,
+            source_page: job.source_page,
         };
         if events
             .send(Event::Page {
@@ -552,10 +733,19 @@ fn ocr_worker(engine: &mut Engine, jobs: &Mutex<Receiver<PageJob>>, events: &Sen
 fn produce(
     archive: &Archive,
     work: Vec<WorkItem>,
+    force_ocr: bool,
     jobs: SyncSender<PageJob>,
     events: Sender<Event>,
     cancel: &AtomicBool,
 ) {
+    // Documents split out of batch scans are numbered after the intake's own files.
+    let mut next_doc = work.len();
+    let out = Outlet {
+        force_ocr,
+        jobs: &jobs,
+        events: &events,
+        cancel,
+    };
     for item in work {
         if cancel.load(Ordering::Relaxed) || interrupted() {
             return;
@@ -581,35 +771,21 @@ fn produce(
             let _ = events.send(Event::Fatal(e.into()));
             return;
         }
+        if item.candidate.batch {
+            if split_batch(&item.candidate, doc, &bytes, sha256, &mut next_doc, &out).is_err() {
+                return;
+            }
+            continue;
+        }
         let (media_type, mut pages, mut rejected) = match decode::pages(&bytes, Limits::default()) {
             Ok((format, pages)) => (Some(format.media_type()), Some(pages), None),
             Err(e) => (None, None, Some(e.to_string())),
         };
-        let mut count = 0usize;
+        let mut count = 0u32;
         if let Some(pages) = pages.as_mut() {
             for (i, page) in pages.enumerate() {
-                match page {
-                    Ok(page) => {
-                        let quality = quality::assess(&page.image, page.meta_dpi);
-                        count += 1;
-                        let (width, height) = page.image.dimensions();
-                        let (image, ocr_dpi) = crate::ocr::image_for_ocr(page.image, quality.dpi);
-                        let job = PageJob {
-                            doc,
-                            page: (i + 1) as u32,
-                            image,
-                            ocr_dpi,
-                            width,
-                            height,
-                            quality,
-                        };
-                        if jobs.send(job).is_err()
-                            || cancel.load(Ordering::Relaxed)
-                            || interrupted()
-                        {
-                            return;
-                        }
-                    }
+                let page = match page {
+                    Ok(page) => page,
                     Err(e) => {
                         rejected = Some(if i == 0 {
                             e.to_string()
@@ -618,6 +794,14 @@ fn produce(
                         });
                         break;
                     }
+                };
+                match out.send_page(doc, count + 1, page, None) {
+                    Ok(true) => count += 1,
+                    Ok(false) => {
+                        rejected = Some(format!("page {}: no scanned image and no text", i + 1));
+                        break;
+                    }
+                    Err(Stop) => return,
                 }
             }
         }
@@ -625,10 +809,279 @@ fn produce(
             doc,
             sha256,
             media_type,
-            pages: count,
+            pages: count as usize,
             rejected,
         });
     }
+}
+
+/// The run is stopping (cancelled, interrupted, or the workers are gone).
+struct Stop;
+
+/// Where the producer sends pages: OCR jobs, or straight to the collector.
+struct Outlet<'a> {
+    force_ocr: bool,
+    jobs: &'a SyncSender<PageJob>,
+    events: &'a Sender<Event>,
+    cancel: &'a AtomicBool,
+}
+
+impl Outlet<'_> {
+    /// Sends page `number` of document `doc` on its way: to OCR, or, for a PDF page with its
+    /// own text layer (unless OCR is forced), straight to the collector. `Ok(false)`: the page
+    /// has neither an image nor text.
+    fn send_page(
+        &self,
+        doc: usize,
+        number: u32,
+        page: decode::Page,
+        source_page: Option<u32>,
+    ) -> Result<bool, Stop> {
+        let no_image = page.image.width() == 0;
+        if no_image || (page.text_layer.is_some() && !self.force_ocr) {
+            // A page without an image has nothing else to read, even with --force-ocr.
+            let Some(text) = page.text_layer else {
+                return Ok(false);
+            };
+            let quality = if no_image {
+                quality::not_scanned()
+            } else {
+                quality::assess(&page.image, page.meta_dpi)
+            };
+            let view = (!no_image).then(|| PageView::of(&page.image, quality.dpi.max(1)));
+            let result = PageResult {
+                page: number,
+                width: page.image.width(),
+                height: page.image.height(),
+                quality,
+                ocr: Ok(PageText {
+                    text: crate::index::fold::nfc(&text),
+                    confidence: 0.0,
+                    hocr: String::new(),
+                }),
+                seconds: 0.0,
+                text_source: "text_layer",
+                turned: 0,
+                deskewed: 0.0,
+                view,
+                source_page,
+            };
+            return match self.events.send(Event::Page { doc, result }) {
+                Ok(()) => Ok(true),
+                Err(_) => Err(Stop),
+            };
+        }
+        let quality = quality::assess(&page.image, page.meta_dpi);
+        let (width, height) = page.image.dimensions();
+        let (image, ocr_dpi) = crate::ocr::image_for_ocr(page.image, quality.dpi);
+        let job = PageJob {
+            doc,
+            page: number,
+            image,
+            ocr_dpi,
+            width,
+            height,
+            quality,
+            source_page,
+        };
+        if self.jobs.send(job).is_err() || self.cancel.load(Ordering::Relaxed) || interrupted() {
+            return Err(Stop);
+        }
+        Ok(true)
+    }
+}
+
+/// One dossier's pages found in a batch scan.
+#[derive(Debug, Clone, Serialize)]
+pub struct BatchSegment {
+    /// The cover sheet's code.
+    pub code: String,
+    /// The document these pages became.
+    pub document: String,
+    /// Their numbers in the batch file.
+    pub pages: Vec<u32>,
+}
+
+/// Pages of a batch scan set aside, and why. They stay in the archived batch file.
+#[derive(Debug, Clone, Serialize)]
+pub struct QuarantinedPages {
+    pub pages: Vec<u32>,
+    pub reason: String,
+}
+
+/// How a batch scan under `_batch/` was split.
+#[derive(Debug, Clone, Serialize)]
+pub struct BatchReport {
+    pub path: String,
+    pub sha256: String,
+    pub pages: u32,
+    pub segments: Vec<BatchSegment>,
+    pub quarantined: Vec<QuarantinedPages>,
+}
+
+impl BatchReport {
+    fn quarantine(&mut self, page: u32, reason: String) {
+        if let Some(last) = self.quarantined.last_mut() {
+            if last.reason == reason && last.pages.last() == Some(&(page - 1)) {
+                last.pages.push(page);
+                return;
+            }
+        }
+        self.quarantined.push(QuarantinedPages {
+            pages: vec![page],
+            reason,
+        });
+    }
+}
+
+/// Splits a batch scan at its cover sheets: each valid cover sheet opens a document of the
+/// dossier it names, holding the pages up to the next cover sheet. Pages before the first
+/// cover sheet, unreadable or invalid cover sheets and the pages after them are quarantined.
+fn split_batch(
+    batch: &Candidate,
+    batch_doc: usize,
+    bytes: &[u8],
+    sha256: String,
+    next_doc: &mut usize,
+    out: &Outlet<'_>,
+) -> Result<(), Stop> {
+    let mut report = BatchReport {
+        path: batch.rel_path.clone(),
+        sha256: sha256.clone(),
+        pages: 0,
+        segments: Vec::new(),
+        quarantined: Vec::new(),
+    };
+    let mut rejected = None;
+    let media_type = decode::sniff(bytes).map(|f| f.media_type());
+    // The open segment: its document number and pages so far.
+    let mut open: Option<(usize, u32)> = None;
+    // A valid cover sheet whose first page has not come yet.
+    let mut pending: Option<(u32, cover::CoverCode)> = None;
+    let mut orphan_reason = "before the first cover sheet".to_owned();
+    let mut uses: HashMap<String, usize> = HashMap::new();
+    let close = |open: &mut Option<(usize, u32)>| -> Result<(), Stop> {
+        if let Some((doc, pages)) = open.take() {
+            out.events
+                .send(Event::Planned {
+                    doc,
+                    sha256: sha256.clone(),
+                    media_type,
+                    pages: pages as usize,
+                    rejected: None,
+                })
+                .map_err(|_| Stop)?;
+        }
+        Ok(())
+    };
+    match decode::pages(bytes, Limits::default()) {
+        Err(e) => rejected = Some(e.to_string()),
+        Ok((_, pages)) => {
+            for (i, page) in pages.enumerate() {
+                let n = i as u32 + 1;
+                report.pages = n;
+                let page = match page {
+                    Ok(p) => p,
+                    Err(e) => {
+                        rejected = Some(format!("page {n}: {e}"));
+                        break;
+                    }
+                };
+                let reading = if page.image.width() == 0 {
+                    cover::Reading::Page
+                } else {
+                    cover::read(&page.image)
+                };
+                match reading {
+                    cover::Reading::Cover(text) => {
+                        close(&mut open)?;
+                        if let Some((at, _)) = pending.take() {
+                            report.quarantine(at, "cover sheet with no pages after it".into());
+                        }
+                        match cover::parse(&text) {
+                            Ok(code) => pending = Some((n, code)),
+                            Err(reason) => {
+                                report.quarantine(n, reason);
+                                orphan_reason = format!("after an invalid cover sheet (page {n})");
+                            }
+                        }
+                    }
+                    cover::Reading::Unreadable(reason) => {
+                        close(&mut open)?;
+                        if let Some((at, _)) = pending.take() {
+                            report.quarantine(at, "cover sheet with no pages after it".into());
+                        }
+                        report.quarantine(n, reason);
+                        orphan_reason = format!("after an unreadable cover sheet (page {n})");
+                    }
+                    cover::Reading::Page => {
+                        if let Some((_, code)) = pending.take() {
+                            let doc = *next_doc;
+                            *next_doc += 1;
+                            let use_count = uses.entry(code.text()).or_default();
+                            *use_count += 1;
+                            let suffix = if *use_count > 1 {
+                                format!("+{use_count}")
+                            } else {
+                                String::new()
+                            };
+                            let path = format!("{}#{}{suffix}", batch.rel_path, code.text());
+                            let candidate = Candidate {
+                                rel_path: path.clone(),
+                                abs_path: batch.abs_path.clone(),
+                                placement: crate::intake::layout::Placement {
+                                    procedure: code.procedure.clone(),
+                                    dossier: code.dossier.clone(),
+                                    kind: code.kind,
+                                    unit: None,
+                                },
+                                bytes: batch.bytes,
+                                mtime_ns: batch.mtime_ns,
+                                batch: false,
+                            };
+                            out.events
+                                .send(Event::Segment {
+                                    doc,
+                                    candidate,
+                                    batch: batch_doc,
+                                })
+                                .map_err(|_| Stop)?;
+                            report.segments.push(BatchSegment {
+                                code: code.text(),
+                                document: path,
+                                pages: Vec::new(),
+                            });
+                            open = Some((doc, 0));
+                        }
+                        match open.as_mut() {
+                            Some((doc, count)) => {
+                                if out.send_page(*doc, *count + 1, page, Some(n))? {
+                                    *count += 1;
+                                    if let Some(s) = report.segments.last_mut() {
+                                        s.pages.push(n);
+                                    }
+                                } else {
+                                    report.quarantine(n, "page has no image and no text".into());
+                                }
+                            }
+                            None => report.quarantine(n, format!("page {orphan_reason}")),
+                        }
+                    }
+                }
+            }
+        }
+    }
+    close(&mut open)?;
+    if let Some((at, _)) = pending.take() {
+        report.quarantine(at, "cover sheet with no pages after it".into());
+    }
+    out.events
+        .send(Event::BatchSplit {
+            doc: batch_doc,
+            report,
+            rejected,
+        })
+        .map_err(|_| Stop)
 }
 
 /// Gathers pages into documents and commits each document once it is whole.
@@ -638,7 +1091,7 @@ fn collect(
     index: &mut Index,
     run_id: &str,
     min_dpi: u32,
-    items: &[Candidate],
+    items: &mut Vec<Candidate>,
     remaining_per_dossier: &mut HashMap<String, usize>,
     events: Receiver<Event>,
     report: &mut RunReport,
@@ -646,6 +1099,10 @@ fn collect(
 ) -> Result<(), RunError> {
     let mut assemblies: HashMap<usize, Assembly> = HashMap::new();
     let mut dossier_stats: HashMap<String, DossierStats> = HashMap::new();
+    // Batch scans: which batch each split document came from, and per batch the documents
+    // not yet committed and its split (once read to the end).
+    let mut batch_of: HashMap<usize, usize> = HashMap::new();
+    let mut batches: HashMap<usize, (usize, Option<BatchSplit>)> = HashMap::new();
     for event in events {
         let done_doc = match event {
             Event::Fatal(e) => return Err(e),
@@ -674,6 +1131,33 @@ fn collect(
                 report.files_unchanged += 1;
                 Some(doc)
             }
+            Event::Segment {
+                doc,
+                candidate,
+                batch,
+            } => {
+                debug_assert_eq!(doc, items.len(), "split documents arrive in order");
+                *remaining_per_dossier
+                    .entry(candidate.placement.dossier.clone())
+                    .or_default() += 1;
+                items.push(candidate);
+                batch_of.insert(doc, batch);
+                batches.entry(batch).or_default().0 += 1;
+                None
+            }
+            Event::BatchSplit {
+                doc,
+                report: split,
+                rejected,
+            } => {
+                let entry = batches.entry(doc).or_default();
+                entry.1 = Some((split, rejected));
+                if entry.0 == 0 {
+                    finish_batch(index, run_id, &items[doc], entry.1.take(), report, log)?;
+                    log.file_done();
+                }
+                continue;
+            }
             Event::Planned {
                 doc,
                 sha256,
@@ -686,26 +1170,48 @@ fn collect(
                 log.page_planned(pages);
                 is_whole(a).then_some(doc)
             }
-            Event::Page { doc, result } => {
-                report.pages_ocr += 1;
+            Event::Page { doc, mut result } => {
+                if result.text_source == "ocr" {
+                    report.pages_ocr += 1;
+                } else {
+                    report.pages_text_layer += 1;
+                }
                 report.ocr_seconds += result.seconds;
                 log.page_done();
                 let a = assemblies.entry(doc).or_default();
+                a.add_to_searchable(archive, &mut result)?;
                 a.pages.push(result);
                 is_whole(a).then_some(doc)
             }
         };
         let Some(doc) = done_doc else { continue };
         let candidate = &items[doc];
+        let batch = batch_of.remove(&doc);
         if let Some(assembly) = assemblies.remove(&doc) {
             let stats = dossier_stats
                 .entry(candidate.placement.dossier.clone())
                 .or_default();
             commit_document(
-                archive, index, run_id, min_dpi, candidate, assembly, report, stats, log,
+                archive,
+                index,
+                run_id,
+                min_dpi,
+                candidate,
+                batch.is_none(),
+                assembly,
+                report,
+                stats,
+                log,
             )?;
         }
-        log.file_done();
+        if candidate.batch {
+            // A batch scan that was unchanged or unreadable: no split to wait for.
+            log.file_done();
+            continue;
+        }
+        if batch.is_none() {
+            log.file_done();
+        }
         let remaining = remaining_per_dossier
             .get_mut(&candidate.placement.dossier)
             .expect("every item's dossier is counted");
@@ -720,7 +1226,76 @@ fn collect(
                 &stats,
             );
         }
+        if let Some(batch) = batch {
+            let entry = batches
+                .get_mut(&batch)
+                .expect("counted at its first segment");
+            entry.0 -= 1;
+            if entry.0 == 0 && entry.1.is_some() {
+                finish_batch(index, run_id, &items[batch], entry.1.take(), report, log)?;
+                log.file_done();
+            }
+        }
     }
+    Ok(())
+}
+
+/// A batch scan's split and, when it could not be read to the end, why.
+type BatchSplit = (BatchReport, Option<String>);
+
+/// Records a batch scan once every document split out of it is committed.
+fn finish_batch(
+    index: &mut Index,
+    run_id: &str,
+    batch: &Candidate,
+    split: Option<BatchSplit>,
+    report: &mut RunReport,
+    log: &Log,
+) -> Result<(), RunError> {
+    let Some((split, rejected)) = split else {
+        return Ok(());
+    };
+    index.add_batch(&crate::index::NewBatch {
+        path: batch.rel_path.clone(),
+        sha256: split.sha256.clone(),
+        bytes: batch.bytes,
+        mtime_ns: batch.mtime_ns,
+        run_id: run_id.to_owned(),
+        archived_at: timefmt::now_rfc3339(),
+        pages: split.pages as usize,
+        segments: serde_json::to_string(&split.segments).expect("plain data"),
+        quarantined: serde_json::to_string(&split.quarantined).expect("plain data"),
+        rejected: rejected.clone(),
+    })?;
+    if let Some(reason) = rejected {
+        log.line(&format!("rejected {}: {reason}", batch.rel_path));
+        report.rejected.push(Rejection {
+            path: batch.rel_path.clone(),
+            reason,
+        });
+    }
+    for q in &split.quarantined {
+        let pages: Vec<String> = q.pages.iter().map(u32::to_string).collect();
+        log.line(&format!(
+            "quarantined {} page {}: {}",
+            batch.rel_path,
+            pages.join(", "),
+            q.reason
+        ));
+        report.quarantined_pages += q.pages.len();
+    }
+    log.line(&format!(
+        "batch {}: {} pages, {} dossier documents, {} quarantined",
+        batch.rel_path,
+        split.pages,
+        split.segments.len(),
+        split
+            .quarantined
+            .iter()
+            .map(|q| q.pages.len())
+            .sum::<usize>()
+    ));
+    report.batches.push(split);
     Ok(())
 }
 
@@ -743,13 +1318,27 @@ fn commit_document(
     run_id: &str,
     min_dpi: u32,
     candidate: &Candidate,
+    intake_file: bool,
     assembly: Assembly,
     report: &mut RunReport,
     stats: &mut DossierStats,
     log: &Log,
 ) -> Result<(), RunError> {
-    let (sha256, media_type, _, mut rejected) =
-        assembly.planned.expect("whole documents are planned");
+    let mut assembly = assembly;
+    let (sha256, media_type, _, mut rejected) = assembly
+        .planned
+        .clone()
+        .expect("whole documents are planned");
+    // A PDF read wholly from its own text layer is its own searchable copy.
+    let own_layer = media_type == Some("application/pdf")
+        && !assembly.pages.is_empty()
+        && assembly.pages.iter().all(|p| p.text_source == "text_layer");
+    let searchable_pdf = if own_layer {
+        assembly.discard_searchable();
+        Some(sha256.clone())
+    } else {
+        assembly.store_searchable(archive)?
+    };
     let mut pages = assembly.pages;
     pages.sort_by_key(|p| p.page);
     let single_page = pages.len() == 1;
@@ -768,6 +1357,10 @@ fn commit_document(
                 .map(|r| format!("{prefix}{r}")),
         );
         let (text, confidence, text_sha256, hocr_sha256) = match p.ocr {
+            Ok(t) if p.text_source == "text_layer" => {
+                let (text_sha, _) = archive.put_object(t.text.as_bytes())?;
+                (t.text, None, Some(text_sha), None)
+            }
             Ok(t) => {
                 // Derivatives are stored like originals, so verify can check them too.
                 let (text_sha, _) = archive.put_object(t.text.as_bytes())?;
@@ -790,7 +1383,11 @@ fn commit_document(
             text,
             text_sha256,
             hocr_sha256,
-            ocr_seconds: Some(round3(p.seconds)),
+            ocr_seconds: (p.text_source == "ocr").then(|| round3(p.seconds)),
+            text_source: p.text_source,
+            turned: p.turned,
+            deskewed: p.deskewed,
+            source_page: p.source_page,
         });
     }
     let doc = NewDocument {
@@ -808,6 +1405,8 @@ fn commit_document(
         rejected: rejected.clone(),
         reasons: reasons.clone(),
         pages: new_pages,
+        searchable_pdf,
+        intake_file,
     };
     index.add_document(&doc)?;
     report.documents_added += 1;

@@ -18,6 +18,8 @@ const MARGIN_FRACTION: f64 = 0.05;
 pub enum DpiSource {
     Metadata,
     EstimatedA4,
+    /// A PDF page without a scanned image: resolution does not apply.
+    NotScanned,
 }
 
 impl DpiSource {
@@ -25,6 +27,7 @@ impl DpiSource {
         match self {
             DpiSource::Metadata => "metadata",
             DpiSource::EstimatedA4 => "estimated_a4",
+            DpiSource::NotScanned => "not_scanned",
         }
     }
 }
@@ -45,10 +48,10 @@ impl PageQuality {
         if self.blank {
             reasons.push("blank page".to_owned());
         }
-        if self.dpi < min_dpi {
+        if self.dpi < min_dpi && self.dpi_source != DpiSource::NotScanned {
             let how = match self.dpi_source {
-                DpiSource::Metadata => "",
                 DpiSource::EstimatedA4 => " (estimated from the pixel size as A4)",
+                _ => "",
             };
             reasons.push(format!("below {min_dpi} dpi: {} dpi{how}", self.dpi));
         }
@@ -67,6 +70,16 @@ pub fn resolution(width: u32, height: u32, meta_dpi: Option<u32>) -> (u32, DpiSo
                 DpiSource::EstimatedA4,
             )
         }
+    }
+}
+
+/// The quality of a PDF page that has text but no scanned image.
+pub fn not_scanned() -> PageQuality {
+    PageQuality {
+        dpi: 0,
+        dpi_source: DpiSource::NotScanned,
+        blank: false,
+        ink_ratio: 0.0,
     }
 }
 

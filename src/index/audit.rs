@@ -302,21 +302,36 @@ impl Index {
         let mut out = Vec::new();
         let mut st = self
             .conn
-            .prepare("SELECT id, sha256, bytes, path, dossier_code FROM documents ORDER BY id")
+            .prepare(
+                "SELECT id, sha256, bytes, path, dossier_code, searchable_pdf FROM documents ORDER BY id",
+            )
             .map_err(|e| self.err(e))?;
         let mut rows = st.query([]).map_err(|e| self.err(e))?;
         while let Some(r) = rows.next().map_err(|e| self.err(e))? {
-            let get = || -> rusqlite::Result<ObjectRef> {
-                Ok(ObjectRef {
-                    document_id: Some(r.get(0)?),
-                    sha256: r.get(1)?,
-                    bytes: Some(r.get::<_, i64>(2)? as u64),
-                    what: "original".into(),
-                    document: Some(r.get(3)?),
-                    dossier_code: Some(r.get(4)?),
-                })
+            let get = || -> rusqlite::Result<(ObjectRef, Option<String>)> {
+                Ok((
+                    ObjectRef {
+                        document_id: Some(r.get(0)?),
+                        sha256: r.get(1)?,
+                        bytes: Some(r.get::<_, i64>(2)? as u64),
+                        what: "original".into(),
+                        document: Some(r.get(3)?),
+                        dossier_code: Some(r.get(4)?),
+                    },
+                    r.get(5)?,
+                ))
             };
-            out.push(get().map_err(|e| self.err(e))?);
+            let (original, searchable) = get().map_err(|e| self.err(e))?;
+            let derivative = searchable
+                .filter(|s| *s != original.sha256)
+                .map(|sha256| ObjectRef {
+                    sha256,
+                    bytes: None,
+                    what: "searchable PDF".into(),
+                    ..original.clone()
+                });
+            out.push(original);
+            out.extend(derivative);
         }
         let mut st = self
             .conn
@@ -346,6 +361,25 @@ impl Index {
                     });
                 }
             }
+        }
+        let mut st = self
+            .conn
+            .prepare("SELECT sha256, path FROM batches ORDER BY id")
+            .map_err(|e| self.err(e))?;
+        let rows = st
+            .query_map([], |r| {
+                Ok(ObjectRef {
+                    sha256: r.get(0)?,
+                    bytes: None,
+                    what: format!("batch scan {}", r.get::<_, String>(1)?),
+                    document: None,
+                    dossier_code: None,
+                    document_id: None,
+                })
+            })
+            .map_err(|e| self.err(e))?;
+        for r in rows {
+            out.push(r.map_err(|e| self.err(e))?);
         }
         let mut st = self
             .conn

@@ -30,7 +30,17 @@ pub enum IndexError {
     },
 }
 
-const SCHEMA_VERSION: &str = "1";
+const SCHEMA_VERSION: &str = "2";
+
+/// Version 1 → 2: per-page corrections and text source, the searchable PDF derivative.
+const MIGRATE_1_TO_2: &str = r#"
+ALTER TABLE pages ADD COLUMN text_source TEXT NOT NULL DEFAULT 'ocr';
+ALTER TABLE pages ADD COLUMN turned INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE pages ADD COLUMN deskewed REAL NOT NULL DEFAULT 0;
+ALTER TABLE pages ADD COLUMN source_page INTEGER;
+ALTER TABLE documents ADD COLUMN searchable_pdf TEXT;
+UPDATE meta SET value = '2' WHERE key = 'schema_version';
+"#;
 
 const SCHEMA: &str = r#"
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -88,6 +98,8 @@ CREATE TABLE IF NOT EXISTS documents (
     reasons TEXT NOT NULL,
     rejected TEXT,
     page_count INTEGER NOT NULL,
+    -- The searchable PDF derivative (an object), or the original when it already is one.
+    searchable_pdf TEXT,
     UNIQUE (path, version)
 );
 CREATE INDEX IF NOT EXISTS documents_dossier ON documents(dossier_code);
@@ -118,6 +130,13 @@ CREATE TABLE IF NOT EXISTS pages (
     text_sha256 TEXT,
     hocr_sha256 TEXT,
     ocr_seconds REAL,
+    -- 'ocr', or 'text_layer' when a PDF page carried its own text.
+    text_source TEXT NOT NULL DEFAULT 'ocr',
+    -- Corrections before OCR: turned clockwise by (0/90/180/270), levelled by (degrees).
+    turned INTEGER NOT NULL DEFAULT 0,
+    deskewed REAL NOT NULL DEFAULT 0,
+    -- For a document split out of a batch scan: the page's number in the batch file.
+    source_page INTEGER,
     UNIQUE (document_id, page)
 );
 CREATE VIRTUAL TABLE IF NOT EXISTS page_fts USING fts5(
@@ -140,6 +159,20 @@ CREATE TABLE IF NOT EXISTS imports (
     sha256 TEXT NOT NULL,
     rows INTEGER NOT NULL,
     problems INTEGER NOT NULL
+);
+-- Batch scans split by cover sheets: the original as it came, how it was split, and the
+-- pages set aside (the documents of its segments point at the same original).
+CREATE TABLE IF NOT EXISTS batches (
+    id INTEGER PRIMARY KEY,
+    path TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    bytes INTEGER NOT NULL,
+    run_id TEXT NOT NULL,
+    archived_at TEXT NOT NULL,
+    pages INTEGER NOT NULL,
+    segments TEXT NOT NULL,
+    quarantined TEXT NOT NULL,
+    rejected TEXT
 );
 CREATE TABLE IF NOT EXISTS intake_files (
     path TEXT PRIMARY KEY,
@@ -176,6 +209,26 @@ pub struct NewDocument {
     /// Why the document fails quality; empty when it passes.
     pub reasons: Vec<String>,
     pub pages: Vec<NewPage>,
+    /// The searchable PDF derivative's object (or the original's, when it is one).
+    pub searchable_pdf: Option<String>,
+    /// False for a document split out of a batch scan: its path names no intake file.
+    pub intake_file: bool,
+}
+
+/// A batch scan, recorded once all its segments are committed.
+#[derive(Debug, Clone)]
+pub struct NewBatch {
+    pub path: String,
+    pub sha256: String,
+    pub bytes: u64,
+    pub mtime_ns: i64,
+    pub run_id: String,
+    pub archived_at: String,
+    pub pages: usize,
+    /// JSON: the segments and the quarantined pages, as the run report lists them.
+    pub segments: String,
+    pub quarantined: String,
+    pub rejected: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -191,6 +244,10 @@ pub struct NewPage {
     pub text_sha256: Option<String>,
     pub hocr_sha256: Option<String>,
     pub ocr_seconds: Option<f64>,
+    pub text_source: &'static str,
+    pub turned: u32,
+    pub deskewed: f32,
+    pub source_page: Option<u32>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -222,6 +279,7 @@ pub struct DocumentView {
     pub quality: String,
     pub reasons: Vec<String>,
     pub rejected: Option<String>,
+    pub searchable_pdf: Option<String>,
     pub pages: Vec<PageView>,
     pub events: Vec<EventView>,
 }
@@ -243,6 +301,13 @@ pub struct PageView {
     pub dpi: u32,
     pub blank: bool,
     pub confidence: Option<f32>,
+    /// `ocr`, or `text_layer` when the page's own text was taken.
+    pub text_source: String,
+    /// Corrections applied before OCR: turned clockwise (degrees), levelled (degrees).
+    pub turned: u32,
+    pub deskewed: f32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source_page: Option<u32>,
     pub text: String,
 }
 
@@ -255,7 +320,7 @@ impl Index {
     /// Opens (creating if needed) the index for writing.
     pub fn open_rw(path: &Path) -> Result<Index, IndexError> {
         let conn = Connection::open(path).map_err(sqlite_err(path))?;
-        let index = Index {
+        let mut index = Index {
             conn,
             path: path.display().to_string(),
         };
@@ -307,14 +372,45 @@ impl Index {
         }
     }
 
-    fn migrate(&self) -> Result<(), IndexError> {
-        self.conn.execute_batch(SCHEMA).map_err(|e| self.err(e))?;
-        self.conn
-            .execute(
-                "INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', ?1)",
-                [SCHEMA_VERSION],
+    fn migrate(&mut self) -> Result<(), IndexError> {
+        let fresh: bool = self
+            .conn
+            .query_row(
+                "SELECT count(*) = 0 FROM sqlite_master WHERE name = 'meta'",
+                [],
+                |r| r.get(0),
             )
             .map_err(|e| self.err(e))?;
+        self.conn.execute_batch(SCHEMA).map_err(|e| self.err(e))?;
+        if fresh {
+            self.conn
+                .execute(
+                    "INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', ?1)",
+                    [SCHEMA_VERSION],
+                )
+                .map_err(|e| self.err(e))?;
+        }
+        let found: Option<String> = self
+            .conn
+            .query_row(
+                "SELECT value FROM meta WHERE key = 'schema_version'",
+                [],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(|e| self.err(e))?;
+        if found.as_deref() == Some("1") {
+            let tx = self.conn.transaction().map_err(|e| IndexError::Sqlite {
+                path: self.path.clone(),
+                source: e,
+            })?;
+            tx.execute_batch(MIGRATE_1_TO_2)
+                .and_then(|_| tx.commit())
+                .map_err(|e| IndexError::Sqlite {
+                    path: self.path.clone(),
+                    source: e,
+                })?;
+        }
         self.check_version()
     }
 
@@ -415,8 +511,9 @@ impl Index {
         let reasons = serde_json::to_string(&doc.reasons).expect("strings serialize");
         tx.execute(
             "INSERT INTO documents(dossier_code, path, version, kind, sha256, bytes, media_type,
-                                   archived_at, run_id, quality, reasons, rejected, page_count)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+                                   archived_at, run_id, quality, reasons, rejected, page_count,
+                                   searchable_pdf)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
             params![
                 doc.dossier,
                 doc.path,
@@ -431,6 +528,7 @@ impl Index {
                 reasons,
                 doc.rejected,
                 doc.pages.len() as i64,
+                doc.searchable_pdf,
             ],
         )
         .map_err(err)?;
@@ -467,8 +565,9 @@ impl Index {
             let mut page_st = tx
                 .prepare_cached(
                     "INSERT INTO pages(document_id, page, width, height, dpi, dpi_source, blank,
-                                       confidence, text, text_sha256, hocr_sha256, ocr_seconds)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                                       confidence, text, text_sha256, hocr_sha256, ocr_seconds,
+                                       text_source, turned, deskewed, source_page)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
                 )
                 .map_err(err)?;
             let mut fts_st = tx
@@ -489,6 +588,10 @@ impl Index {
                         p.text_sha256,
                         p.hocr_sha256,
                         p.ocr_seconds,
+                        p.text_source,
+                        p.turned,
+                        p.deskewed,
+                        p.source_page,
                     ])
                     .map_err(err)?;
                 let page_id = tx.last_insert_rowid();
@@ -509,18 +612,59 @@ impl Index {
             [&doc.dossier],
         )
         .map_err(err)?;
+        if doc.intake_file {
+            upsert_intake_file(
+                &tx,
+                &doc.path,
+                &KnownFile {
+                    bytes: doc.bytes,
+                    mtime_ns: doc.mtime_ns,
+                    sha256: doc.sha256.clone(),
+                },
+            )
+            .map_err(err)?;
+        }
+        tx.commit().map_err(err)?;
+        Ok(version)
+    }
+
+    /// Records a batch scan and its intake stat in one transaction. Called after every
+    /// document split out of it is committed, so that a crash before leaves it to be redone.
+    pub fn add_batch(&mut self, batch: &NewBatch) -> Result<(), IndexError> {
+        let path = self.path.clone();
+        let err = |source| IndexError::Sqlite {
+            path: path.clone(),
+            source,
+        };
+        let tx = self.conn.transaction().map_err(err)?;
+        tx.execute(
+            "INSERT INTO batches(path, sha256, bytes, run_id, archived_at, pages, segments,
+                                 quarantined, rejected)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            params![
+                batch.path,
+                batch.sha256,
+                batch.bytes as i64,
+                batch.run_id,
+                batch.archived_at,
+                batch.pages as i64,
+                batch.segments,
+                batch.quarantined,
+                batch.rejected
+            ],
+        )
+        .map_err(err)?;
         upsert_intake_file(
             &tx,
-            &doc.path,
+            &batch.path,
             &KnownFile {
-                bytes: doc.bytes,
-                mtime_ns: doc.mtime_ns,
-                sha256: doc.sha256.clone(),
+                bytes: batch.bytes,
+                mtime_ns: batch.mtime_ns,
+                sha256: batch.sha256.clone(),
             },
         )
         .map_err(err)?;
-        tx.commit().map_err(err)?;
-        Ok(version)
+        tx.commit().map_err(err)
     }
 
     /// Full-text search over the latest version of every document, ignoring case and
@@ -586,13 +730,17 @@ impl Index {
         let mut doc_st = self
             .conn
             .prepare(
-                "SELECT id, path, kind, sha256, bytes, version, archived_at, quality, reasons, rejected
+                "SELECT id, path, kind, sha256, bytes, version, archived_at, quality, reasons, rejected,
+                        searchable_pdf
                  FROM documents WHERE dossier_code = ?1 ORDER BY path, version",
             )
             .map_err(|e| self.err(e))?;
         let mut page_st = self
             .conn
-            .prepare("SELECT page, dpi, blank, confidence, text FROM pages WHERE document_id = ?1 ORDER BY page")
+            .prepare(
+                "SELECT page, dpi, blank, confidence, text, text_source, turned, deskewed, source_page
+                 FROM pages WHERE document_id = ?1 ORDER BY page",
+            )
             .map_err(|e| self.err(e))?;
         let docs = doc_st
             .query_map([code], |r| {
@@ -609,6 +757,7 @@ impl Index {
                         quality: r.get(7)?,
                         reasons: serde_json::from_str(&reasons).unwrap_or_default(),
                         rejected: r.get(9)?,
+                        searchable_pdf: r.get(10)?,
                         pages: Vec::new(),
                         events: Vec::new(),
                     },
@@ -644,6 +793,10 @@ impl Index {
                         blank: r.get(2)?,
                         confidence: r.get(3)?,
                         text: r.get(4)?,
+                        text_source: r.get(5)?,
+                        turned: r.get(6)?,
+                        deskewed: r.get(7)?,
+                        source_page: r.get(8)?,
                     })
                 })
                 .map_err(|e| self.err(e))?
@@ -1006,8 +1159,55 @@ mod tests {
                 text_sha256: None,
                 hocr_sha256: None,
                 ocr_seconds: Some(0.5),
+                text_source: "ocr",
+                turned: 0,
+                deskewed: 0.0,
+                source_page: None,
             }],
+            searchable_pdf: None,
+            intake_file: true,
         }
+    }
+
+    #[test]
+    fn a_version_1_index_is_migrated_in_place() {
+        let dir = std::env::temp_dir().join(format!("dossier-migrate-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("index.sqlite");
+        {
+            // Made as version 1 made it: without the columns version 2 added.
+            let index = Index::open_rw(&path).unwrap();
+            index
+                .conn
+                .execute_batch(
+                    "ALTER TABLE pages DROP COLUMN text_source;
+                     ALTER TABLE pages DROP COLUMN turned;
+                     ALTER TABLE pages DROP COLUMN deskewed;
+                     ALTER TABLE pages DROP COLUMN source_page;
+                     ALTER TABLE documents DROP COLUMN searchable_pdf;
+                     UPDATE meta SET value = '1' WHERE key = 'schema_version';",
+                )
+                .unwrap();
+        }
+        assert!(matches!(
+            Index::open_ro(&path).err(),
+            Some(IndexError::Schema { .. })
+        ));
+        let mut index = Index::open_rw(&path).unwrap();
+        index
+            .begin_run("r1", "test", "2024-01-16T01:02:03Z")
+            .unwrap();
+        let mut d = doc("a/b/input/x.png", &"a".repeat(64), "xin chào");
+        d.pages[0].turned = 180;
+        d.searchable_pdf = Some("b".repeat(64));
+        index.add_document(&d).unwrap();
+        let view = index.dossier("000.00.01.H50-240115-0001").unwrap().unwrap();
+        assert_eq!(view.documents[0].pages[0].turned, 180);
+        assert_eq!(view.documents[0].searchable_pdf, Some("b".repeat(64)));
+        drop(index);
+        assert!(Index::open_ro(&path).is_ok());
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

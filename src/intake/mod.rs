@@ -19,7 +19,12 @@ pub struct Candidate {
     pub placement: Placement,
     pub bytes: u64,
     pub mtime_ns: i64,
+    /// A batch scan under `_batch/`: split into dossiers by its cover sheets.
+    pub batch: bool,
 }
+
+/// The intake folder for batch scans with cover sheets.
+pub const BATCH_FOLDER: &str = "_batch";
 
 /// An intake entry that cannot become a document, and why.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -142,7 +147,19 @@ pub fn walk(
             continue;
         }
         let folders: Vec<&str> = rel_utf8.split('/').collect();
-        let placement = match layout.place(&folders[..folders.len() - 1]) {
+        let batch = folders.len() > 1 && folders[0] == BATCH_FOLDER;
+        let placement = if batch {
+            // Where its pages belong is read from its cover sheets.
+            Ok(Placement {
+                procedure: BATCH_FOLDER.into(),
+                dossier: BATCH_FOLDER.into(),
+                kind: layout::Kind::Input,
+                unit: None,
+            })
+        } else {
+            layout.place(&folders[..folders.len() - 1])
+        };
+        let placement = match placement {
             Ok(p) => p,
             Err(reason) => {
                 walk.rejected.push(Rejection { path: rel, reason });
@@ -157,6 +174,7 @@ pub fn walk(
             mtime_ns: mtime
                 .duration_since(UNIX_EPOCH)
                 .map_or(0, |d| d.as_nanos().min(i64::MAX as u128) as i64),
+            batch,
         });
     }
     walk.hidden = hidden;

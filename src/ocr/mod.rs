@@ -9,6 +9,13 @@ use tesseract::plumbing::TessBaseApi;
 
 use crate::index::fold::nfc;
 
+pub mod hocr;
+pub mod orient;
+
+/// Below this mean word confidence a page may be sideways or upside down: OSD is asked.
+/// Upright printed pages score 80–95; a page read at the wrong angle scores far lower.
+const SUSPECT_CONFIDENCE: f32 = 70.0;
+
 #[derive(Debug, thiserror::Error)]
 pub enum OcrError {
     #[error(
@@ -38,8 +45,21 @@ pub struct PageText {
     pub hocr: String,
 }
 
+/// A page as read: the text, the corrections applied first, and the image OCR saw.
+pub struct PageRead {
+    pub text: PageText,
+    /// Degrees the page was turned clockwise to stand upright (0, 90, 180, 270).
+    pub turned: u32,
+    /// Degrees the page was turned counterclockwise to level its lines (0 when left alone).
+    pub deskewed: f32,
+    /// What OCR read (turned and levelled): the searchable PDF shows this image.
+    pub image: GrayImage,
+}
+
 pub struct Engine {
     api: TessBaseApi,
+    /// Present when pages are corrected before OCR.
+    osd: Option<orient::Osd>,
 }
 
 impl Engine {
@@ -60,7 +80,57 @@ impl Engine {
         let mut api = TessBaseApi::create();
         api.init_2(datapath.as_deref(), Some(&lang))
             .map_err(|_| init_error())?;
-        Ok(Engine { api })
+        Ok(Engine { api, osd: None })
+    }
+
+    /// An engine that also turns and levels pages before reading them (needs `osd`).
+    pub fn with_corrections(languages: &str, tessdata: Option<&Path>) -> Result<Engine, OcrError> {
+        let mut engine = Engine::new(languages, tessdata)?;
+        engine.osd = Some(orient::Osd::new(tessdata)?);
+        Ok(engine)
+    }
+
+    /// Reads a page, first levelling a skew of a few degrees and, when the text reads poorly,
+    /// turning the page upright as OSD says (kept only if it then reads better).
+    pub fn read(&mut self, image: GrayImage, dpi: u32) -> Result<PageRead, OcrError> {
+        if self.osd.is_none() {
+            let text = self.recognize(&image, dpi)?;
+            return Ok(PageRead {
+                text,
+                turned: 0,
+                deskewed: 0.0,
+                image,
+            });
+        }
+        let (levelled, deskewed) = level(&image);
+        let text = self.recognize(levelled.as_ref().unwrap_or(&image), dpi)?;
+        let first = PageRead {
+            text,
+            turned: 0,
+            deskewed,
+            image: levelled.unwrap_or_else(|| image.clone()),
+        };
+        if first.text.confidence >= SUSPECT_CONFIDENCE {
+            return Ok(first);
+        }
+        let osd = self.osd.as_mut().expect("checked above");
+        let Some((turn, _)) = osd.upright_turn(&image, dpi).filter(|(t, _)| *t != 0) else {
+            return Ok(first);
+        };
+        let upright = orient::turn_clockwise(&image, turn);
+        let (levelled, deskewed) = level(&upright);
+        let upright = levelled.unwrap_or(upright);
+        let text = self.recognize(&upright, dpi)?;
+        if text.confidence > first.text.confidence {
+            Ok(PageRead {
+                text,
+                turned: turn,
+                deskewed,
+                image: upright,
+            })
+        } else {
+            Ok(first)
+        }
     }
 
     /// Recognises one grey page scanned at `dpi`.
@@ -88,6 +158,16 @@ impl Engine {
             confidence,
             hocr,
         })
+    }
+}
+
+/// The page levelled when its lines are off by more than a trace, and by how much.
+fn level(image: &GrayImage) -> (Option<GrayImage>, f32) {
+    match orient::estimate_skew(image) {
+        Some(skew) if skew.abs() >= orient::MIN_DESKEW_DEGREES => {
+            (Some(orient::rotate(image, -skew)), -skew)
+        }
+        _ => (None, 0.0),
     }
 }
 

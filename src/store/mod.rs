@@ -192,6 +192,50 @@ impl Archive {
         self.write_new(&dest, bytes)
     }
 
+    /// A new private file in the archive's scratch folder, for an object too large to build
+    /// in memory; hand it to [`put_file`](Self::put_file) when written.
+    pub fn temp_file(&self, what: &str) -> Result<(File, PathBuf), StoreError> {
+        let path = self.tmp_dir().join(format!(
+            "{what}-{}-{}.tmp",
+            std::process::id(),
+            TMP_COUNTER.fetch_add(1, Ordering::Relaxed)
+        ));
+        let f = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&path)
+            .map_err(io_err(&path))?;
+        Ok((f, path))
+    }
+
+    /// Stores a scratch file made by [`temp_file`](Self::temp_file) as an object: hashed,
+    /// fsynced, linked under its hash (an existing object is kept), the scratch file removed.
+    pub fn put_file(&self, tmp: &Path) -> Result<String, StoreError> {
+        let result = (|| {
+            let mut f = File::open(tmp).map_err(io_err(tmp))?;
+            let mut hasher = Sha256::new();
+            io::copy(&mut f, &mut hasher).map_err(io_err(tmp))?;
+            let sha = hex(&hasher.finalize());
+            f.sync_all().map_err(io_err(tmp))?;
+            let dest = self.object_path(&sha);
+            let fan = dest.parent().expect("objects have a parent folder");
+            if !fan.exists() {
+                create_private_dir(fan)?;
+                sync_dir(&self.objects_dir())?;
+            }
+            match fs::hard_link(tmp, &dest) {
+                Ok(()) => sync_dir(fan)?,
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
+                Err(e) => return Err(io_err(&dest)(e)),
+            }
+            Ok(sha)
+        })();
+        let _ = fs::remove_file(tmp);
+        result
+    }
+
     /// Writes a run report `runs/RUN_ID.json` (never replacing one).
     pub fn put_run_report(&self, run_id: &str, json: &[u8]) -> Result<PathBuf, StoreError> {
         let dest = self.runs_dir().join(format!("{run_id}.json"));

@@ -1,0 +1,622 @@
+//! Scanned PDFs → pages. A scanner's PDF draws one image per page: that image is decoded
+//! as it is embedded (JPEG, CCITT G3/G4, JBIG2, or Flate/raw samples), sized against
+//! [`Limits`] *before* any pixel is allocated, and turned by the page's /Rotate. A page that
+//! also carries text (a born-digital page, or one OCR'd by another tool) hands that text on,
+//! so that OCR can be skipped for it.
+//!
+//! Rendering vector-only pages is out of scope (no permissive renderer fits a 2-core build):
+//! such a page is read from its text layer, or reported.
+
+use std::io::Cursor;
+
+use image::{GrayImage, ImageFormat, ImageReader};
+use lopdf::{Dictionary, Document, Object, ObjectId};
+
+use super::{check_size, flatten_to_grey, luma, DecodeError, Limits, Page};
+
+/// A page's text counts as a real text layer from this many letters or digits on.
+const TEXT_LAYER_MIN_CHARS: usize = 16;
+
+fn broken(detail: impl std::fmt::Display) -> DecodeError {
+    DecodeError::Corrupt {
+        format: "PDF",
+        detail: detail.to_string(),
+    }
+}
+
+pub struct PdfPages {
+    doc: Document,
+    pages: Vec<(u32, ObjectId)>,
+    next: usize,
+    limits: Limits,
+}
+
+/// Opens a PDF: refuses encrypted files (nothing to read without the password) and files
+/// with no page, before any page is decoded.
+pub fn open(bytes: &[u8], limits: Limits) -> Result<PdfPages, DecodeError> {
+    let options = lopdf::LoadOptions {
+        // Object streams are decompressed at load: bound them like pages.
+        max_decompressed_size: Some((limits.max_pixels * 4) as usize),
+        ..Default::default()
+    };
+    let doc = match Document::load_mem_with_options(bytes, options) {
+        Ok(doc) => doc,
+        Err(lopdf::Error::Decryption(_)) | Err(lopdf::Error::InvalidPassword) => {
+            return Err(DecodeError::PdfEncrypted)
+        }
+        Err(e) if bytes_mention_encrypt(bytes) => {
+            let _ = e;
+            return Err(DecodeError::PdfEncrypted);
+        }
+        Err(e) => return Err(broken(e)),
+    };
+    if doc.is_encrypted() {
+        return Err(DecodeError::PdfEncrypted);
+    }
+    let pages: Vec<(u32, ObjectId)> = doc.get_pages().into_iter().collect();
+    if pages.is_empty() {
+        return Err(DecodeError::PdfNoPages);
+    }
+    if pages.len() > limits.max_pages {
+        return Err(DecodeError::TooManyPages(limits.max_pages));
+    }
+    Ok(PdfPages {
+        doc,
+        pages,
+        next: 0,
+        limits,
+    })
+}
+
+fn bytes_mention_encrypt(bytes: &[u8]) -> bool {
+    bytes.windows(8).any(|w| w == b"/Encrypt")
+}
+
+impl PdfPages {
+    pub fn page_count(&self) -> usize {
+        self.pages.len()
+    }
+
+    fn read_page(&self, number: u32, id: ObjectId) -> Result<Page, DecodeError> {
+        let page = self.doc.get_dictionary(id).map_err(broken)?;
+        let rotate = inherited(&self.doc, page, b"Rotate")
+            .and_then(|o| o.as_i64().ok())
+            .unwrap_or(0)
+            .rem_euclid(360);
+        let media_width_pt = inherited(&self.doc, page, b"MediaBox")
+            .and_then(|o| self.doc.dereference(o).ok().map(|(_, o)| o))
+            .and_then(|o| o.as_array().ok())
+            .and_then(|a| {
+                let n: Vec<f32> = a.iter().filter_map(|v| v.as_float().ok()).collect();
+                (n.len() == 4).then(|| (n[2] - n[0]).abs())
+            });
+        let text_layer = self
+            .doc
+            .extract_text_with_limit(&[number], (self.limits.max_pixels) as usize)
+            .ok()
+            .map(|t| t.trim().to_owned())
+            .filter(|t| t.chars().filter(|c| c.is_alphanumeric()).count() >= TEXT_LAYER_MIN_CHARS);
+
+        let images = self.doc.get_page_images(id).unwrap_or_default();
+        // The scan is the largest image on the page (a logo or stamp may sit beside it).
+        let Some(image) = images
+            .iter()
+            .max_by_key(|i| i.width.max(0) as u64 * i.height.max(0) as u64)
+        else {
+            return Ok(Page {
+                image: GrayImage::new(0, 0),
+                meta_dpi: None,
+                text_layer,
+                rotated_by: 0,
+            });
+        };
+        let (w, h) = (image.width, image.height);
+        if w <= 0 || h <= 0 || w > u32::MAX as i64 || h > u32::MAX as i64 {
+            return Err(broken(format!("page {number}: image of {w}×{h} pixels")));
+        }
+        check_size(number as usize, w as u32, h as u32, self.limits)?;
+        let mut grey = decode_image(
+            &self.doc,
+            image.origin_dict,
+            image.content,
+            w as u32,
+            h as u32,
+            self.limits,
+        )
+        .map_err(|e| match e {
+            DecodeError::Corrupt { detail, .. } => broken(format!("page {number}: {detail}")),
+            other => other,
+        })?;
+        let meta_dpi = media_width_pt
+            .filter(|pt| *pt > 1.0)
+            .map(|pt| (w as f32 * 72.0 / pt).round() as u32)
+            .filter(|dpi| (50..=2400).contains(dpi));
+        grey = match rotate {
+            90 => image::imageops::rotate90(&grey),
+            180 => image::imageops::rotate180(&grey),
+            270 => image::imageops::rotate270(&grey),
+            _ => grey,
+        };
+        Ok(Page {
+            image: grey,
+            meta_dpi,
+            text_layer,
+            rotated_by: rotate as u32,
+        })
+    }
+}
+
+impl Iterator for PdfPages {
+    type Item = Result<Page, DecodeError>;
+    fn next(&mut self) -> Option<Self::Item> {
+        let &(number, id) = self.pages.get(self.next)?;
+        self.next += 1;
+        Some(self.read_page(number, id))
+    }
+}
+
+/// A page attribute, looked up the page tree as PDF's inheritance rules say.
+fn inherited<'a>(doc: &'a Document, page: &'a Dictionary, key: &[u8]) -> Option<&'a Object> {
+    let mut node = page;
+    for _ in 0..64 {
+        if let Ok(v) = node.get(key) {
+            return Some(v);
+        }
+        let parent = node.get(b"Parent").ok()?.as_reference().ok()?;
+        node = doc.get_dictionary(parent).ok()?;
+    }
+    None
+}
+
+fn name_list(dict: &Dictionary, key: &[u8]) -> Vec<Vec<u8>> {
+    match dict.get(key) {
+        Ok(Object::Name(n)) => vec![n.clone()],
+        Ok(Object::Array(a)) => a
+            .iter()
+            .filter_map(|o| o.as_name().ok().map(|n| n.to_vec()))
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+fn decode_params<'a>(doc: &'a Document, dict: &'a Dictionary) -> Option<&'a Dictionary> {
+    let params = dict.get(b"DecodeParms").ok()?;
+    let params = match params {
+        Object::Array(a) => a.last()?,
+        other => other,
+    };
+    doc.dereference(params).ok()?.1.as_dict().ok()
+}
+
+fn int(dict: Option<&Dictionary>, key: &[u8], default: i64) -> i64 {
+    dict.and_then(|d| d.get(key).ok())
+        .and_then(|o| o.as_i64().ok())
+        .unwrap_or(default)
+}
+
+fn boolean(dict: Option<&Dictionary>, key: &[u8], default: bool) -> bool {
+    dict.and_then(|d| d.get(key).ok())
+        .and_then(|o| o.as_bool().ok())
+        .unwrap_or(default)
+}
+
+/// `/Decode [1 0]` on a one-component image: samples are inverted.
+fn decode_inverted(dict: &Dictionary) -> bool {
+    match dict.get(b"Decode") {
+        Ok(Object::Array(a)) if a.len() >= 2 => {
+            let first = a[0].as_float().unwrap_or(0.0);
+            let second = a[1].as_float().unwrap_or(1.0);
+            first > second
+        }
+        _ => false,
+    }
+}
+
+fn decode_image(
+    doc: &Document,
+    dict: &Dictionary,
+    content: &[u8],
+    width: u32,
+    height: u32,
+    limits: Limits,
+) -> Result<GrayImage, DecodeError> {
+    let filters = name_list(dict, b"Filter");
+    let codec = filters.last().map(|f| f.as_slice());
+    let params = decode_params(doc, dict);
+    let inverted = decode_inverted(dict);
+    match codec {
+        Some(b"DCTDecode") if filters.len() == 1 => {
+            let mut reader = ImageReader::with_format(Cursor::new(content), ImageFormat::Jpeg);
+            let mut l = image::Limits::default();
+            l.max_alloc = Some(limits.max_pixels * 5);
+            reader.limits(l);
+            let image = reader.decode().map_err(|e| broken(e.to_string()))?;
+            let mut grey = flatten_to_grey(image);
+            if inverted {
+                image::imageops::invert(&mut grey);
+            }
+            Ok(grey)
+        }
+        Some(b"CCITTFaxDecode") if filters.len() == 1 => {
+            let black_is_1 = boolean(params, b"BlackIs1", false);
+            let k = int(params, b"K", 0);
+            let settings = hayro_ccitt::DecodeSettings {
+                columns: int(params, b"Columns", 1728).clamp(0, width as i64) as u32,
+                rows: height,
+                end_of_block: boolean(params, b"EndOfBlock", true),
+                end_of_line: boolean(params, b"EndOfLine", false),
+                rows_are_byte_aligned: boolean(params, b"EncodedByteAlign", false),
+                encoding: if k < 0 {
+                    hayro_ccitt::EncodingMode::Group4
+                } else if k == 0 {
+                    hayro_ccitt::EncodingMode::Group3_1D
+                } else {
+                    hayro_ccitt::EncodingMode::Group3_2D
+                },
+                strict: false,
+            };
+            let mut sink = BitmapSink::new(width, height);
+            let mut ctx = hayro_ccitt::DecoderContext::new(settings);
+            // A truncated stream still gives the rows before the damage: keep them.
+            let result = hayro_ccitt::decode(content, &mut sink, &mut ctx);
+            if sink.rows == 0 {
+                return Err(broken(format!(
+                    "CCITT image: {}",
+                    result.err().map(|e| format!("{e:?}")).unwrap_or_default()
+                )));
+            }
+            // The decoder speaks of black and white. As stored, black is 0 unless BlackIs1,
+            // and DeviceGray shows 0 as black; /Decode maps the stored bits again.
+            Ok(sink.finish(inverted ^ black_is_1))
+        }
+        Some(b"JBIG2Decode") if filters.len() == 1 => {
+            let settings = hayro_jbig2::DecodeSettings::default();
+            let globals_data = params
+                .and_then(|p| p.get(b"JBIG2Globals").ok())
+                .and_then(|o| o.as_reference().ok())
+                .and_then(|id| doc.get_object(id).ok())
+                .and_then(|o| o.as_stream().ok())
+                .and_then(|s| {
+                    s.decompressed_content_with_limit(limits.max_pixels as usize)
+                        .ok()
+                        .or_else(|| Some(s.content.clone()))
+                });
+            let globals = match &globals_data {
+                Some(data) => Some(
+                    hayro_jbig2::Globals::new(data, &settings)
+                        .map_err(|e| broken(format!("JBIG2 globals: {e:?}")))?,
+                ),
+                None => None,
+            };
+            let page = hayro_jbig2::Page::new_embedded(content, globals.as_ref(), &settings)
+                .map_err(|e| broken(format!("JBIG2 image: {e:?}")))?;
+            check_size(1, page.width(), page.height(), limits)?;
+            let mut sink = BitmapSink::new(page.width(), page.height());
+            page.decode(&mut sink)
+                .map_err(|e| broken(format!("JBIG2 image: {e:?}")))?;
+            Ok(sink.finish(inverted))
+        }
+        Some(b"JPXDecode") => Err(DecodeError::UnsupportedColour(
+            "JPEG 2000 image in a PDF".into(),
+        )),
+        _ => {
+            // Flate, LZW, run-length or no filter at all: plain samples.
+            let stream = lopdf::Stream::new(dict.clone(), content.to_vec());
+            let bound = (width as usize * height as usize * 4 + 1024).max(4096);
+            let data = if filters.is_empty() {
+                content.to_vec()
+            } else {
+                stream
+                    .decompressed_content_with_limit(bound)
+                    .map_err(|e| broken(format!("image data: {e}")))?
+            };
+            raw_samples(doc, dict, &data, width, height, inverted)
+        }
+    }
+}
+
+fn colour_components(doc: &Document, dict: &Dictionary) -> Option<usize> {
+    if dict
+        .get(b"ImageMask")
+        .and_then(|o| o.as_bool())
+        .unwrap_or(false)
+    {
+        return Some(1);
+    }
+    let cs = doc.dereference(dict.get(b"ColorSpace").ok()?).ok()?.1;
+    let name = match cs {
+        Object::Name(n) => n.clone(),
+        Object::Array(a) => {
+            let first = a.first()?.as_name().ok()?.to_vec();
+            if first == b"ICCBased" {
+                let stream = doc.dereference(a.get(1)?).ok()?.1.as_stream().ok()?;
+                return stream
+                    .dict
+                    .get(b"N")
+                    .ok()?
+                    .as_i64()
+                    .ok()
+                    .map(|n| n as usize);
+            }
+            if first == b"CalGray" {
+                return Some(1);
+            }
+            if first == b"CalRGB" {
+                return Some(3);
+            }
+            first
+        }
+        _ => return None,
+    };
+    match name.as_slice() {
+        b"DeviceGray" | b"G" | b"CalGray" => Some(1),
+        b"DeviceRGB" | b"RGB" => Some(3),
+        b"DeviceCMYK" | b"CMYK" => Some(4),
+        _ => None,
+    }
+}
+
+fn raw_samples(
+    doc: &Document,
+    dict: &Dictionary,
+    data: &[u8],
+    width: u32,
+    height: u32,
+    inverted: bool,
+) -> Result<GrayImage, DecodeError> {
+    let components = colour_components(doc, dict)
+        .ok_or_else(|| DecodeError::UnsupportedColour("PDF image colour space".into()))?;
+    let image_mask = dict
+        .get(b"ImageMask")
+        .and_then(|o| o.as_bool())
+        .unwrap_or(false);
+    let bits = if image_mask {
+        1
+    } else {
+        dict.get(b"BitsPerComponent")
+            .and_then(|o| o.as_i64())
+            .unwrap_or(8) as usize
+    };
+    let (w, h) = (width as usize, height as usize);
+    let stride = (w * components * bits).div_ceil(8);
+    if data.len() < stride * h {
+        return Err(broken("image data shorter than its dimensions"));
+    }
+    let mut out = Vec::with_capacity(w * h);
+    for row in data.chunks(stride).take(h) {
+        match (components, bits) {
+            (1, 8) => out.extend_from_slice(&row[..w]),
+            (1, 1 | 2 | 4) => {
+                let max = (1u32 << bits) - 1;
+                for x in 0..w {
+                    let bit = x * bits;
+                    let v = (row[bit / 8] >> (8 - bits - bit % 8)) as u32 & max;
+                    out.push((v * 255 / max) as u8);
+                }
+            }
+            (3, 8) => out.extend(row.chunks_exact(3).take(w).map(|p| luma(p[0], p[1], p[2]))),
+            (4, 8) => out.extend(row.chunks_exact(4).take(w).map(|p| {
+                let k = 255 - p[3] as u32;
+                let ch = |c: u8| ((255 - c as u32) * k / 255) as u8;
+                luma(ch(p[0]), ch(p[1]), ch(p[2]))
+            })),
+            (c, b) => {
+                return Err(DecodeError::UnsupportedColour(format!(
+                    "PDF image with {c} components of {b} bits"
+                )))
+            }
+        }
+    }
+    // An image mask paints where the sample is 0 (black ink on white paper).
+    let invert = inverted ^ image_mask;
+    if invert {
+        out.iter_mut().for_each(|v| *v = 255 - *v);
+    }
+    GrayImage::from_raw(width, height, out).ok_or_else(|| broken("image data size"))
+}
+
+/// Collects a bi-level image row by row (CCITT gives colour changes, JBIG2 pixels).
+struct BitmapSink {
+    width: usize,
+    height: usize,
+    pixels: Vec<u8>,
+    rows: usize,
+    x: usize,
+}
+
+impl BitmapSink {
+    fn new(width: u32, height: u32) -> BitmapSink {
+        BitmapSink {
+            width: width as usize,
+            height: height as usize,
+            pixels: vec![255; width as usize * height as usize],
+            rows: 0,
+            x: 0,
+        }
+    }
+
+    fn finish(mut self, inverted: bool) -> GrayImage {
+        if inverted {
+            self.pixels.iter_mut().for_each(|v| *v = 255 - *v);
+        }
+        GrayImage::from_raw(self.width as u32, self.height as u32, self.pixels)
+            .expect("sized at creation")
+    }
+
+    fn set_black(&mut self, from: usize, to: usize) {
+        if self.rows >= self.height {
+            return;
+        }
+        let start = self.rows * self.width;
+        let (from, to) = (from.min(self.width), to.min(self.width));
+        if from < to {
+            self.pixels[start + from..start + to].fill(0);
+        }
+    }
+}
+
+impl hayro_ccitt::Decoder for BitmapSink {
+    fn push_row(&mut self, changes: &[u32]) {
+        for pair in changes.chunks(2) {
+            let from = pair[0] as usize;
+            let to = pair.get(1).map(|&t| t as usize).unwrap_or(self.width);
+            self.set_black(from, to);
+        }
+        self.rows += 1;
+    }
+}
+
+impl hayro_jbig2::Decoder for BitmapSink {
+    fn push_pixel(&mut self, black: bool) {
+        if black {
+            self.set_black(self.x, self.x + 1);
+        }
+        self.x += 1;
+    }
+
+    fn push_pixel_chunk(&mut self, black: bool, chunk_count: u32) {
+        let n = chunk_count as usize * 8;
+        if black {
+            self.set_black(self.x, self.x + n);
+        }
+        self.x += n;
+    }
+
+    fn next_line(&mut self) {
+        self.rows += 1;
+        self.x = 0;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pdf::{self, PageImage, Word};
+
+    fn page(image: PageImage<'_>, dpi: u32, rotate: u32) -> pdf::Page<'_> {
+        pdf::Page {
+            image,
+            dpi,
+            words: vec![],
+            visible: vec![],
+            rotate,
+        }
+    }
+
+    /// A Group 4 stream of an all-white page: each row codes as one "vertical 0" bit.
+    fn all_white_g4(height: u32) -> Vec<u8> {
+        vec![0xFF; (height as usize).div_ceil(8)]
+    }
+
+    #[test]
+    fn flate_grey_page_keeps_its_pixels_resolution_and_rotation() {
+        let (w, h) = (60u32, 40u32);
+        let pixels: Vec<u8> = (0..w * h).map(|i| (i % 251) as u8).collect();
+        let file = pdf::write(&[page(
+            PageImage::Grey {
+                pixels: &pixels,
+                width: w,
+                height: h,
+            },
+            200,
+            90,
+        )]);
+        let mut pages = open(&file, Limits::default()).unwrap();
+        let p = pages.next().unwrap().unwrap();
+        assert_eq!(p.meta_dpi, Some(200));
+        assert_eq!(p.rotated_by, 90);
+        // Turned a quarter clockwise: the first column, read bottom up, is the first row.
+        assert_eq!(p.image.dimensions(), (h, w));
+        let original = GrayImage::from_raw(w, h, pixels).unwrap();
+        assert_eq!(p.image, image::imageops::rotate90(&original));
+        assert!(p.text_layer.is_none());
+        assert!(pages.next().is_none());
+    }
+
+    #[test]
+    fn group4_pages_decode_and_a_bomb_is_refused_before_allocation() {
+        let white = all_white_g4(50);
+        let file = pdf::write(&[page(
+            PageImage::G4 {
+                bytes: &white,
+                width: 80,
+                height: 50,
+            },
+            300,
+            0,
+        )]);
+        let p = open(&file, Limits::default())
+            .unwrap()
+            .next()
+            .unwrap()
+            .unwrap();
+        assert_eq!(p.image.dimensions(), (80, 50));
+        assert!(p.image.pixels().all(|px| px.0[0] == 255));
+
+        // 35000×35000 pixels in a 4 KB stream.
+        let bomb_rows = all_white_g4(35_000);
+        let file = pdf::write(&[page(
+            PageImage::G4 {
+                bytes: &bomb_rows,
+                width: 35_000,
+                height: 35_000,
+            },
+            300,
+            0,
+        )]);
+        assert!(file.len() < 11_000);
+        let result = open(&file, Limits::default()).unwrap().next().unwrap();
+        assert!(
+            matches!(result, Err(DecodeError::TooLarge { width: 35_000, .. })),
+            "{:?}",
+            result.err()
+        );
+    }
+
+    #[test]
+    fn a_text_layer_is_handed_on_and_an_empty_or_broken_file_is_an_error() {
+        let pixels = vec![255u8; 100 * 100];
+        let mut with_text = page(
+            PageImage::Grey {
+                pixels: &pixels,
+                width: 100,
+                height: 100,
+            },
+            100,
+            0,
+        );
+        with_text.words = vec![
+            Word {
+                text: "Giấy",
+                x0: 1,
+                y0: 1,
+                x1: 30,
+                y1: 10,
+            },
+            Word {
+                text: "khai-sinh-số-0123456789",
+                x0: 31,
+                y0: 1,
+                x1: 90,
+                y1: 10,
+            },
+        ];
+        let file = pdf::write(&[with_text]);
+        let p = open(&file, Limits::default())
+            .unwrap()
+            .next()
+            .unwrap()
+            .unwrap();
+        let text = p.text_layer.expect("text layer");
+        assert!(text.contains("Giấy"), "{text}");
+
+        assert!(matches!(
+            open(&pdf::write(&[]), Limits::default()).err(),
+            Some(DecodeError::PdfNoPages)
+        ));
+        assert!(matches!(
+            open(&file[..file.len() / 3], Limits::default()).err(),
+            Some(DecodeError::Corrupt { .. }) | Some(DecodeError::PdfNoPages)
+        ));
+    }
+}
