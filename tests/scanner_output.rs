@@ -569,3 +569,52 @@ fn a_batch_scan_is_split_at_its_cover_sheets_and_the_rest_quarantined() {
     assert_eq!(report["files_unchanged"], 1);
     assert_eq!(report["pages_ocr"], 0);
 }
+
+/// The same split from a scanner's PDF (img2pdf: JPEG pages, PNG cover sheets).
+#[test]
+fn a_pdf_batch_scan_is_split_at_its_cover_sheets() {
+    use dossier::cover::{render_sheet, Symbols};
+    let env = TestEnv::generated(1);
+    let (page, truth) = page_of(&env, 0);
+    let f = &env.manifest.files[0];
+    let code = format!("{}/{}", f.procedure, f.dossier);
+    let work = env.root().join("work");
+    fs::create_dir_all(&work).unwrap();
+    let cover = work.join("cover.png");
+    render_sheet(
+        &code,
+        Symbols {
+            qr: false,
+            code128: true,
+        },
+        300,
+    )
+    .unwrap()
+    .save(&cover)
+    .unwrap();
+    let jpeg = work.join("page.jpg");
+    fs::write(
+        &jpeg,
+        sample::encode(std::slice::from_ref(&page), FileKind::Jpeg, 300).unwrap(),
+    )
+    .unwrap();
+    fs::remove_dir_all(env.intake()).unwrap();
+    fs::create_dir_all(env.intake().join("_batch")).unwrap();
+    run_tool(
+        Command::new(tool("img2pdf"))
+            .arg(&cover)
+            .arg(&jpeg)
+            .arg("-o")
+            .arg(env.intake().join("_batch/morning.pdf")),
+    );
+    let (code_, report, stderr) = env.run();
+    assert_eq!(code_, 0, "{report}\n{stderr}");
+    assert_eq!(report["batches"][0]["segments"][0]["code"], code.as_str());
+    assert_eq!(report["quarantined_pages"], 0);
+    let show = env.show(&f.dossier);
+    let doc = &documents(&show)[0];
+    assert_eq!(doc["path"], format!("_batch/morning.pdf#{code}"));
+    assert_eq!(doc["pages"][0]["source_page"], 2);
+    let rate = cer(&truth, doc["pages"][0]["text"].as_str().unwrap());
+    assert!(rate < 0.05, "CER {rate:.3}");
+}

@@ -620,3 +620,90 @@ mod tests {
         ));
     }
 }
+
+#[cfg(test)]
+mod jbig2_tests {
+    use super::*;
+
+    /// An embedded JBIG2 stream (Annex D.3): page information, one immediate lossless
+    /// generic region coded with MMR (all-white rows: one "vertical 0" bit each), end of page.
+    fn all_white_jbig2(width: u32, height: u32) -> Vec<u8> {
+        let mut out = Vec::new();
+        let mut segment = |number: u32, kind: u8, data: &[u8]| {
+            out.extend_from_slice(&number.to_be_bytes());
+            out.push(kind);
+            out.push(0); // no referred-to segments
+            out.push(1); // page 1
+            out.extend_from_slice(&(data.len() as u32).to_be_bytes());
+            out.extend_from_slice(data);
+        };
+        let mut page_info = Vec::new();
+        page_info.extend_from_slice(&width.to_be_bytes());
+        page_info.extend_from_slice(&height.to_be_bytes());
+        page_info.extend_from_slice(&0u32.to_be_bytes());
+        page_info.extend_from_slice(&0u32.to_be_bytes());
+        page_info.push(0);
+        page_info.extend_from_slice(&0u16.to_be_bytes());
+        segment(0, 48, &page_info);
+        let mut region = Vec::new();
+        region.extend_from_slice(&width.to_be_bytes());
+        region.extend_from_slice(&height.to_be_bytes());
+        region.extend_from_slice(&0u32.to_be_bytes());
+        region.extend_from_slice(&0u32.to_be_bytes());
+        region.push(0); // OR
+        region.push(1); // MMR
+        region.extend(std::iter::repeat_n(0xFF, (height as usize).div_ceil(8)));
+        segment(1, 39, &region);
+        segment(2, 49, &[]);
+        out
+    }
+
+    fn jbig2_pdf(width: u32, height: u32) -> Vec<u8> {
+        let data = all_white_jbig2(width, height);
+        let mut w = crate::pdf::Writer::new(Vec::new()).unwrap();
+        let catalog = w.reserve();
+        let pages = w.reserve();
+        let image = w
+            .add_stream(
+                &format!(
+                    "/Type /XObject /Subtype /Image /Width {width} /Height {height} \
+                     /ColorSpace /DeviceGray /BitsPerComponent 1 /Filter /JBIG2Decode"
+                ),
+                &data,
+            )
+            .unwrap();
+        let content = w.add_stream("", b"q 72 0 0 72 0 0 cm /Im0 Do Q").unwrap();
+        let page = w
+            .add(&format!(
+                "<< /Type /Page /Parent {pages} 0 R /MediaBox [0 0 72 72] \
+                 /Resources << /XObject << /Im0 {image} 0 R >> >> /Contents {content} 0 R >>"
+            ))
+            .unwrap();
+        w.object(
+            pages,
+            &format!("<< /Type /Pages /Kids [{page} 0 R] /Count 1 >>"),
+        )
+        .unwrap();
+        w.object(catalog, &format!("<< /Type /Catalog /Pages {pages} 0 R >>"))
+            .unwrap();
+        w.finish(catalog).unwrap()
+    }
+
+    #[test]
+    fn jbig2_pages_decode_and_their_size_is_checked_first() {
+        let p = open(&jbig2_pdf(64, 40), Limits::default())
+            .unwrap()
+            .next()
+            .unwrap()
+            .unwrap();
+        assert_eq!(p.image.dimensions(), (64, 40));
+        assert!(p.image.pixels().all(|px| px.0[0] == 255));
+        assert_eq!(p.meta_dpi, Some(64));
+        let tiny = Limits {
+            max_pixels: 1000,
+            max_pages: 10,
+        };
+        let result = open(&jbig2_pdf(64, 40), tiny).unwrap().next().unwrap();
+        assert!(matches!(result, Err(DecodeError::TooLarge { .. })));
+    }
+}
