@@ -74,13 +74,28 @@ pub fn read(image: &GrayImage) -> Reading {
     if image.width() < 50 || image.height() < 50 {
         return Reading::Page;
     }
-    // QR detection at about 150 dpi on A4: enough for the sheet's large modules.
-    let factor = (image.width() / 1240).max(1);
+    // Code 128 first (cheap): scan lines across the whole page at full resolution.
+    let (w, h) = image.dimensions();
+    let mut damaged = false;
+    let mut row = vec![false; w as usize];
+    for i in 1..60 {
+        let y = h * i / 60;
+        for (x, d) in row.iter_mut().enumerate() {
+            *d = image.get_pixel(x as u32, y).0[0] < 128;
+        }
+        match code128::scan_line(&row) {
+            code128::Scan::Text(t) => return Reading::Cover(t),
+            code128::Scan::Damaged => damaged = true,
+            code128::Scan::Nothing => {}
+        }
+    }
+    // QR detection at about 100 dpi on A4: enough for the sheet's 2 mm modules.
+    let factor = ((w as f32 / 830.0).round() as u32).max(1);
     let small = if factor > 1 {
         image::imageops::resize(
             image,
-            image.width() / factor,
-            image.height() / factor,
+            w / factor,
+            h / factor,
             image::imageops::FilterType::Triangle,
         )
     } else {
@@ -97,21 +112,7 @@ pub fn read(image: &GrayImage) -> Reading {
             return Reading::Cover(text);
         }
     }
-    let mut damaged = !grids.is_empty();
-    // Code 128: scan lines across the whole page at full resolution.
-    let (w, h) = image.dimensions();
-    let mut row = vec![false; w as usize];
-    for i in 1..60 {
-        let y = h * i / 60;
-        for (x, d) in row.iter_mut().enumerate() {
-            *d = image.get_pixel(x as u32, y).0[0] < 128;
-        }
-        match code128::scan_line(&row) {
-            code128::Scan::Text(t) => return Reading::Cover(t),
-            code128::Scan::Damaged => damaged = true,
-            code128::Scan::Nothing => {}
-        }
-    }
+    damaged |= !grids.is_empty();
     if damaged {
         Reading::Unreadable("cover sheet found but its code cannot be read".into())
     } else {
