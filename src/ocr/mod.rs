@@ -59,6 +59,13 @@ pub struct PageRead {
 pub struct Engine {
     api: TessBaseApi,
     /// Present when pages are corrected before OCR.
+    corrections: Option<Corrections>,
+}
+
+/// The orientation detector is loaded on the first page that needs it: most nights every
+/// page reads well upright, and loading it costs as much as a page.
+struct Corrections {
+    tessdata: Option<std::path::PathBuf>,
     osd: Option<orient::Osd>,
 }
 
@@ -80,20 +87,26 @@ impl Engine {
         let mut api = TessBaseApi::create();
         api.init_2(datapath.as_deref(), Some(&lang))
             .map_err(|_| init_error())?;
-        Ok(Engine { api, osd: None })
+        Ok(Engine {
+            api,
+            corrections: None,
+        })
     }
 
     /// An engine that also turns and levels pages before reading them (needs `osd`).
     pub fn with_corrections(languages: &str, tessdata: Option<&Path>) -> Result<Engine, OcrError> {
         let mut engine = Engine::new(languages, tessdata)?;
-        engine.osd = Some(orient::Osd::new(tessdata)?);
+        engine.corrections = Some(Corrections {
+            tessdata: tessdata.map(Path::to_owned),
+            osd: None,
+        });
         Ok(engine)
     }
 
     /// Reads a page, first levelling a skew of a few degrees and, when the text reads poorly,
     /// turning the page upright as OSD says (kept only if it then reads better).
     pub fn read(&mut self, image: GrayImage, dpi: u32) -> Result<PageRead, OcrError> {
-        if self.osd.is_none() {
+        if self.corrections.is_none() {
             let text = self.recognize(&image, dpi)?;
             return Ok(PageRead {
                 text,
@@ -113,7 +126,11 @@ impl Engine {
         if first.text.confidence >= SUSPECT_CONFIDENCE {
             return Ok(first);
         }
-        let osd = self.osd.as_mut().expect("checked above");
+        let corrections = self.corrections.as_mut().expect("checked above");
+        if corrections.osd.is_none() {
+            corrections.osd = Some(orient::Osd::new(corrections.tessdata.as_deref())?);
+        }
+        let osd = corrections.osd.as_mut().expect("loaded above");
         let Some((turn, _)) = osd.upright_turn(&image, dpi).filter(|(t, _)| *t != 0) else {
             return Ok(first);
         };
