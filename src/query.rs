@@ -76,10 +76,31 @@ pub fn render_dossier(d: &DossierView) -> String {
         if let Some(r) = &doc.rejected {
             let _ = writeln!(out, "    rejected: {r}");
         }
+        if let Some(pdf) = &doc.searchable_pdf {
+            let _ = writeln!(out, "    searchable PDF {pdf}");
+        }
         for p in &doc.pages {
+            let mut notes = Vec::new();
+            if let Some(n) = p.source_page {
+                notes.push(format!("page {n} of the batch scan"));
+            }
+            if p.text_source != "ocr" {
+                notes.push("text from the PDF's own text layer".to_owned());
+            }
+            if p.turned != 0 {
+                notes.push(format!("turned {}° clockwise before OCR", p.turned));
+            }
+            if p.deskewed != 0.0 {
+                notes.push(format!("levelled by {:.2}°", p.deskewed));
+            }
+            let notes = if notes.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", notes.join(", "))
+            };
             let _ = writeln!(
                 out,
-                "    page {}: {} dpi, {}confidence {}",
+                "    page {}: {} dpi, {}confidence {}{notes}",
                 p.page,
                 p.dpi,
                 if p.blank { "blank, " } else { "" },

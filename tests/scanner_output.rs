@@ -313,6 +313,17 @@ fn turned_and_skewed_pages_are_corrected_before_ocr() {
     let (code, _, stderr) = env.run();
     assert_eq!(code, 0, "{stderr}");
     let corrected = read(&env);
+    // The human `show` names the corrections too.
+    let out = env.dossier(&[
+        "show",
+        "--archive",
+        env.archive().to_str().unwrap(),
+        &env.manifest.files[0].dossier,
+    ]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("turned 180° clockwise before OCR"), "{text}");
+    assert!(text.contains("levelled by -3."), "{text}");
+    assert!(text.contains("searchable PDF "), "{text}");
 
     // The same pages without corrections, in a second archive.
     env.write_pipeline("[ocr]\ncorrect_pages = false\n");
