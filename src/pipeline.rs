@@ -1187,22 +1187,29 @@ fn collect(
         let Some(doc) = done_doc else { continue };
         let candidate = &items[doc];
         let batch = batch_of.remove(&doc);
-        if let Some(assembly) = assemblies.remove(&doc) {
-            let stats = dossier_stats
-                .entry(candidate.placement.dossier.clone())
-                .or_default();
-            commit_document(
-                archive,
-                index,
-                run_id,
-                min_dpi,
-                candidate,
-                batch.is_none(),
-                assembly,
-                report,
-                stats,
-                log,
-            )?;
+        if let Some(mut assembly) = assemblies.remove(&doc) {
+            // A split document a run killed before it recorded its batch may already be in
+            // the index: the same batch content under the same name is not a new version.
+            let planned_sha = assembly.planned.as_ref().map(|p| p.0.clone());
+            if batch.is_some() && index.latest_sha256(&candidate.rel_path)? == planned_sha {
+                assembly.discard_searchable();
+            } else {
+                let stats = dossier_stats
+                    .entry(candidate.placement.dossier.clone())
+                    .or_default();
+                commit_document(
+                    archive,
+                    index,
+                    run_id,
+                    min_dpi,
+                    candidate,
+                    batch.is_none(),
+                    assembly,
+                    report,
+                    stats,
+                    log,
+                )?;
+            }
         }
         if candidate.batch {
             // A batch scan that was unchanged or unreadable: no split to wait for.

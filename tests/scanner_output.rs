@@ -579,6 +579,22 @@ fn a_batch_scan_is_split_at_its_cover_sheets_and_the_rest_quarantined() {
     assert_eq!(code_, 0, "{report}");
     assert_eq!(report["files_unchanged"], 1);
     assert_eq!(report["pages_ocr"], 0);
+
+    // As if a run were killed after committing the split documents but before recording the
+    // batch: the next run splits it again and adds no second version of any document.
+    {
+        let db = rusqlite::Connection::open(env.archive().join("index.sqlite")).unwrap();
+        db.execute_batch("DELETE FROM batches; DELETE FROM intake_files;")
+            .unwrap();
+    }
+    let (_, report, _) = env.run();
+    assert_eq!(report["documents_added"], 0, "{report}");
+    assert_eq!(
+        report["batches"][0]["segments"].as_array().unwrap().len(),
+        3
+    );
+    let show_b = env.show(&env.manifest.files[1].dossier);
+    assert!(documents(&show_b).iter().all(|d| d["version"] == 1));
 }
 
 /// The same split from a scanner's PDF (img2pdf: JPEG pages, PNG cover sheets).
