@@ -30,6 +30,14 @@ pub enum PageImage<'a> {
         width: u32,
         height: u32,
     },
+    /// The zlib stream of an 8-bit, non-interlaced PNG (grey or RGB), embedded as it is
+    /// (FlateDecode with the PNG predictors).
+    Png {
+        zlib: &'a [u8],
+        width: u32,
+        height: u32,
+        colors: u8,
+    },
     /// 8-bit grey samples already compressed with [`deflate`].
     Deflated {
         data: &'a [u8],
@@ -44,6 +52,7 @@ impl PageImage<'_> {
             PageImage::Jpeg { width, height, .. }
             | PageImage::G4 { width, height, .. }
             | PageImage::Grey { width, height, .. }
+            | PageImage::Png { width, height, .. }
             | PageImage::Deflated { width, height, .. } => (width, height),
         }
     }
@@ -241,6 +250,22 @@ impl<W: Write> Builder<W> {
                 ),
                 &deflate(pixels),
             )?,
+            PageImage::Png { zlib, colors, .. } => {
+                let cs = if *colors == 1 {
+                    "/DeviceGray"
+                } else {
+                    "/DeviceRGB"
+                };
+                w.add_stream(
+                    &format!(
+                        "/Type /XObject /Subtype /Image /Width {width} /Height {height} \
+                         /ColorSpace {cs} /BitsPerComponent 8 /Filter /FlateDecode \
+                         /DecodeParms << /Predictor 15 /Colors {colors} /BitsPerComponent 8 \
+                         /Columns {width} >>"
+                    ),
+                    zlib,
+                )?
+            }
             PageImage::Deflated { data, .. } => w.add_stream(
                 &format!(
                     "/Type /XObject /Subtype /Image /Width {width} /Height {height} \

@@ -24,6 +24,7 @@ use serde::Serialize;
 use crate::config::Config;
 use crate::cover;
 use crate::coverage::register::{read_catalog, read_register_rows, Problem, RegisterError};
+use crate::decode::embed::Embeddable;
 use crate::decode::{self, quality, Limits};
 use crate::index::{Index, IndexError, NewDocument, NewPage};
 use crate::intake::{self, Candidate, IntakeError, Rejection};
@@ -157,6 +158,8 @@ struct PageJob {
     quality: quality::PageQuality,
     /// Its number in the batch scan it was split out of.
     source_page: Option<u32>,
+    /// The original image, when a PDF can carry it as it is.
+    original: Option<Arc<Embeddable>>,
 }
 
 struct PageResult {
@@ -175,21 +178,70 @@ struct PageResult {
     source_page: Option<u32>,
 }
 
-/// A page image as OCR saw it, deflated, with the resolution it was read at.
-struct PageView {
-    deflated: Vec<u8>,
-    width: u32,
-    height: u32,
-    dpi: u32,
+/// A page image for the searchable PDF, with the resolution it was read at: the original
+/// itself when OCR read it unchanged and a PDF can carry it, else the image OCR saw, deflated.
+enum PageView {
+    Original(Arc<Embeddable>, u32),
+    Deflated {
+        deflated: Vec<u8>,
+        width: u32,
+        height: u32,
+        dpi: u32,
+    },
 }
 
 impl PageView {
     fn of(image: &GrayImage, dpi: u32) -> PageView {
-        PageView {
+        PageView::Deflated {
             deflated: crate::pdf::deflate(image.as_raw()),
             width: image.width(),
             height: image.height(),
             dpi,
+        }
+    }
+
+    fn image(&self) -> (crate::pdf::PageImage<'_>, u32) {
+        match self {
+            PageView::Original(e, dpi) => (
+                match &**e {
+                    Embeddable::Jpeg {
+                        bytes,
+                        width,
+                        height,
+                        components,
+                    } => crate::pdf::PageImage::Jpeg {
+                        bytes,
+                        width: *width,
+                        height: *height,
+                        components: *components,
+                    },
+                    Embeddable::Png {
+                        zlib,
+                        width,
+                        height,
+                        colors,
+                    } => crate::pdf::PageImage::Png {
+                        zlib,
+                        width: *width,
+                        height: *height,
+                        colors: *colors,
+                    },
+                },
+                *dpi,
+            ),
+            PageView::Deflated {
+                deflated,
+                width,
+                height,
+                dpi,
+            } => (
+                crate::pdf::PageImage::Deflated {
+                    data: deflated,
+                    width: *width,
+                    height: *height,
+                },
+                *dpi,
+            ),
         }
     }
 }
@@ -282,31 +334,29 @@ impl Assembly {
                     .lines()
                     .filter(|l| !l.trim().is_empty())
                     .collect::<Vec<_>>();
-                let band = view.height / (layer_lines.len() as u32 + 1).max(1);
+                let (view_width, view_height) = view.image().0.dimensions();
+                let band = view_height / (layer_lines.len() as u32 + 1).max(1);
                 layer_lines
                     .iter()
                     .enumerate()
                     .map(|(i, line)| crate::pdf::Word {
                         text: line,
-                        x0: view.width / 20,
+                        x0: view_width / 20,
                         y0: band * i as u32,
-                        x1: view.width - view.width / 20,
+                        x1: view_width - view_width / 20,
                         y1: band * (i as u32 + 1),
                     })
                     .collect()
             }
             (Err(_), _) => Vec::new(),
         };
+        let (image, dpi) = view.image();
         builder
             .add_page(
                 result.page,
                 &crate::pdf::Page {
-                    image: crate::pdf::PageImage::Deflated {
-                        data: &view.deflated,
-                        width: view.width,
-                        height: view.height,
-                    },
-                    dpi: view.dpi,
+                    image,
+                    dpi,
                     words,
                     visible: Vec::new(),
                     rotate: 0,
@@ -696,12 +746,20 @@ fn ocr_worker(engine: &mut Engine, jobs: &Mutex<Receiver<PageJob>>, events: &Sen
         let read = engine.read(job.image, job.ocr_dpi);
         let seconds = t.elapsed().as_secs_f64();
         let (ocr, turned, deskewed, view) = match read {
-            Ok(r) => (
-                Ok(r.text),
-                r.turned,
-                r.deskewed,
-                Some(PageView::of(&r.image, job.ocr_dpi)),
-            ),
+            Ok(r) => {
+                // Read as scanned (not turned, levelled or downsampled): show the original.
+                let view = match &job.original {
+                    Some(o)
+                        if r.turned == 0
+                            && r.deskewed == 0.0
+                            && o.dimensions() == r.image.dimensions() =>
+                    {
+                        PageView::Original(Arc::clone(o), job.ocr_dpi)
+                    }
+                    _ => PageView::of(&r.image, job.ocr_dpi),
+                };
+                (Ok(r.text), r.turned, r.deskewed, Some(view))
+            }
             Err(e) => (Err(e), 0, 0.0, None),
         };
         let result = PageResult {
@@ -782,6 +840,7 @@ fn produce(
             Err(e) => (None, None, Some(e.to_string())),
         };
         let mut count = 0u32;
+        let original = decode::embed::embeddable(&bytes).map(Arc::new);
         if let Some(pages) = pages.as_mut() {
             for (i, page) in pages.enumerate() {
                 let page = match page {
@@ -795,7 +854,7 @@ fn produce(
                         break;
                     }
                 };
-                match out.send_page(doc, count + 1, page, None) {
+                match out.send_page(doc, count + 1, page, None, original.clone()) {
                     Ok(true) => count += 1,
                     Ok(false) => {
                         rejected = Some(format!("page {}: no scanned image and no text", i + 1));
@@ -836,6 +895,7 @@ impl Outlet<'_> {
         number: u32,
         page: decode::Page,
         source_page: Option<u32>,
+        original: Option<Arc<Embeddable>>,
     ) -> Result<bool, Stop> {
         let no_image = page.image.width() == 0;
         if no_image || (page.text_layer.is_some() && !self.force_ocr) {
@@ -883,6 +943,7 @@ impl Outlet<'_> {
             height,
             quality,
             source_page,
+            original,
         };
         if self.jobs.send(job).is_err() || self.cancel.load(Ordering::Relaxed) || interrupted() {
             return Err(Stop);
@@ -1055,7 +1116,7 @@ fn split_batch(
                         }
                         match open.as_mut() {
                             Some((doc, count)) => {
-                                if out.send_page(*doc, *count + 1, page, Some(n))? {
+                                if out.send_page(*doc, *count + 1, page, Some(n), None)? {
                                     *count += 1;
                                     if let Some(s) = report.segments.last_mut() {
                                         s.pages.push(n);

@@ -159,6 +159,17 @@ fn a_pdf_with_a_text_layer_is_read_from_it_unless_ocr_is_forced() {
         .unwrap()
         .to_owned();
     let layered = fs::read(object(&first, &derivative)).unwrap();
+    // Read upright at its own resolution, the page's original image is embedded as it is.
+    let marker: &[u8] = if first.manifest.files[0].path.ends_with(".jpg") {
+        b"/DCTDecode"
+    } else {
+        b"/Predictor 15"
+    };
+    assert!(
+        layered.windows(marker.len()).any(|w| w == marker),
+        "{}",
+        first.manifest.files[0].path
+    );
     drop(page);
     let dir = dossier_dir(&env, 0);
     fs::remove_file(env.intake().join(&env.manifest.files[0].path)).unwrap();
