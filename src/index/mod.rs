@@ -373,23 +373,18 @@ impl Index {
     }
 
     fn migrate(&mut self) -> Result<(), IndexError> {
-        let fresh: bool = self
-            .conn
-            .query_row(
-                "SELECT count(*) = 0 FROM sqlite_master WHERE name = 'meta'",
-                [],
-                |r| r.get(0),
-            )
-            .map_err(|e| self.err(e))?;
-        self.conn.execute_batch(SCHEMA).map_err(|e| self.err(e))?;
-        if fresh {
-            self.conn
-                .execute(
-                    "INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', ?1)",
-                    [SCHEMA_VERSION],
-                )
-                .map_err(|e| self.err(e))?;
-        }
+        // Tables and version row in one transaction: a run killed while creating the index
+        // leaves none of it. An existing index keeps its version row (then migrated below).
+        self.conn
+            .execute_batch(&format!(
+                "BEGIN IMMEDIATE; {SCHEMA}
+                 INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', '{SCHEMA_VERSION}');
+                 COMMIT;"
+            ))
+            .map_err(|e| {
+                let _ = self.conn.execute_batch("ROLLBACK");
+                self.err(e)
+            })?;
         let found: Option<String> = self
             .conn
             .query_row(
