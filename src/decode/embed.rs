@@ -44,21 +44,7 @@ fn jpeg(bytes: &[u8]) -> Option<Embeddable> {
     if !bytes.ends_with(&[0xFF, 0xD9]) {
         return None;
     }
-    let mut pos = 2;
-    while pos + 4 <= bytes.len() {
-        if bytes[pos] != 0xFF {
-            return None;
-        }
-        let marker = bytes[pos + 1];
-        if marker == 0xFF {
-            pos += 1;
-            continue;
-        }
-        if marker == 0xDA || marker == 0xD9 {
-            return None;
-        }
-        let len = u16::from_be_bytes([bytes[pos + 2], bytes[pos + 3]]) as usize;
-        let seg = bytes.get(pos + 4..pos + 2 + len)?;
+    for (marker, seg) in super::metadata::jpeg_segments(bytes) {
         // SOF0 (baseline), SOF1 (extended), SOF2 (progressive): all Huffman, all in PDF.
         if matches!(marker, 0xC0..=0xC2) {
             let (precision, components) = (*seg.first()?, *seg.get(5)?);
@@ -75,7 +61,6 @@ fn jpeg(bytes: &[u8]) -> Option<Embeddable> {
         if matches!(marker, 0xC3 | 0xC5..=0xC7 | 0xC9..=0xCB | 0xCD..=0xCF) {
             return None; // lossless, hierarchical or arithmetic-coded
         }
-        pos += 2 + len;
     }
     None
 }

@@ -1,14 +1,16 @@
 //! Resolution from file metadata: JPEG (JFIF density, EXIF), PNG (pHYs), TIFF (XResolution).
 //! Parsing stops early and never allocates from untrusted lengths.
 
-/// Resolution in dots per inch from a JPEG's JFIF APP0 or EXIF APP1 segment.
-pub fn jpeg_dpi(bytes: &[u8]) -> Option<u32> {
-    if bytes.get(..2)? != [0xFF, 0xD8] {
-        return None;
-    }
-    let mut pos = 2;
-    while pos + 4 <= bytes.len() {
-        if bytes[pos] != 0xFF {
+/// A JPEG's marker segments before its first scan, as (marker, payload). Stops at the start
+/// of scan, the end of image, or anything malformed.
+pub(crate) fn jpeg_segments(bytes: &[u8]) -> impl Iterator<Item = (u8, &[u8])> {
+    let mut pos = if bytes.starts_with(&[0xFF, 0xD8]) {
+        2
+    } else {
+        usize::MAX
+    };
+    std::iter::from_fn(move || loop {
+        if pos.checked_add(4)? > bytes.len() || bytes[pos] != 0xFF {
             return None;
         }
         let marker = bytes[pos + 1];
@@ -16,12 +18,19 @@ pub fn jpeg_dpi(bytes: &[u8]) -> Option<u32> {
             pos += 1;
             continue;
         }
-        // Start of scan or end of image: no more metadata segments.
         if marker == 0xDA || marker == 0xD9 {
             return None;
         }
         let len = u16::from_be_bytes([bytes[pos + 2], bytes[pos + 3]]) as usize;
         let seg = bytes.get(pos + 4..pos + 2 + len)?;
+        pos += 2 + len;
+        return Some((marker, seg));
+    })
+}
+
+/// Resolution in dots per inch from a JPEG's JFIF APP0 or EXIF APP1 segment.
+pub fn jpeg_dpi(bytes: &[u8]) -> Option<u32> {
+    for (marker, seg) in jpeg_segments(bytes) {
         if marker == 0xE0 && seg.len() >= 12 && &seg[..5] == b"JFIF\0" {
             let units = seg[7];
             let x = u16::from_be_bytes([seg[8], seg[9]]) as f64;
@@ -36,7 +45,6 @@ pub fn jpeg_dpi(bytes: &[u8]) -> Option<u32> {
                 return Some(dpi);
             }
         }
-        pos += 2 + len;
     }
     None
 }
