@@ -375,11 +375,21 @@ fn raw_samples(
     } else {
         dict.get(b"BitsPerComponent")
             .and_then(|o| o.as_i64())
-            .unwrap_or(8) as usize
+            .unwrap_or(8)
+    };
+    // Only the depths read below; anything else (0 or negative from a broken file) would
+    // give a zero or wrapped row length.
+    let bits = match bits {
+        1 | 2 | 4 | 8 => bits as usize,
+        other => {
+            return Err(DecodeError::UnsupportedColour(format!(
+                "PDF image with {other} bits per component"
+            )))
+        }
     };
     let (w, h) = (width as usize, height as usize);
     let stride = (w * components * bits).div_ceil(8);
-    if data.len() < stride * h {
+    if stride == 0 || data.len() < stride * h {
         return Err(broken("image data shorter than its dimensions"));
     }
     let mut out = Vec::with_capacity(w * h);
@@ -531,6 +541,37 @@ mod tests {
         assert_eq!(p.image, image::imageops::rotate90(&original));
         assert!(p.text_layer.is_none());
         assert!(pages.next().is_none());
+    }
+
+    /// Found by the fuzzer: `/BitsPerComponent 0` gave a zero row length and a panic.
+    #[test]
+    fn impossible_sample_depths_are_errors_not_panics() {
+        let pixels = vec![128u8; 16 * 16];
+        let file = pdf::write(&[page(
+            PageImage::Grey {
+                pixels: &pixels,
+                width: 16,
+                height: 16,
+            },
+            100,
+            0,
+        )]);
+        let needle = b"/BitsPerComponent 8";
+        let at = file
+            .windows(needle.len())
+            .position(|w| w == needle)
+            .unwrap();
+        for depth in [b'0', b'3', b'9'] {
+            let mut broken = file.clone();
+            broken[at + needle.len() - 1] = depth;
+            let result = open(&broken, Limits::default()).unwrap().next().unwrap();
+            assert!(
+                matches!(result, Err(DecodeError::UnsupportedColour(ref m)) if m.contains("bits")),
+                "depth {}: {:?}",
+                depth as char,
+                result.err()
+            );
+        }
     }
 
     #[test]
