@@ -2,7 +2,8 @@
 # Installs what dossier builds and runs with, and what its tests drive (only what is missing):
 # Tesseract 5.3 C library and models, clang for the bindings, fonts for the sample generator,
 # headless Chromium (renders the HTML report), the scanner-like PDFs the tests make and read
-# (img2pdf with Pillow, qpdf, poppler's pdftotext), and the Library of Congress BagIt tool (PyPI).
+# (img2pdf with Pillow, qpdf, poppler's pdftotext), PostgreSQL for the shared-index tests, and
+# the Library of Congress BagIt tool (PyPI).
 set -euo pipefail
 packages=(
   build-essential pkg-config clang libclang-dev
@@ -10,6 +11,7 @@ packages=(
   fonts-liberation2 fonts-dejavu-core
   chromium python3 python3-pip
   img2pdf python3-pil qpdf poppler-utils
+  postgresql
 )
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"

@@ -15,6 +15,10 @@ use clap::{Parser, Subcommand};
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// A shared index, postgres://user:password@host/dbname (default: the pipeline's
+    /// [index] url, else the archive's own index.sqlite).
+    #[arg(long, global = true, value_name = "URL")]
+    pub index: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]

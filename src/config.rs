@@ -39,6 +39,17 @@ struct PipelineFile {
     ocr: OcrSection,
     #[serde(default)]
     report: ReportSection,
+    #[serde(default)]
+    index: IndexSection,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct IndexSection {
+    /// `postgres://user:password@host/dbname`: a shared index for many workers.
+    url: Option<String>,
+    /// How long a worker's claim on a file lasts without renewal (it renews every third).
+    lease_seconds: Option<u64>,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -130,7 +141,13 @@ pub struct Config {
     pub correct_pages: bool,
     /// `vi` or `en`.
     pub report_language: String,
+    /// A shared (PostgreSQL) index; `None`: the archive's own SQLite file.
+    pub index_url: Option<String>,
+    /// How long a claim lasts unrenewed: a dead worker's files wait this long.
+    pub lease: Duration,
 }
+
+pub const DEFAULT_LEASE_SECONDS: u64 = 120;
 
 impl Config {
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
@@ -204,7 +221,23 @@ impl Config {
                 "[report] language {report_language:?} is not \"vi\" or \"en\""
             )));
         }
+        let index_url = file.index.url;
+        if let Some(url) = &index_url {
+            if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+                return Err(invalid(
+                    "[index] url is not a postgres://user@host/dbname URL".into(),
+                ));
+            }
+        }
+        let lease_seconds = file.index.lease_seconds.unwrap_or(DEFAULT_LEASE_SECONDS);
+        if !(1..=86_400).contains(&lease_seconds) {
+            return Err(invalid(format!(
+                "[index] lease_seconds {lease_seconds} is out of range 1..=86400"
+            )));
+        }
         Ok(Config {
+            index_url,
+            lease: Duration::from_secs(lease_seconds),
             report_language,
             name: p.name,
             intake: resolve(&p.intake),
@@ -323,5 +356,26 @@ target_percent = 95.5
         let err =
             Config::from_toml(&SAMPLE.replace("{kind}\"", "{kind}/{bogus}\""), path).unwrap_err();
         assert!(err.to_string().contains("bogus"), "{err}");
+        let err = Config::from_toml(&format!("{SAMPLE}\n[index]\nurl = \"mysql://x\"\n"), path)
+            .unwrap_err();
+        assert!(err.to_string().contains("[index] url"), "{err}");
+        let err = Config::from_toml(&format!("{SAMPLE}\n[index]\nlease_seconds = 0\n"), path)
+            .unwrap_err();
+        assert!(err.to_string().contains("lease_seconds"), "{err}");
+    }
+
+    #[test]
+    fn a_shared_index_is_named_in_the_index_section() {
+        let path = Path::new("/p/ok.toml");
+        let cfg = Config::from_toml(SAMPLE, path).unwrap();
+        assert_eq!(cfg.index_url, None);
+        assert_eq!(cfg.lease, Duration::from_secs(DEFAULT_LEASE_SECONDS));
+        let cfg = Config::from_toml(
+            &format!("{SAMPLE}\n[index]\nurl = \"postgres://u@db/archive\"\nlease_seconds = 30\n"),
+            path,
+        )
+        .unwrap();
+        assert_eq!(cfg.index_url.as_deref(), Some("postgres://u@db/archive"));
+        assert_eq!(cfg.lease, Duration::from_secs(30));
     }
 }

@@ -2,7 +2,8 @@
 //!
 //! Data flows one way through stages, one module each:
 //! `intake` (walk + layout) → `decode` (files → pages, quality) → `ocr` (one engine per worker)
-//! → `store` (content-addressed originals and derivatives) → `index` (SQLite, full text).
+//! → `store` (content-addressed originals and derivatives) → `index` (SQLite or PostgreSQL,
+//! full text).
 //! `pipeline` wires them for `run`; `query` serves `search` and `show`; `coverage` computes
 //! and renders the digitization report from the index and the one-stop-shop register.
 
@@ -20,4 +21,6 @@ pub mod pipeline;
 pub mod query;
 pub mod sample;
 pub mod store;
+#[doc(hidden)]
+pub mod test_support;
 pub mod timefmt;

@@ -71,6 +71,7 @@ fn reexec_with_single_omp_thread() {
 }
 
 fn execute(cli: Cli) -> anyhow::Result<i32> {
+    let index_url = cli.index.as_deref();
     match cli.command {
         Command::Run {
             pipeline,
@@ -84,6 +85,9 @@ fn execute(cli: Cli) -> anyhow::Result<i32> {
                 config.jobs = config::resolve_jobs(jobs);
             }
             config.force_ocr |= force_ocr;
+            if let Some(url) = index_url {
+                config.index_url = Some(url.to_owned());
+            }
             let mode = if quiet {
                 ProgressMode::Quiet
             } else {
@@ -107,7 +111,7 @@ fn execute(cli: Cli) -> anyhow::Result<i32> {
                 exit_codes::SUCCESS
             })
         }
-        Command::Report(args) => report(args),
+        Command::Report(args) => report(args, index_url),
         Command::Verify {
             archive,
             fast,
@@ -115,7 +119,7 @@ fn execute(cli: Cli) -> anyhow::Result<i32> {
         } => {
             use dossier::fixity::{self, Mode};
             let mode = if fast { Mode::Fast } else { Mode::Full };
-            let report = fixity::verify(&archive, mode)
+            let report = fixity::verify(&archive, index_url, mode)
                 .with_context(|| format!("cannot verify {}", archive.display()))?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&report)?);
@@ -173,7 +177,7 @@ fn execute(cli: Cli) -> anyhow::Result<i32> {
             let today = Date(
                 dossier::timefmt::unix_seconds(std::time::SystemTime::now()).div_euclid(86_400),
             );
-            let summary = export_bag(&archive, &output, &filter, today)?;
+            let summary = export_bag(&archive, index_url, &output, &filter, today)?;
             eprintln!(
                 "bag {}: {} dossiers, {} documents, {} payload files, {} bytes",
                 summary.output,
@@ -190,7 +194,7 @@ fn execute(cli: Cli) -> anyhow::Result<i32> {
             limit,
             json,
         } => {
-            let hits = query::search(&archive, &q, limit)?;
+            let hits = query::search(&archive, index_url, &q, limit)?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&hits)?);
             } else {
@@ -203,7 +207,7 @@ fn execute(cli: Cli) -> anyhow::Result<i32> {
             dossier_code,
             json,
         } => {
-            let view = query::show(&archive, &dossier_code)?;
+            let view = query::show(&archive, index_url, &dossier_code)?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&view)?);
             } else {
@@ -261,7 +265,7 @@ fn execute(cli: Cli) -> anyhow::Result<i32> {
     }
 }
 
-fn report(a: ReportArgs) -> anyhow::Result<i32> {
+fn report(a: ReportArgs, index_url: Option<&str>) -> anyhow::Result<i32> {
     use dossier::coverage::{self, render, GroupBy, RegisterSource, ReportOptions};
     let config = a.pipeline.as_deref().map(Config::load).transpose()?;
     let archive = a
@@ -289,7 +293,8 @@ fn report(a: ReportArgs) -> anyhow::Result<i32> {
         None if config.as_ref().is_some_and(|c| c.report_language == "en") => render::Lang::En,
         None => render::Lang::Vi,
     };
-    let index = query::open_read_only(&archive)?;
+    let index_url = index_url.or(config.as_ref().and_then(|c| c.index_url.as_deref()));
+    let index = query::open_read_only(&archive, index_url)?;
     let mut names = index.procedure_names()?;
     if let Some(catalog) = &a.catalog {
         let (rows, problems) = coverage::register::read_catalog(catalog)?;

@@ -26,7 +26,8 @@ use crate::cover;
 use crate::coverage::register::{read_catalog, read_register_rows, Problem, RegisterError};
 use crate::decode::embed::Embeddable;
 use crate::decode::{self, quality, Limits};
-use crate::index::{Index, IndexError, NewDocument, NewPage};
+use crate::index::claims::Claim;
+use crate::index::{Index, IndexError, Location, NewDocument, NewPage};
 use crate::intake::{self, Candidate, IntakeError, Rejection};
 use crate::ocr::{Engine, OcrError, PageText};
 use crate::store::{sha256_hex, Archive, StoreError};
@@ -69,6 +70,12 @@ pub struct RunReport {
     pub omp_thread_limit: Option<String>,
     pub files_seen: usize,
     pub files_unchanged: usize,
+    /// Shared index: files another worker archived while this run was under way.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub files_done_elsewhere: usize,
+    /// Shared index: files claimed by a worker whose lease ran out, read by this run.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub files_taken_over: usize,
     pub documents_added: usize,
     pub bytes_added: u64,
     pub pages_ocr: usize,
@@ -90,6 +97,10 @@ pub struct RunReport {
     /// Set when a signal stopped the run early (`SIGINT`, `SIGTERM`): the documents committed
     /// are whole; the rest is read again by the next run.
     pub interrupted: Option<String>,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 /// A register or catalog read by `run`: the file is kept in the archive as evidence of what
@@ -260,6 +271,12 @@ enum Event {
         doc: usize,
         sha256: String,
     },
+    /// Another worker archived this file meanwhile (shared index): nothing to do.
+    DoneElsewhere {
+        doc: usize,
+    },
+    /// This run took the file over from a worker whose lease ran out.
+    TakenOver,
     /// Could not be read at all (permissions, vanished): nothing to archive.
     Unreadable {
         doc: usize,
@@ -397,16 +414,41 @@ fn io_error(path: &std::path::Path, source: std::io::Error) -> RunError {
 pub fn run(config: &Config, mode: ProgressMode) -> Result<RunReport, RunError> {
     let started = Instant::now();
     let started_at = timefmt::now_rfc3339();
-    let run_id = format!(
-        "{}-{}",
-        timefmt::compact_stamp(SystemTime::now()),
-        std::process::id()
-    );
-
     let archive = Archive::create_or_open(&config.archive)?;
-    let _lock = archive.lock()?;
-    archive.clean_tmp()?;
-    let mut index = Index::open_rw(&archive.index_path())?;
+    let location = Location::resolve(archive.index_path(), config.index_url.as_deref())?;
+    let shared = location.is_shared();
+    // Many workers on one shared index: run ids must differ across machines too.
+    let run_id = if shared {
+        format!(
+            "{}-{}",
+            timefmt::compact_stamp(SystemTime::now()),
+            crate::store::worker_tag()
+        )
+    } else {
+        format!(
+            "{}-{}",
+            timefmt::compact_stamp(SystemTime::now()),
+            std::process::id()
+        )
+    };
+    // One run at a time on an archive with its own index (a file lock); on a shared index
+    // runs work side by side, each holding the index's shared lock (a verify takes it whole)
+    // and claiming files one by one.
+    let _lock = if shared { None } else { Some(archive.lock()?) };
+    let mut index = Index::open(&location, true)?;
+    if shared {
+        if !index.try_lock(false)? {
+            return Err(StoreError::Locked {
+                path: config.archive.clone(),
+                holder: format!("a verify of the shared index {}", location.display()),
+            }
+            .into());
+        }
+        // Other workers' scratch files are being written: only day-old leftovers go.
+        archive.clean_tmp_older_than(Duration::from_secs(86_400))?;
+    } else {
+        archive.clean_tmp()?;
+    }
     close_interrupted_runs(&archive, &mut index, &run_id)?;
 
     let walk = intake::walk(
@@ -415,7 +457,18 @@ pub fn run(config: &Config, mode: ProgressMode) -> Result<RunReport, RunError> {
         config.settle,
         SystemTime::now(),
     )?;
-    index.begin_run(&run_id, &config.name, &started_at)?;
+    let lease_ms = config.lease.as_millis() as u64;
+    index.begin_run_with_lease(
+        &run_id,
+        &config.name,
+        &started_at,
+        shared.then_some(lease_ms),
+    )?;
+    let _heartbeat = if shared {
+        Some(Heartbeat::start(&location, &run_id, config.lease)?)
+    } else {
+        None
+    };
 
     let files_seen = walk.candidates.len() + walk.rejected.len();
     let mut report = RunReport {
@@ -429,6 +482,8 @@ pub fn run(config: &Config, mode: ProgressMode) -> Result<RunReport, RunError> {
         omp_thread_limit: std::env::var("OMP_THREAD_LIMIT").ok(),
         files_seen,
         files_unchanged: 0,
+        files_done_elsewhere: 0,
+        files_taken_over: 0,
         documents_added: 0,
         bytes_added: 0,
         pages_ocr: 0,
@@ -468,12 +523,22 @@ pub fn run(config: &Config, mode: ProgressMode) -> Result<RunReport, RunError> {
         log.line(&format!("rejected {}: {}", r.path, r.reason));
     }
     if !work.is_empty() {
+        let claims = if shared {
+            Some(Claimer {
+                index: Index::open(&location, true)?,
+                run_id: run_id.clone(),
+                lease_ms,
+            })
+        } else {
+            None
+        };
         process(
             config,
             &archive,
             &mut index,
             &run_id,
             work,
+            claims,
             &mut report,
             &log,
         )?;
@@ -653,12 +718,14 @@ fn import<R>(
     }))
 }
 
+#[allow(clippy::too_many_arguments)]
 fn process(
     config: &Config,
     archive: &Archive,
     index: &mut Index,
     run_id: &str,
     work: Vec<WorkItem>,
+    claims: Option<Claimer>,
     report: &mut RunReport,
     log: &Log,
 ) -> Result<(), RunError> {
@@ -706,7 +773,7 @@ fn process(
             let tx = events_tx.clone();
             let cancel = Arc::clone(&cancel);
             let force_ocr = config.force_ocr;
-            scope.spawn(move || produce(archive, work, force_ocr, jobs_tx, tx, &cancel));
+            scope.spawn(move || produce(archive, work, force_ocr, claims, jobs_tx, tx, &cancel));
         }
         // Only the workers hold the page queue's receiver: if they stop, the producer stops.
         drop(jobs_rx);
@@ -787,11 +854,53 @@ fn ocr_worker(engine: &mut Engine, jobs: &Mutex<Receiver<PageJob>>, events: &Sen
     }
 }
 
-/// Reads, hashes, stores and decodes files in order, feeding pages to the OCR queue.
+/// A run's claims on a shared index, with their own connection (the producer's).
+struct Claimer {
+    index: Index,
+    run_id: String,
+    lease_ms: u64,
+}
+
+enum Claimed {
+    /// This run reads the file (its latest archived content refreshed).
+    Go(WorkItem),
+    /// Another live worker has it; try again later.
+    Held(WorkItem),
+    /// Another worker archived it since this run listed the intake.
+    DoneElsewhere(usize),
+}
+
+impl Claimer {
+    fn try_claim(&self, mut item: WorkItem, events: &Sender<Event>) -> Result<Claimed, IndexError> {
+        let path = &item.candidate.rel_path;
+        let taken_over = match self.index.claim(path, &self.run_id, self.lease_ms)? {
+            Claim::Held => return Ok(Claimed::Held(item)),
+            Claim::Mine { taken_over } => taken_over,
+        };
+        // The claim is ours: whoever had the file before either committed it (then the stat
+        // cache shows it) or died without committing (then it is ours to read).
+        if let Some(k) = self.index.known_file(path)? {
+            if k.bytes == item.candidate.bytes && k.mtime_ns == item.candidate.mtime_ns {
+                self.index.release(path, &self.run_id)?;
+                return Ok(Claimed::DoneElsewhere(item.seq));
+            }
+        }
+        item.previous_sha256 = self.index.latest_sha256(path)?;
+        if taken_over {
+            let _ = events.send(Event::TakenOver);
+        }
+        Ok(Claimed::Go(item))
+    }
+}
+
+/// Reads, hashes, stores and decodes files in order, feeding pages to the OCR queue. On a
+/// shared index each file is claimed first; files other workers hold are tried again once
+/// the rest is done, until they are archived or their holder's lease runs out.
 fn produce(
     archive: &Archive,
     work: Vec<WorkItem>,
     force_ocr: bool,
+    claims: Option<Claimer>,
     jobs: SyncSender<PageJob>,
     events: Sender<Event>,
     cancel: &AtomicBool,
@@ -804,73 +913,153 @@ fn produce(
         events: &events,
         cancel,
     };
-    for item in work {
-        if cancel.load(Ordering::Relaxed) || interrupted() {
-            return;
-        }
-        let doc = item.seq;
-        let bytes = match std::fs::read(&item.candidate.abs_path) {
-            Ok(b) => b,
-            Err(e) => {
-                let _ = events.send(Event::Unreadable {
-                    doc,
-                    reason: format!("cannot read: {e}"),
-                });
-                continue;
-            }
-        };
-        let sha256 = sha256_hex(&bytes);
-        if item.previous_sha256.as_deref() == Some(sha256.as_str()) {
-            let _ = events.send(Event::Unchanged { doc, sha256 });
-            continue;
-        }
-        // The original is on disk (fsynced) before anything refers to it.
-        if let Err(e) = archive.put_object_with_hash(&bytes, &sha256) {
-            let _ = events.send(Event::Fatal(e.into()));
-            return;
-        }
-        if item.candidate.batch {
-            if split_batch(&item.candidate, doc, &bytes, sha256, &mut next_doc, &out).is_err() {
+    let stopping = || cancel.load(Ordering::Relaxed) || interrupted();
+    let mut held = Vec::new();
+    let mut pending = work;
+    loop {
+        for item in std::mem::take(&mut pending) {
+            if stopping() {
                 return;
             }
-            continue;
-        }
-        let (media_type, mut pages, mut rejected) = match decode::pages(&bytes, Limits::default()) {
-            Ok((format, pages)) => (Some(format.media_type()), Some(pages), None),
-            Err(e) => (None, None, Some(e.to_string())),
-        };
-        let mut count = 0u32;
-        let original = decode::embed::embeddable(&bytes).map(Arc::new);
-        if let Some(pages) = pages.as_mut() {
-            for (i, page) in pages.enumerate() {
-                let page = match page {
-                    Ok(page) => page,
+            let item = match &claims {
+                None => item,
+                Some(c) => match c.try_claim(item, &events) {
+                    Ok(Claimed::Go(item)) => item,
+                    Ok(Claimed::Held(item)) => {
+                        held.push(item);
+                        continue;
+                    }
+                    Ok(Claimed::DoneElsewhere(doc)) => {
+                        let _ = events.send(Event::DoneElsewhere { doc });
+                        continue;
+                    }
                     Err(e) => {
-                        rejected = Some(if i == 0 {
-                            e.to_string()
-                        } else {
-                            format!("page {}: {e}", i + 1)
-                        });
-                        break;
+                        let _ = events.send(Event::Fatal(e.into()));
+                        return;
                     }
-                };
-                match out.send_page(doc, count + 1, page, None, original.clone()) {
-                    Ok(true) => count += 1,
-                    Ok(false) => {
-                        rejected = Some(format!("page {}: no scanned image and no text", i + 1));
-                        break;
-                    }
-                    Err(Stop) => return,
+                },
+            };
+            if produce_file(archive, item, &out, &mut next_doc).is_err() {
+                return;
+            }
+        }
+        if held.is_empty() {
+            return;
+        }
+        // Held by live workers: look again shortly (a lease is renewed every third of it).
+        for _ in 0..10 {
+            if stopping() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        pending = std::mem::take(&mut held);
+    }
+}
+
+/// One intake file: read, hash, store, then its pages to OCR (or its split, for a batch).
+fn produce_file(
+    archive: &Archive,
+    item: WorkItem,
+    out: &Outlet<'_>,
+    next_doc: &mut usize,
+) -> Result<(), Stop> {
+    let events = out.events;
+    let doc = item.seq;
+    let bytes = match std::fs::read(&item.candidate.abs_path) {
+        Ok(b) => b,
+        Err(e) => {
+            let _ = events.send(Event::Unreadable {
+                doc,
+                reason: format!("cannot read: {e}"),
+            });
+            return Ok(());
+        }
+    };
+    let sha256 = sha256_hex(&bytes);
+    if item.previous_sha256.as_deref() == Some(sha256.as_str()) {
+        let _ = events.send(Event::Unchanged { doc, sha256 });
+        return Ok(());
+    }
+    // The original is on disk (fsynced) before anything refers to it.
+    if let Err(e) = archive.put_object_with_hash(&bytes, &sha256) {
+        let _ = events.send(Event::Fatal(e.into()));
+        return Err(Stop);
+    }
+    if item.candidate.batch {
+        return split_batch(&item.candidate, doc, &bytes, sha256, next_doc, out);
+    }
+    let (media_type, mut pages, mut rejected) = match decode::pages(&bytes, Limits::default()) {
+        Ok((format, pages)) => (Some(format.media_type()), Some(pages), None),
+        Err(e) => (None, None, Some(e.to_string())),
+    };
+    let mut count = 0u32;
+    let original = decode::embed::embeddable(&bytes).map(Arc::new);
+    if let Some(pages) = pages.as_mut() {
+        for (i, page) in pages.enumerate() {
+            let page = match page {
+                Ok(page) => page,
+                Err(e) => {
+                    rejected = Some(if i == 0 {
+                        e.to_string()
+                    } else {
+                        format!("page {}: {e}", i + 1)
+                    });
+                    break;
+                }
+            };
+            match out.send_page(doc, count + 1, page, None, original.clone())? {
+                true => count += 1,
+                false => {
+                    rejected = Some(format!("page {}: no scanned image and no text", i + 1));
+                    break;
                 }
             }
         }
-        let _ = events.send(Event::Planned {
-            doc,
-            sha256,
-            media_type,
-            pages: count as usize,
-            rejected,
+    }
+    let _ = events.send(Event::Planned {
+        doc,
+        sha256,
+        media_type,
+        pages: count as usize,
+        rejected,
+    });
+    Ok(())
+}
+
+/// Renews a run's lease and claims on a shared index every third of the lease, on its own
+/// connection, until dropped. A worker that dies stops renewing: its files pass on.
+struct Heartbeat {
+    stop: Option<Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Heartbeat {
+    fn start(location: &Location, run_id: &str, lease: Duration) -> Result<Heartbeat, RunError> {
+        let index = Index::open(location, true)?;
+        let run_id = run_id.to_owned();
+        let (stop, stopped) = mpsc::channel::<()>();
+        let thread = std::thread::spawn(move || {
+            let lease_ms = lease.as_millis() as u64;
+            while let Err(mpsc::RecvTimeoutError::Timeout) = stopped.recv_timeout(lease / 3) {
+                if let Err(e) = index.renew(&run_id, lease_ms) {
+                    eprintln!("dossier: warning: cannot renew this run's lease: {e}");
+                }
+            }
         });
+        Ok(Heartbeat {
+            stop: Some(stop),
+            thread: Some(thread),
+        })
+    }
+}
+
+impl Drop for Heartbeat {
+    fn drop(&mut self) {
+        drop(self.stop.take());
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
     }
 }
 
@@ -1168,6 +1357,7 @@ fn collect(
         let done_doc = match event {
             Event::Fatal(e) => return Err(e),
             Event::Unreadable { doc, reason } => {
+                index.release(&items[doc].rel_path, run_id)?;
                 report.rejected.push(Rejection {
                     path: items[doc].rel_path.clone(),
                     reason: reason.clone(),
@@ -1179,8 +1369,17 @@ fn collect(
                     .rejected += 1;
                 Some(doc)
             }
+            Event::DoneElsewhere { doc } => {
+                report.files_done_elsewhere += 1;
+                Some(doc)
+            }
+            Event::TakenOver => {
+                report.files_taken_over += 1;
+                continue;
+            }
             Event::Unchanged { doc, sha256 } => {
                 let c = &items[doc];
+                index.release(&c.rel_path, run_id)?;
                 index.touch_file(
                     &c.rel_path,
                     &crate::index::KnownFile {

@@ -3,7 +3,7 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-use crate::index::{DossierView, Index, IndexError, SearchHit};
+use crate::index::{DossierView, Index, IndexError, Location, SearchHit};
 use crate::store::{Archive, StoreError};
 
 #[derive(Debug, thiserror::Error)]
@@ -16,18 +16,29 @@ pub enum QueryError {
     NoSuchDossier(String),
 }
 
-/// Opens an archive's index without writing anything to the archive.
-pub fn open_read_only(archive: &Path) -> Result<Index, QueryError> {
-    let archive = Archive::open_existing(archive)?;
-    Ok(Index::open_ro(&archive.index_path())?)
+/// Opens an archive's index (its own, or the shared one at `index_url`) without writing
+/// anything.
+pub fn open_read_only(archive: &Path, index_url: Option<&str>) -> Result<Index, QueryError> {
+    let archive = Archive::open_existing(archive, index_url.is_some())?;
+    let location = Location::resolve(archive.index_path(), index_url)?;
+    Ok(Index::open(&location, false)?)
 }
 
-pub fn search(archive: &Path, query: &str, limit: usize) -> Result<Vec<SearchHit>, QueryError> {
-    Ok(open_read_only(archive)?.search(query, limit)?)
+pub fn search(
+    archive: &Path,
+    index_url: Option<&str>,
+    query: &str,
+    limit: usize,
+) -> Result<Vec<SearchHit>, QueryError> {
+    Ok(open_read_only(archive, index_url)?.search(query, limit)?)
 }
 
-pub fn show(archive: &Path, dossier: &str) -> Result<DossierView, QueryError> {
-    open_read_only(archive)?
+pub fn show(
+    archive: &Path,
+    index_url: Option<&str>,
+    dossier: &str,
+) -> Result<DossierView, QueryError> {
+    open_read_only(archive, index_url)?
         .dossier(dossier)?
         .ok_or_else(|| QueryError::NoSuchDossier(dossier.to_owned()))
 }

@@ -96,12 +96,15 @@ fn extension(media_type: Option<&str>) -> &'static str {
 
 pub fn export_bag(
     root: &Path,
+    index_url: Option<&str>,
     output: &Path,
     filter: &BagFilter,
     today: Date,
 ) -> Result<BagSummary, BagError> {
-    let archive = Archive::open_existing(root).map_err(FixityError::from)?;
-    let index = Index::open_ro(&archive.index_path()).map_err(FixityError::from)?;
+    let archive = Archive::open_existing(root, index_url.is_some()).map_err(FixityError::from)?;
+    let location = crate::index::Location::resolve(archive.index_path(), index_url)
+        .map_err(FixityError::from)?;
+    let index = Index::open(&location, false).map_err(FixityError::from)?;
     if output.exists()
         && fs::read_dir(output)
             .map(|mut d| d.next().is_some())

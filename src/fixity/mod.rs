@@ -13,7 +13,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::index::audit::{LedgerEntry, LedgerHead, ObjectRef, GENESIS};
-use crate::index::{Index, IndexError};
+use crate::index::{Index, IndexError, Location};
 use crate::store::{hex, is_sha256_hex, Archive, StoreError};
 use crate::timefmt;
 
@@ -99,9 +99,14 @@ fn hash_file(path: &Path) -> std::io::Result<(String, u64)> {
 
 /// Checks the whole archive. Records the check (fixity events, a ledger entry) unless the
 /// archive cannot be written; refuses to run beside a `run` (it would see half-written work).
-pub fn verify(root: &Path, mode: Mode) -> Result<VerifyReport, FixityError> {
+pub fn verify(
+    root: &Path,
+    index_url: Option<&str>,
+    mode: Mode,
+) -> Result<VerifyReport, FixityError> {
     let started_at = timefmt::now_rfc3339();
-    let archive = Archive::open_existing(root)?;
+    let archive = Archive::open_existing(root, index_url.is_some())?;
+    let location = Location::resolve(archive.index_path(), index_url)?;
     let lock = match archive.lock() {
         Ok(lock) => Some(lock),
         Err(StoreError::Locked { path, holder }) => {
@@ -111,12 +116,18 @@ pub fn verify(root: &Path, mode: Mode) -> Result<VerifyReport, FixityError> {
         Err(StoreError::Io { .. }) => None,
         Err(e) => return Err(e.into()),
     };
-    let index_path = archive.index_path();
-    let mut index = if lock.is_some() {
-        Index::open_rw(&index_path)?
-    } else {
-        Index::open_ro(&index_path)?
-    };
+    let mut index = Index::open(&location, lock.is_some())?;
+    // Workers sharing the index hold its shared lock while they run.
+    if location.is_shared() && !index.try_lock(true)? {
+        return Err(StoreError::Locked {
+            path: root.to_owned(),
+            holder: format!(
+                "runs in progress on the shared index {}",
+                location.display()
+            ),
+        }
+        .into());
+    }
     let mut findings = Vec::new();
 
     // 1. Every object the index refers to: present, right size, right content.

@@ -1,9 +1,9 @@
 //! What fixity checks need from the index: the run ledger, the objects every row refers to,
 //! fixity events, and the consistency of the tables with each other.
 
-use rusqlite::{params, OptionalExtension};
 use serde::{Deserialize, Serialize};
 
+use super::db::{vals, Backend, Db, DbError, Row};
 use super::{Index, IndexError};
 use crate::store::sha256_hex;
 
@@ -106,34 +106,33 @@ impl Index {
 
     /// The media type recorded for one version of a document.
     pub fn media_type(&self, path: &str, version: u32) -> Result<Option<String>, IndexError> {
-        self.conn
-            .query_row(
+        let row = self
+            .db()
+            .query_opt(
                 "SELECT media_type FROM documents WHERE path = ?1 AND version = ?2",
-                params![path, version],
-                |r| r.get(0),
+                &vals![path, version],
             )
-            .optional()
+            .map_err(|e| self.err(e))?;
+        row.map(|r| r.get::<Option<String>>(0))
+            .transpose()
             .map(Option::flatten)
             .map_err(|e| self.err(e))
     }
 
     /// Leaves of a run's documents, in (path, version) order.
     fn run_leaves(&self, run_id: &str) -> Result<Vec<String>, IndexError> {
-        let mut st = self
-            .conn
-            .prepare("SELECT path, version, sha256 FROM documents WHERE run_id = ?1 ORDER BY path, version")
+        let mut out = Vec::new();
+        self.db()
+            .for_each(
+                "SELECT path, version, sha256 FROM documents WHERE run_id = ?1 ORDER BY path, version",
+                &vals![run_id],
+                |r| {
+                    out.push(format!("{}\n{}\n{}", r.str(0)?, r.get::<i64>(1)?, r.str(2)?));
+                    Ok::<_, DbError>(())
+                },
+            )
             .map_err(|e| self.err(e))?;
-        let rows = st
-            .query_map([run_id], |r| {
-                Ok(format!(
-                    "{}\n{}\n{}",
-                    r.get::<_, String>(0)?,
-                    r.get::<_, i64>(1)?,
-                    r.get::<_, String>(2)?
-                ))
-            })
-            .map_err(|e| self.err(e))?;
-        rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
+        Ok(out)
     }
 
     /// Finishes a run and appends its ledger entry, in one transaction. Returns the new head.
@@ -158,20 +157,17 @@ impl Index {
             summary: summary.clone(),
             prev,
         };
-        let path = self.path.clone();
-        let err = |source| IndexError::Sqlite {
-            path: path.clone(),
-            source,
-        };
-        let tx = self.conn.transaction().map_err(err)?;
-        tx.execute(
-            "UPDATE runs SET finished_at = ?2, report = ?3, report_sha256 = ?4 WHERE run_id = ?1",
-            params![run_id, finished_at, report_json, report_sha256],
-        )
-        .map_err(err)?;
-        let head = append_entry(&tx, entry).map_err(err)?;
-        tx.commit().map_err(err)?;
-        Ok(head)
+        self.transaction(|tx| {
+            tx.execute(
+                "UPDATE runs SET finished_at = ?2, report = ?3, report_sha256 = ?4,
+                                 lease_until = NULL
+                 WHERE run_id = ?1",
+                &vals![run_id, finished_at, report_json, report_sha256],
+            )?;
+            // Whatever it had not finished is free for others at once.
+            tx.execute("DELETE FROM claims WHERE run_id = ?1", &vals![run_id])?;
+            append_entry(tx, entry)
+        })
     }
 
     /// Appends a verify entry and one fixity event per document checked, in one transaction.
@@ -182,76 +178,68 @@ impl Index {
         summary: serde_json::Value,
         outcomes: &[(i64, bool, String)],
     ) -> Result<LedgerHead, IndexError> {
-        let path = self.path.clone();
-        let err = |source| IndexError::Sqlite {
-            path: path.clone(),
-            source,
-        };
         let agent = concat!("dossier ", env!("CARGO_PKG_VERSION"));
-        let tx = self.conn.transaction().map_err(err)?;
-        {
-            let mut st = tx
-                .prepare(
+        self.transaction(|tx| {
+            for (id, ok, detail) in outcomes {
+                tx.execute(
                     "INSERT INTO events(document_id, type, at, agent, outcome, detail)
                      VALUES (?1, 'fixity check', ?2, ?3, ?4, ?5)",
-                )
-                .map_err(err)?;
-            for (id, ok, detail) in outcomes {
-                st.execute(params![
-                    id,
-                    at,
-                    agent,
-                    if *ok { "success" } else { "failure" },
-                    detail
-                ])
-                .map_err(err)?;
+                    &vals![
+                        *id,
+                        at,
+                        agent,
+                        if *ok { "success" } else { "failure" },
+                        detail
+                    ],
+                )?;
             }
-        }
-        let head = append_entry(&tx, |seq, prev| LedgerEntry {
-            seq,
-            kind: "verify".into(),
-            at: at.to_owned(),
-            program: agent.into(),
-            subject: mode.to_owned(),
-            documents: 0,
-            documents_root: GENESIS.into(),
-            report_sha256: None,
-            summary: summary.clone(),
-            prev,
+            append_entry(tx, |seq, prev| LedgerEntry {
+                seq,
+                kind: "verify".into(),
+                at: at.to_owned(),
+                program: agent.into(),
+                subject: mode.to_owned(),
+                documents: 0,
+                documents_root: GENESIS.into(),
+                report_sha256: None,
+                summary: summary.clone(),
+                prev,
+            })
         })
-        .map_err(err)?;
-        tx.commit().map_err(err)?;
-        Ok(head)
     }
 
     /// Every ledger entry as stored: (seq, entry text, hash).
     pub fn ledger(&self) -> Result<Vec<(u64, String, String)>, IndexError> {
-        let mut st = self
-            .conn
-            .prepare("SELECT seq, entry, hash FROM ledger ORDER BY seq")
+        let mut out = Vec::new();
+        self.db()
+            .for_each(
+                "SELECT seq, entry, hash FROM ledger ORDER BY seq",
+                &[],
+                |r| {
+                    out.push((r.get(0)?, r.get(1)?, r.get(2)?));
+                    Ok::<_, DbError>(())
+                },
+            )
             .map_err(|e| self.err(e))?;
-        let rows = st
-            .query_map([], |r| {
-                Ok((r.get::<_, i64>(0)? as u64, r.get(1)?, r.get(2)?))
-            })
-            .map_err(|e| self.err(e))?;
-        rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
+        Ok(out)
     }
 
     pub fn ledger_head(&self) -> Result<Option<LedgerHead>, IndexError> {
-        self.conn
-            .query_row(
+        let row = self
+            .db()
+            .query_opt(
                 "SELECT seq, hash FROM ledger ORDER BY seq DESC LIMIT 1",
-                [],
-                |r| {
-                    Ok(LedgerHead {
-                        seq: r.get::<_, i64>(0)? as u64,
-                        hash: r.get(1)?,
-                    })
-                },
+                &[],
             )
-            .optional()
-            .map_err(|e| self.err(e))
+            .map_err(|e| self.err(e))?;
+        row.map(|r| {
+            Ok(LedgerHead {
+                seq: r.get(0)?,
+                hash: r.get(1)?,
+            })
+        })
+        .transpose()
+        .map_err(|e: DbError| self.err(e))
     }
 
     /// The Merkle root of a run's documents as the index holds them now.
@@ -260,150 +248,140 @@ impl Index {
         Ok((leaves.len() as u64, merkle_root(&leaves)))
     }
 
-    /// Runs that began but never finished (killed).
+    /// Runs that began but never finished, and are not alive: killed. (A run sharing the
+    /// index keeps a lease while it works; one on SQLite holds the archive lock instead.)
     pub fn unfinished_runs(&self) -> Result<Vec<String>, IndexError> {
-        let mut st = self
-            .conn
-            .prepare("SELECT run_id FROM runs WHERE finished_at IS NULL ORDER BY run_id")
+        let sql = format!(
+            "SELECT run_id FROM runs WHERE finished_at IS NULL
+               AND (lease_until IS NULL OR lease_until < {})
+             ORDER BY run_id",
+            self.db().now_ms_sql()
+        );
+        self.strings(&sql)
+    }
+
+    fn strings(&self, sql: &str) -> Result<Vec<String>, IndexError> {
+        let mut out = Vec::new();
+        self.db()
+            .for_each(sql, &[], |r| {
+                out.push(r.get(0)?);
+                Ok::<_, DbError>(())
+            })
             .map_err(|e| self.err(e))?;
-        let rows = st.query_map([], |r| r.get(0)).map_err(|e| self.err(e))?;
-        rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
+        Ok(out)
+    }
+
+    fn string_pairs<B: super::db::FromValue>(
+        &self,
+        sql: &str,
+    ) -> Result<Vec<(String, B)>, IndexError> {
+        let mut out = Vec::new();
+        self.db()
+            .for_each(sql, &[], |r| {
+                out.push((r.get(0)?, r.get(1)?));
+                Ok::<_, DbError>(())
+            })
+            .map_err(|e| self.err(e))?;
+        Ok(out)
     }
 
     /// Finished runs with their report text: (run_id, report).
     pub fn finished_run_reports(&self) -> Result<Vec<(String, String)>, IndexError> {
-        let mut st = self
-            .conn
-            .prepare(
-                "SELECT run_id, report FROM runs
-                 WHERE finished_at IS NOT NULL AND report IS NOT NULL ORDER BY run_id",
-            )
-            .map_err(|e| self.err(e))?;
-        let rows = st
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-            .map_err(|e| self.err(e))?;
-        rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
+        self.string_pairs(
+            "SELECT run_id, report FROM runs
+             WHERE finished_at IS NOT NULL AND report IS NOT NULL ORDER BY run_id",
+        )
     }
 
     /// Finished runs: (run_id, report_sha256).
     pub fn finished_runs(&self) -> Result<Vec<(String, Option<String>)>, IndexError> {
-        let mut st = self
-            .conn
-            .prepare("SELECT run_id, report_sha256 FROM runs WHERE finished_at IS NOT NULL ORDER BY run_id")
-            .map_err(|e| self.err(e))?;
-        let rows = st
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-            .map_err(|e| self.err(e))?;
-        rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
+        self.string_pairs(
+            "SELECT run_id, report_sha256 FROM runs WHERE finished_at IS NOT NULL ORDER BY run_id",
+        )
     }
 
     /// Every object the index refers to: originals, OCR text, hOCR, imported files.
     pub fn referenced_objects(&self) -> Result<Vec<ObjectRef>, IndexError> {
         let mut out = Vec::new();
-        let mut st = self
-            .conn
-            .prepare(
-                "SELECT id, sha256, bytes, path, dossier_code, searchable_pdf FROM documents ORDER BY id",
-            )
-            .map_err(|e| self.err(e))?;
-        let mut rows = st.query([]).map_err(|e| self.err(e))?;
-        while let Some(r) = rows.next().map_err(|e| self.err(e))? {
-            let get = || -> rusqlite::Result<(ObjectRef, Option<String>)> {
-                Ok((
-                    ObjectRef {
+        let mut db = self.db();
+        let result = (|| -> Result<(), DbError> {
+            db.for_each(
+                "SELECT id, sha256, bytes, path, dossier_code, searchable_pdf
+                 FROM documents ORDER BY id",
+                &[],
+                |r| {
+                    let original = ObjectRef {
                         document_id: Some(r.get(0)?),
                         sha256: r.get(1)?,
-                        bytes: Some(r.get::<_, i64>(2)? as u64),
+                        bytes: Some(r.get(2)?),
                         what: "original".into(),
                         document: Some(r.get(3)?),
                         dossier_code: Some(r.get(4)?),
-                    },
-                    r.get(5)?,
-                ))
-            };
-            let (original, searchable) = get().map_err(|e| self.err(e))?;
-            let derivative = searchable
-                .filter(|s| *s != original.sha256)
-                .map(|sha256| ObjectRef {
-                    sha256,
-                    bytes: None,
-                    what: "searchable PDF".into(),
-                    ..original.clone()
-                });
-            out.push(original);
-            out.extend(derivative);
-        }
-        let mut st = self
-            .conn
-            .prepare(
+                    };
+                    let derivative = r
+                        .get::<Option<String>>(5)?
+                        .filter(|s| *s != original.sha256)
+                        .map(|sha256| ObjectRef {
+                            sha256,
+                            bytes: None,
+                            what: "searchable PDF".into(),
+                            ..original.clone()
+                        });
+                    out.push(original);
+                    out.extend(derivative);
+                    Ok::<_, DbError>(())
+                },
+            )?;
+            db.for_each(
                 "SELECT d.id, d.path, d.dossier_code, p.page, p.text_sha256, p.hocr_sha256
                  FROM pages p JOIN documents d ON d.id = p.document_id ORDER BY d.id, p.page",
-            )
-            .map_err(|e| self.err(e))?;
-        let mut rows = st.query([]).map_err(|e| self.err(e))?;
-        while let Some(r) = rows.next().map_err(|e| self.err(e))? {
-            let get = |i: usize| -> Result<Option<String>, IndexError> {
-                r.get(i).map_err(|e| self.err(e))
-            };
-            let id: i64 = r.get(0).map_err(|e| self.err(e))?;
-            let page: i64 = r.get(3).map_err(|e| self.err(e))?;
-            let (path, dossier) = (get(1)?.unwrap_or_default(), get(2)?.unwrap_or_default());
-            let (text, hocr) = (get(4)?, get(5)?);
-            for (sha, what) in [(text, "OCR text"), (hocr, "hOCR")] {
-                if let Some(sha256) = sha {
+                &[],
+                |r| {
+                    let page: i64 = r.get(3)?;
+                    for (column, what) in [(4, "OCR text"), (5, "hOCR")] {
+                        if let Some(sha256) = r.get::<Option<String>>(column)? {
+                            out.push(ObjectRef {
+                                sha256,
+                                bytes: None,
+                                what: format!("{what} of page {page}"),
+                                document: Some(r.get(1)?),
+                                dossier_code: Some(r.get(2)?),
+                                document_id: Some(r.get(0)?),
+                            });
+                        }
+                    }
+                    Ok::<_, DbError>(())
+                },
+            )?;
+            db.for_each("SELECT sha256, path FROM batches ORDER BY id", &[], |r| {
+                out.push(ObjectRef {
+                    sha256: r.get(0)?,
+                    bytes: None,
+                    what: format!("batch scan {}", r.str(1)?),
+                    document: None,
+                    dossier_code: None,
+                    document_id: None,
+                });
+                Ok::<_, DbError>(())
+            })?;
+            db.for_each(
+                "SELECT sha256, what, source FROM imports ORDER BY id",
+                &[],
+                |r| {
                     out.push(ObjectRef {
-                        sha256,
+                        sha256: r.get(0)?,
                         bytes: None,
-                        what: format!("{what} of page {page}"),
-                        document: Some(path.clone()),
-                        dossier_code: Some(dossier.clone()),
-                        document_id: Some(id),
+                        what: format!("{} import of {}", r.str(1)?, r.str(2)?),
+                        document: None,
+                        dossier_code: None,
+                        document_id: None,
                     });
-                }
-            }
-        }
-        let mut st = self
-            .conn
-            .prepare("SELECT sha256, path FROM batches ORDER BY id")
-            .map_err(|e| self.err(e))?;
-        let rows = st
-            .query_map([], |r| {
-                Ok(ObjectRef {
-                    sha256: r.get(0)?,
-                    bytes: None,
-                    what: format!("batch scan {}", r.get::<_, String>(1)?),
-                    document: None,
-                    dossier_code: None,
-                    document_id: None,
-                })
-            })
-            .map_err(|e| self.err(e))?;
-        for r in rows {
-            out.push(r.map_err(|e| self.err(e))?);
-        }
-        let mut st = self
-            .conn
-            .prepare("SELECT sha256, what, source FROM imports ORDER BY id")
-            .map_err(|e| self.err(e))?;
-        let rows = st
-            .query_map([], |r| {
-                Ok(ObjectRef {
-                    sha256: r.get(0)?,
-                    bytes: None,
-                    what: format!(
-                        "{} import of {}",
-                        r.get::<_, String>(1)?,
-                        r.get::<_, String>(2)?
-                    ),
-                    document: None,
-                    dossier_code: None,
-                    document_id: None,
-                })
-            })
-            .map_err(|e| self.err(e))?;
-        for r in rows {
-            out.push(r.map_err(|e| self.err(e))?);
-        }
+                    Ok::<_, DbError>(())
+                },
+            )
+        })();
+        drop(db);
+        result.map_err(|e| self.err(e))?;
         Ok(out)
     }
 
@@ -412,140 +390,152 @@ impl Index {
     /// version table, and the per-dossier flags.
     pub fn consistency_problems(&self) -> Result<Vec<IndexProblem>, IndexError> {
         let mut problems = Vec::new();
-        let mut query = |sql: &str,
-                         make: &dyn Fn(&rusqlite::Row) -> rusqlite::Result<IndexProblem>|
-         -> Result<(), IndexError> {
-            let mut st = self.conn.prepare(sql).map_err(|e| self.err(e))?;
-            let rows = st.query_map([], |r| make(r)).map_err(|e| self.err(e))?;
-            for r in rows {
-                problems.push(r.map_err(|e| self.err(e))?);
-            }
-            Ok(())
+        let (fts_id, fts_table) = match self.backend() {
+            Backend::Sqlite => ("rowid", "page_fts"),
+            Backend::Postgres => ("page_id", "page_fts"),
         };
-        query(
-            "SELECT p.document_id, p.page FROM pages p LEFT JOIN documents d ON d.id = p.document_id WHERE d.id IS NULL",
-            &|r| {
-                Ok(IndexProblem {
-                    document: None,
-                    dossier_code: None,
-                    detail: format!("page row {} of document id {} has no document row", r.get::<_, i64>(1)?, r.get::<_, i64>(0)?),
-                })
-            },
-        )?;
-        query(
-            "SELECT d.path, d.dossier_code, d.page_count, (SELECT COUNT(*) FROM pages p WHERE p.document_id = d.id)
-             FROM documents d WHERE d.page_count != (SELECT COUNT(*) FROM pages p WHERE p.document_id = d.id)",
-            &|r| {
-                Ok(IndexProblem {
-                    document: Some(r.get(0)?),
-                    dossier_code: Some(r.get(1)?),
-                    detail: format!("document has {} page rows; {} were archived", r.get::<_, i64>(3)?, r.get::<_, i64>(2)?),
-                })
-            },
-        )?;
-        query(
-            "SELECT d.path, d.dossier_code FROM documents d LEFT JOIN dossiers s ON s.code = d.dossier_code WHERE s.code IS NULL",
-            &|r| {
-                Ok(IndexProblem {
-                    document: Some(r.get(0)?),
-                    dossier_code: Some(r.get(1)?),
-                    detail: "document row names a dossier the index does not hold".into(),
-                })
-            },
-        )?;
-        query(
-            "SELECT p.id FROM pages p WHERE p.id NOT IN (SELECT rowid FROM page_fts)",
-            &|r| {
-                Ok(IndexProblem {
-                    document: None,
-                    dossier_code: None,
-                    detail: format!("page row {} has no full-text row", r.get::<_, i64>(0)?),
-                })
-            },
-        )?;
-        query(
-            "SELECT f.rowid FROM page_fts f WHERE f.rowid NOT IN (SELECT id FROM pages)",
-            &|r| {
-                Ok(IndexProblem {
-                    document: None,
-                    dossier_code: None,
-                    detail: format!("full-text row {} has no page row", r.get::<_, i64>(0)?),
-                })
-            },
-        )?;
-        query(
-            "SELECT d.path, d.dossier_code FROM documents d
-             WHERE d.version = (SELECT MAX(version) FROM documents x WHERE x.path = d.path)
-               AND NOT EXISTS (SELECT 1 FROM current_documents c WHERE c.document_id = d.id
-                               AND c.path = d.path AND c.kind = d.kind AND c.quality = d.quality)",
-            &|r| {
-                Ok(IndexProblem {
-                    document: Some(r.get(0)?),
-                    dossier_code: Some(r.get(1)?),
-                    detail: "the latest version is not the current document".into(),
-                })
-            },
-        )?;
-        query(
-            "SELECT s.code FROM dossiers s WHERE
-                 s.input_passes != EXISTS(SELECT 1 FROM current_documents c WHERE c.dossier_code = s.code AND c.kind = 'input' AND c.quality = 'pass')
-              OR s.result_passes != EXISTS(SELECT 1 FROM current_documents c WHERE c.dossier_code = s.code AND c.kind = 'result' AND c.quality = 'pass')
-              OR s.has_result != EXISTS(SELECT 1 FROM current_documents c WHERE c.dossier_code = s.code AND c.kind = 'result')",
-            &|r| {
-                Ok(IndexProblem {
-                    document: None,
-                    dossier_code: Some(r.get(0)?),
-                    detail: "the dossier's digitization flags disagree with its documents".into(),
-                })
-            },
-        )?;
-        // OCR text in the index must be the text stored as an object under its hash.
-        let mut st = self
-            .conn
-            .prepare(
+        let checks: Vec<Check> = vec![
+            (
+                "SELECT p.document_id, p.page FROM pages p LEFT JOIN documents d ON d.id = p.document_id WHERE d.id IS NULL".into(),
+                |r| {
+                    Ok(IndexProblem {
+                        document: None,
+                        dossier_code: None,
+                        detail: format!("page row {} of document id {} has no document row", r.get::<i64>(1)?, r.get::<i64>(0)?),
+                    })
+                },
+            ),
+            (
+                "SELECT d.path, d.dossier_code, d.page_count, (SELECT COUNT(*) FROM pages p WHERE p.document_id = d.id)
+                 FROM documents d WHERE d.page_count != (SELECT COUNT(*) FROM pages p WHERE p.document_id = d.id)".into(),
+                |r| {
+                    Ok(IndexProblem {
+                        document: Some(r.get(0)?),
+                        dossier_code: Some(r.get(1)?),
+                        detail: format!("document has {} page rows; {} were archived", r.get::<i64>(3)?, r.get::<i64>(2)?),
+                    })
+                },
+            ),
+            (
+                "SELECT d.path, d.dossier_code FROM documents d LEFT JOIN dossiers s ON s.code = d.dossier_code WHERE s.code IS NULL".into(),
+                |r| {
+                    Ok(IndexProblem {
+                        document: Some(r.get(0)?),
+                        dossier_code: Some(r.get(1)?),
+                        detail: "document row names a dossier the index does not hold".into(),
+                    })
+                },
+            ),
+            (
+                format!("SELECT p.id FROM pages p WHERE p.id NOT IN (SELECT {fts_id} FROM {fts_table})"),
+                |r| {
+                    Ok(IndexProblem {
+                        document: None,
+                        dossier_code: None,
+                        detail: format!("page row {} has no full-text row", r.get::<i64>(0)?),
+                    })
+                },
+            ),
+            (
+                format!("SELECT f.{fts_id} FROM {fts_table} f WHERE f.{fts_id} NOT IN (SELECT id FROM pages)"),
+                |r| {
+                    Ok(IndexProblem {
+                        document: None,
+                        dossier_code: None,
+                        detail: format!("full-text row {} has no page row", r.get::<i64>(0)?),
+                    })
+                },
+            ),
+            (
+                "SELECT d.path, d.dossier_code FROM documents d
+                 WHERE d.version = (SELECT MAX(version) FROM documents x WHERE x.path = d.path)
+                   AND NOT EXISTS (SELECT 1 FROM current_documents c WHERE c.document_id = d.id
+                                   AND c.path = d.path AND c.kind = d.kind AND c.quality = d.quality)".into(),
+                |r| {
+                    Ok(IndexProblem {
+                        document: Some(r.get(0)?),
+                        dossier_code: Some(r.get(1)?),
+                        detail: "the latest version is not the current document".into(),
+                    })
+                },
+            ),
+            (
+                "SELECT s.code FROM dossiers s WHERE
+                     s.input_passes != CASE WHEN EXISTS(SELECT 1 FROM current_documents c WHERE c.dossier_code = s.code AND c.kind = 'input' AND c.quality = 'pass') THEN 1 ELSE 0 END
+                  OR s.result_passes != CASE WHEN EXISTS(SELECT 1 FROM current_documents c WHERE c.dossier_code = s.code AND c.kind = 'result' AND c.quality = 'pass') THEN 1 ELSE 0 END
+                  OR s.has_result != CASE WHEN EXISTS(SELECT 1 FROM current_documents c WHERE c.dossier_code = s.code AND c.kind = 'result') THEN 1 ELSE 0 END".into(),
+                |r| {
+                    Ok(IndexProblem {
+                        document: None,
+                        dossier_code: Some(r.get(0)?),
+                        detail: "the dossier's digitization flags disagree with its documents".into(),
+                    })
+                },
+            ),
+            // OCR text in the index must be the text stored as an object under its hash.
+            (
                 "SELECT d.path, d.dossier_code, p.page, p.text, p.text_sha256 FROM pages p
-                 JOIN documents d ON d.id = p.document_id WHERE p.text_sha256 IS NOT NULL",
-            )
-            .map_err(|e| self.err(e))?;
-        let mut rows = st.query([]).map_err(|e| self.err(e))?;
-        while let Some(r) = rows.next().map_err(|e| self.err(e))? {
-            let text: String = r.get(3).map_err(|e| self.err(e))?;
-            let sha: String = r.get(4).map_err(|e| self.err(e))?;
-            if sha256_hex(text.as_bytes()) != sha {
-                problems.push(IndexProblem {
-                    document: Some(r.get(0).map_err(|e| self.err(e))?),
-                    dossier_code: Some(r.get(1).map_err(|e| self.err(e))?),
-                    detail: format!(
-                        "OCR text of page {} in the index differs from the archived text object",
-                        r.get::<_, i64>(2).map_err(|e| self.err(e))?
-                    ),
-                });
-            }
+                 JOIN documents d ON d.id = p.document_id WHERE p.text_sha256 IS NOT NULL".into(),
+                |r| {
+                    if sha256_hex(r.str(3)?.as_bytes()) == r.str(4)? {
+                        // Not a problem: filtered out below.
+                        return Ok(IndexProblem {
+                            document: None,
+                            dossier_code: None,
+                            detail: String::new(),
+                        });
+                    }
+                    Ok(IndexProblem {
+                        document: Some(r.get(0)?),
+                        dossier_code: Some(r.get(1)?),
+                        detail: format!(
+                            "OCR text of page {} in the index differs from the archived text object",
+                            r.get::<i64>(2)?
+                        ),
+                    })
+                },
+            ),
+        ];
+        for (sql, make) in checks {
+            self.db()
+                .for_each(&sql, &[], |r| {
+                    let problem = make(r)?;
+                    if !problem.detail.is_empty() {
+                        problems.push(problem);
+                    }
+                    Ok::<_, DbError>(())
+                })
+                .map_err(|e| self.err(e))?;
         }
         Ok(problems)
     }
 }
 
+/// One consistency check: its query, and the problem each row it returns stands for.
+type Check = (String, fn(&Row) -> Result<IndexProblem, DbError>);
+
+/// Appends one entry to the ledger. On a shared index the table is locked first, so that
+/// concurrent workers append one after the other and the chain stays one chain.
 fn append_entry(
-    tx: &rusqlite::Transaction<'_>,
+    tx: &mut Db,
     make: impl Fn(u64, String) -> LedgerEntry,
-) -> rusqlite::Result<LedgerHead> {
-    let last: Option<(i64, String)> = tx
-        .query_row(
-            "SELECT seq, hash FROM ledger ORDER BY seq DESC LIMIT 1",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .optional()?;
+) -> Result<LedgerHead, DbError> {
+    if tx.backend() == Backend::Postgres {
+        tx.batch("LOCK TABLE ledger IN EXCLUSIVE MODE")?;
+    }
+    let last = tx.query_opt(
+        "SELECT seq, hash FROM ledger ORDER BY seq DESC LIMIT 1",
+        &[],
+    )?;
     let (seq, prev) = match last {
-        Some((seq, hash)) => (seq as u64 + 1, hash),
+        Some(r) => (r.get::<u64>(0)? + 1, r.get(1)?),
         None => (1, GENESIS.to_owned()),
     };
     let text = serde_json::to_string(&make(seq, prev)).expect("ledger entries serialize");
     let hash = sha256_hex(text.as_bytes());
     tx.execute(
         "INSERT INTO ledger(seq, entry, hash) VALUES (?1, ?2, ?3)",
-        params![seq as i64, text, hash],
+        &vals![seq, text, &hash],
     )?;
     Ok(LedgerHead { seq, hash })
 }

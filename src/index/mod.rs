@@ -1,36 +1,39 @@
-//! The index: what the archive holds, queryable. SQLite now (embedded, one file in the
-//! archive); the same tables are meant to move to PostgreSQL behind this API.
+//! The index: what the archive holds, queryable. SQLite by default (embedded, one file in
+//! the archive) or PostgreSQL (shared by many workers): one schema, one API, the SQL written
+//! once over [`db::Db`].
 //!
 //! Each document is committed in one transaction together with its pages, its full-text rows
 //! and the intake stat cache, after its objects are safely on disk: a crash leaves either the
 //! whole document or none of it.
 
 pub mod audit;
+pub mod claims;
+pub mod db;
 pub mod fold;
 
-use std::path::Path;
+use std::cell::{RefCell, RefMut};
+use std::path::{Path, PathBuf};
 
-use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 use serde::Serialize;
 
 use crate::intake::layout::Kind;
+use db::{vals, Backend, Db, DbError, Row};
 
 #[derive(Debug, thiserror::Error)]
 pub enum IndexError {
-    #[error("index {path}: {source}")]
-    Sqlite {
-        path: String,
-        source: rusqlite::Error,
-    },
+    #[error("index {index}: {source}")]
+    Db { index: String, source: DbError },
     #[error("index {path} has schema version {found}; this dossier understands {expected}")]
     Schema {
         path: String,
         found: String,
         expected: &'static str,
     },
+    #[error("index URL {url}: {reason}")]
+    BadUrl { url: String, reason: String },
 }
 
-const SCHEMA_VERSION: &str = "2";
+const SCHEMA_VERSION: &str = "3";
 
 /// Version 1 → 2: per-page corrections and text source, the searchable PDF derivative.
 const MIGRATE_1_TO_2: &str = r#"
@@ -42,6 +45,14 @@ ALTER TABLE documents ADD COLUMN searchable_pdf TEXT;
 UPDATE meta SET value = '2' WHERE key = 'schema_version';
 "#;
 
+/// Version 2 → 3: run leases and work claims for many workers (the claims table comes with
+/// SCHEMA's `IF NOT EXISTS`).
+const MIGRATE_2_TO_3: &str = r#"
+ALTER TABLE runs ADD COLUMN lease_until INTEGER;
+UPDATE meta SET value = '3' WHERE key = 'schema_version';
+"#;
+
+/// The schema, in SQLite's words; [`postgres_schema`] says the same to PostgreSQL.
 const SCHEMA: &str = r#"
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS procedures (
@@ -58,25 +69,17 @@ CREATE TABLE IF NOT EXISTS dossiers (
     result_passes INTEGER NOT NULL DEFAULT 0,
     has_result INTEGER NOT NULL DEFAULT 0
 ) WITHOUT ROWID;
+-- A run sharing the index renews lease_until (ms since the epoch by the database's clock)
+-- while it lives; an unfinished run whose lease ran out was killed.
 CREATE TABLE IF NOT EXISTS runs (
     run_id TEXT PRIMARY KEY,
     pipeline TEXT NOT NULL,
     started_at TEXT NOT NULL,
     finished_at TEXT,
     report TEXT,
-    report_sha256 TEXT
+    report_sha256 TEXT,
+    lease_until INTEGER
 );
--- PREMIS-style events per document: ingestion, message digest calculation, fixity checks.
-CREATE TABLE IF NOT EXISTS events (
-    id INTEGER PRIMARY KEY,
-    document_id INTEGER NOT NULL REFERENCES documents(id),
-    type TEXT NOT NULL,
-    at TEXT NOT NULL,
-    agent TEXT NOT NULL,
-    outcome TEXT NOT NULL,
-    detail TEXT
-);
-CREATE INDEX IF NOT EXISTS events_document ON events(document_id);
 -- The tamper-evident run ledger: each entry names the hash of the one before it.
 CREATE TABLE IF NOT EXISTS ledger (
     seq INTEGER PRIMARY KEY,
@@ -103,6 +106,17 @@ CREATE TABLE IF NOT EXISTS documents (
     UNIQUE (path, version)
 );
 CREATE INDEX IF NOT EXISTS documents_dossier ON documents(dossier_code);
+-- PREMIS-style events per document: ingestion, message digest calculation, fixity checks.
+CREATE TABLE IF NOT EXISTS events (
+    id INTEGER PRIMARY KEY,
+    document_id INTEGER NOT NULL REFERENCES documents(id),
+    type TEXT NOT NULL,
+    at TEXT NOT NULL,
+    agent TEXT NOT NULL,
+    outcome TEXT NOT NULL,
+    detail TEXT
+);
+CREATE INDEX IF NOT EXISTS events_document ON events(document_id);
 -- The latest version of every intake path, kept beside the immutable version rows so that
 -- coverage reads a million dossiers in one ordered scan.
 CREATE TABLE IF NOT EXISTS current_documents (
@@ -139,9 +153,11 @@ CREATE TABLE IF NOT EXISTS pages (
     source_page INTEGER,
     UNIQUE (document_id, page)
 );
+--FTS
 CREATE VIRTUAL TABLE IF NOT EXISTS page_fts USING fts5(
     folded, content = '', tokenize = 'unicode61 remove_diacritics 2'
 );
+--END FTS
 CREATE TABLE IF NOT EXISTS register (
     dossier_code TEXT PRIMARY KEY,
     procedure_code TEXT NOT NULL,
@@ -180,7 +196,173 @@ CREATE TABLE IF NOT EXISTS intake_files (
     mtime_ns INTEGER NOT NULL,
     sha256 TEXT NOT NULL
 );
+-- Intake files a run has claimed, for as long as its lease lasts (shared index only): no two
+-- workers read the same file; a dead worker's claims are taken over once they run out.
+CREATE TABLE IF NOT EXISTS claims (
+    path TEXT PRIMARY KEY,
+    run_id TEXT NOT NULL,
+    lease_until INTEGER NOT NULL
+);
 "#;
+
+/// The full-text table in PostgreSQL: the page's words as Rust folds and splits them (the
+/// same words SQLite's table holds), matched exactly.
+const POSTGRES_FTS: &str = r#"
+CREATE TABLE IF NOT EXISTS page_fts (
+    page_id BIGINT PRIMARY KEY REFERENCES pages(id),
+    folded TSVECTOR NOT NULL
+);
+CREATE INDEX IF NOT EXISTS page_fts_words ON page_fts USING GIN (folded);
+"#;
+
+/// [`SCHEMA`] in PostgreSQL's words: 64-bit integers, identity keys, byte-order text (so that
+/// every `ORDER BY` sorts as SQLite does and reports come out byte for byte the same).
+fn postgres_schema() -> String {
+    let (before, rest) = SCHEMA
+        .split_once("--FTS")
+        .expect("schema marks its FTS table");
+    let (_, after) = rest
+        .split_once("--END FTS")
+        .expect("schema marks its FTS table");
+    let schema = format!("{before}{POSTGRES_FTS}{after}");
+    let schema = replace_word(
+        &schema,
+        "INTEGER PRIMARY KEY",
+        "BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY",
+    );
+    let schema = replace_word(&schema, "INTEGER", "BIGINT");
+    let schema = replace_word(&schema, "REAL", "DOUBLE PRECISION");
+    let schema = replace_word(&schema, "TEXT", "TEXT COLLATE \"C\"");
+    schema.replace(") WITHOUT ROWID;", ");")
+}
+
+/// Replaces whole words only (`TEXT`, not `text_source`).
+fn replace_word(s: &str, from: &str, to: &str) -> String {
+    let word = |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphanumeric() || c == '_');
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(at) = rest.find(from) {
+        let before = rest[..at].chars().next_back().or(out.chars().next_back());
+        let after = rest[at + from.len()..].chars().next();
+        out.push_str(&rest[..at]);
+        if word(before) || word(after) {
+            out.push_str(from);
+        } else {
+            out.push_str(to);
+        }
+        rest = &rest[at + from.len()..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Where an index lives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Location {
+    /// The embedded default: `index.sqlite` in the archive.
+    Sqlite(PathBuf),
+    /// A PostgreSQL database shared by many workers: `postgres://user@host/dbname`.
+    Postgres(String),
+}
+
+impl Location {
+    /// `url` if one is given (from `--index` or `[index] url`), else the archive's own file.
+    pub fn resolve(archive_index: PathBuf, url: Option<&str>) -> Result<Location, IndexError> {
+        match url {
+            None => Ok(Location::Sqlite(archive_index)),
+            Some(u) if u.starts_with("postgres://") || u.starts_with("postgresql://") => {
+                Ok(Location::Postgres(u.to_owned()))
+            }
+            Some(u) if u.starts_with("sqlite://") => {
+                Ok(Location::Sqlite(PathBuf::from(&u["sqlite://".len()..])))
+            }
+            Some(u) => Err(IndexError::BadUrl {
+                url: u.to_owned(),
+                reason: "expected postgres://… (or sqlite://PATH)".into(),
+            }),
+        }
+    }
+
+    /// Shared by several workers (PostgreSQL): runs claim their files and keep leases.
+    pub fn is_shared(&self) -> bool {
+        matches!(self, Location::Postgres(_))
+    }
+
+    /// For messages: the path, or the URL without its password.
+    pub fn display(&self) -> String {
+        match self {
+            Location::Sqlite(p) => p.display().to_string(),
+            Location::Postgres(url) => redact(url),
+        }
+    }
+
+    fn connect(&self, write: bool) -> Result<Db, IndexError> {
+        let name = self.display();
+        let err = |source: DbError| IndexError::Db {
+            index: name.clone(),
+            source,
+        };
+        match self {
+            Location::Sqlite(path) => {
+                let conn = if write {
+                    rusqlite::Connection::open(path)
+                } else {
+                    rusqlite::Connection::open_with_flags(
+                        path,
+                        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY
+                            | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+                    )
+                }
+                .map_err(|e| err(e.into()))?;
+                if write {
+                    // A rollback journal (not WAL) keeps the index readable from a read-only
+                    // copy; FULL sync makes each committed document durable before the next
+                    // starts. The page size only takes effect when the file is created.
+                    conn.execute_batch(
+                        "PRAGMA page_size = 32768; PRAGMA journal_mode = DELETE;
+                         PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;",
+                    )
+                    .map_err(|e| err(e.into()))?;
+                }
+                // A 32 MiB page cache; with 32 KiB pages a scan over a million dossiers
+                // costs few read() calls, without mapping the file into memory.
+                conn.busy_timeout(std::time::Duration::from_secs(30))
+                    .and_then(|_| conn.execute_batch("PRAGMA cache_size = -32768;"))
+                    .map_err(|e| err(e.into()))?;
+                Ok(Db::sqlite(conn))
+            }
+            Location::Postgres(url) => {
+                let config: postgres::Config =
+                    url.parse()
+                        .map_err(|e: postgres::Error| IndexError::BadUrl {
+                            url: name.clone(),
+                            reason: e.to_string(),
+                        })?;
+                let mut client = config.connect(postgres::NoTls).map_err(|e| err(e.into()))?;
+                if !write {
+                    client
+                        .batch_execute("SET default_transaction_read_only = on")
+                        .map_err(|e| err(e.into()))?;
+                }
+                Ok(Db::postgres(client))
+            }
+        }
+    }
+}
+
+/// `postgres://user:secret@host/db` → `postgres://user@host/db`.
+fn redact(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    match rest.split_once('@') {
+        Some((user, host)) => {
+            let user = user.split(':').next().unwrap_or_default();
+            format!("{scheme}://{user}@{host}")
+        }
+        None => url.to_owned(),
+    }
+}
 
 /// A file the index has seen at this intake path: size and mtime of the last read.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -312,117 +494,109 @@ pub struct PageView {
 }
 
 pub struct Index {
-    conn: Connection,
-    path: String,
+    db: RefCell<Db>,
+    location: Location,
 }
 
 impl Index {
-    /// Opens (creating if needed) the index for writing.
+    /// Opens (creating if needed) the SQLite index at `path` for writing.
     pub fn open_rw(path: &Path) -> Result<Index, IndexError> {
-        let conn = Connection::open(path).map_err(sqlite_err(path))?;
-        let mut index = Index {
-            conn,
-            path: path.display().to_string(),
-        };
-        index
-            .conn
-            .execute_batch(
-                // A rollback journal (not WAL) keeps the index readable from a read-only copy;
-                // FULL sync makes each committed document durable before the next starts.
-                // The page size only takes effect when the file is created.
-                "PRAGMA page_size = 32768; PRAGMA journal_mode = DELETE; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;",
-            )
-            .map_err(|e| index.err(e))?;
-        index.tune()?;
-        index.migrate()?;
-        Ok(index)
+        Index::open(&Location::Sqlite(path.to_owned()), true)
     }
 
-    /// Opens an existing index read-only: read-only commands never write to the archive.
+    /// Opens an existing SQLite index read-only: read-only commands never write to the archive.
     pub fn open_ro(path: &Path) -> Result<Index, IndexError> {
-        let conn = Connection::open_with_flags(
-            path,
-            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )
-        .map_err(sqlite_err(path))?;
+        Index::open(&Location::Sqlite(path.to_owned()), false)
+    }
+
+    /// Opens an index for writing (creating or migrating its tables) or read-only.
+    pub fn open(location: &Location, write: bool) -> Result<Index, IndexError> {
         let index = Index {
-            conn,
-            path: path.display().to_string(),
+            db: RefCell::new(location.connect(write)?),
+            location: location.clone(),
         };
-        index.tune()?;
-        index.check_version()?;
+        if write {
+            index.migrate()?;
+        } else {
+            index.check_version()?;
+        }
         Ok(index)
     }
 
-    /// A 32 MiB page cache; with 32 KiB pages (set when the index is created) a scan over a
-    /// million dossiers costs few read() calls, without mapping the file into memory.
-    fn tune(&self) -> Result<(), IndexError> {
-        self.conn
-            .busy_timeout(std::time::Duration::from_secs(30))
-            .map_err(|e| self.err(e))?;
-        self.conn
-            .execute_batch("PRAGMA cache_size = -32768;")
-            .map_err(|e| self.err(e))
+    pub fn location(&self) -> &Location {
+        &self.location
     }
 
-    fn err(&self, source: rusqlite::Error) -> IndexError {
-        IndexError::Sqlite {
-            path: self.path.clone(),
+    pub fn backend(&self) -> Backend {
+        self.db.borrow().backend()
+    }
+
+    pub(crate) fn db(&self) -> RefMut<'_, Db> {
+        self.db.borrow_mut()
+    }
+
+    pub(crate) fn err(&self, source: DbError) -> IndexError {
+        IndexError::Db {
+            index: self.location.display(),
             source,
         }
     }
 
-    fn migrate(&mut self) -> Result<(), IndexError> {
+    /// Runs `work` in one transaction, errors named after this index.
+    pub(crate) fn transaction<T>(
+        &self,
+        work: impl FnOnce(&mut Db) -> Result<T, DbError>,
+    ) -> Result<T, IndexError> {
+        self.db().transaction(work).map_err(|e| self.err(e))
+    }
+
+    fn migrate(&self) -> Result<(), IndexError> {
         // Tables and version row in one transaction: a run killed while creating the index
         // leaves none of it. An existing index keeps its version row (then migrated below).
-        self.conn
-            .execute_batch(&format!(
-                "BEGIN IMMEDIATE; {SCHEMA}
-                 INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', '{SCHEMA_VERSION}');
-                 COMMIT;"
-            ))
-            .map_err(|e| {
-                let _ = self.conn.execute_batch("ROLLBACK");
-                self.err(e)
-            })?;
-        let found: Option<String> = self
-            .conn
-            .query_row(
-                "SELECT value FROM meta WHERE key = 'schema_version'",
-                [],
-                |r| r.get(0),
-            )
-            .optional()
-            .map_err(|e| self.err(e))?;
-        if found.as_deref() == Some("1") {
-            let tx = self.conn.transaction().map_err(|e| IndexError::Sqlite {
-                path: self.path.clone(),
-                source: e,
-            })?;
-            tx.execute_batch(MIGRATE_1_TO_2)
-                .and_then(|_| tx.commit())
-                .map_err(|e| IndexError::Sqlite {
-                    path: self.path.clone(),
-                    source: e,
-                })?;
+        let schema = match self.backend() {
+            Backend::Sqlite => SCHEMA.to_owned(),
+            Backend::Postgres => postgres_schema(),
+        };
+        self.transaction(|db| {
+            if db.backend() == Backend::Postgres {
+                // Workers starting together: one creates the tables, the others wait.
+                db.execute("SELECT pg_advisory_xact_lock(4242)", &[])?;
+            }
+            db.batch(&schema)?;
+            db.execute(
+                "INSERT INTO meta(key, value) VALUES ('schema_version', ?1)
+                 ON CONFLICT(key) DO NOTHING",
+                &vals![SCHEMA_VERSION],
+            )?;
+            Ok(())
+        })?;
+        for (from, step) in [("1", MIGRATE_1_TO_2), ("2", MIGRATE_2_TO_3)] {
+            if self.version()?.as_deref() == Some(from) {
+                self.transaction(|db| db.batch(step))?;
+            }
         }
         self.check_version()
     }
 
+    fn version(&self) -> Result<Option<String>, IndexError> {
+        let row = self
+            .db()
+            .query_opt("SELECT value FROM meta WHERE key = 'schema_version'", &[]);
+        match row {
+            Ok(row) => row
+                .map(|r| r.get::<String>(0))
+                .transpose()
+                .map_err(|e| self.err(e)),
+            // No meta table: not an index this program made.
+            Err(_) => Ok(None),
+        }
+    }
+
     fn check_version(&self) -> Result<(), IndexError> {
-        let found: Option<String> = self
-            .conn
-            .query_row(
-                "SELECT value FROM meta WHERE key = 'schema_version'",
-                [],
-                |r| r.get(0),
-            )
-            .optional()
-            .map_err(|e| self.err(e))?;
-        match found {
+        match self.version()? {
             Some(v) if v == SCHEMA_VERSION => Ok(()),
             other => Err(IndexError::Schema {
-                path: self.path.clone(),
+                path: self.location.display(),
                 found: other.unwrap_or_else(|| "none".into()),
                 expected: SCHEMA_VERSION,
             }),
@@ -435,231 +609,241 @@ impl Index {
         pipeline: &str,
         started_at: &str,
     ) -> Result<(), IndexError> {
-        self.conn
-            .execute(
-                "INSERT INTO runs(run_id, pipeline, started_at) VALUES (?1, ?2, ?3)",
-                params![run_id, pipeline, started_at],
-            )
+        self.begin_run_with_lease(run_id, pipeline, started_at, None)
+    }
+
+    /// Records a run's start; on a shared index with its first lease, in the same statement,
+    /// so that no other worker ever sees it without one (and closes it as killed).
+    pub fn begin_run_with_lease(
+        &self,
+        run_id: &str,
+        pipeline: &str,
+        started_at: &str,
+        lease_ms: Option<u64>,
+    ) -> Result<(), IndexError> {
+        let mut db = self.db();
+        let sql = format!(
+            "INSERT INTO runs(run_id, pipeline, started_at, lease_until)
+             VALUES (?1, ?2, ?3, {} + CAST(?4 AS BIGINT))",
+            db.now_ms_sql()
+        );
+        db.execute(&sql, &vals![run_id, pipeline, started_at, lease_ms])
             .map_err(|e| self.err(e))?;
         Ok(())
     }
 
     /// What the index remembers of an intake path (stat cache for incremental runs).
     pub fn known_file(&self, path: &str) -> Result<Option<KnownFile>, IndexError> {
-        self.conn
-            .prepare_cached("SELECT bytes, mtime_ns, sha256 FROM intake_files WHERE path = ?1")
-            .and_then(|mut st| {
-                st.query_row([path], |r| {
-                    Ok(KnownFile {
-                        bytes: r.get::<_, i64>(0)? as u64,
-                        mtime_ns: r.get(1)?,
-                        sha256: r.get(2)?,
-                    })
-                })
-                .optional()
+        let row = self
+            .db()
+            .query_opt(
+                "SELECT bytes, mtime_ns, sha256 FROM intake_files WHERE path = ?1",
+                &vals![path],
+            )
+            .map_err(|e| self.err(e))?;
+        row.map(|r| {
+            Ok(KnownFile {
+                bytes: r.get(0)?,
+                mtime_ns: r.get(1)?,
+                sha256: r.get(2)?,
             })
-            .map_err(|e| self.err(e))
+        })
+        .transpose()
+        .map_err(|e| self.err(e))
     }
 
     /// The content of the latest archived version of an intake path.
     pub fn latest_sha256(&self, path: &str) -> Result<Option<String>, IndexError> {
-        self.conn
-            .prepare_cached(
+        let row = self
+            .db()
+            .query_opt(
                 "SELECT sha256 FROM documents WHERE path = ?1 ORDER BY version DESC LIMIT 1",
+                &vals![path],
             )
-            .and_then(|mut st| st.query_row([path], |r| r.get(0)).optional())
-            .map_err(|e| self.err(e))
+            .map_err(|e| self.err(e))?;
+        row.map(|r| r.get(0)).transpose().map_err(|e| self.err(e))
     }
 
     /// The file at `path` was read again and its content had not changed: refresh the cache.
     pub fn touch_file(&self, path: &str, known: &KnownFile) -> Result<(), IndexError> {
-        upsert_intake_file(&self.conn, path, known).map_err(|e| self.err(e))
+        upsert_intake_file(&mut self.db(), path, known).map_err(|e| self.err(e))
     }
 
     /// Commits one document (new version of its path) with its pages, in one transaction.
-    /// Returns the version number given.
+    /// Returns the version number given. The claim on its intake file, if any, ends with it.
     pub fn add_document(&mut self, doc: &NewDocument) -> Result<u32, IndexError> {
-        let path = self.path.clone();
-        let err = |source| IndexError::Sqlite {
-            path: path.clone(),
-            source,
-        };
-        let tx = self.conn.transaction().map_err(err)?;
-        tx.execute(
-            "INSERT INTO dossiers(code, procedure_code, unit) VALUES (?1, ?2, ?3)
-             ON CONFLICT(code) DO UPDATE SET unit = COALESCE(dossiers.unit, excluded.unit)",
-            params![doc.dossier, doc.procedure, doc.unit],
-        )
-        .map_err(err)?;
-        let version: u32 = tx
-            .query_row(
-                "SELECT COALESCE(MAX(version), 0) + 1 FROM documents WHERE path = ?1",
-                [&doc.path],
-                |r| r.get(0),
-            )
-            .map_err(err)?;
-        let quality = if doc.reasons.is_empty() && doc.rejected.is_none() {
-            "pass"
-        } else {
-            "fail"
-        };
-        let reasons = serde_json::to_string(&doc.reasons).expect("strings serialize");
-        tx.execute(
-            "INSERT INTO documents(dossier_code, path, version, kind, sha256, bytes, media_type,
-                                   archived_at, run_id, quality, reasons, rejected, page_count,
-                                   searchable_pdf)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
-            params![
-                doc.dossier,
-                doc.path,
-                version,
-                doc.kind.as_str(),
-                doc.sha256,
-                doc.bytes as i64,
-                doc.media_type,
-                doc.archived_at,
-                doc.run_id,
-                quality,
-                reasons,
-                doc.rejected,
-                doc.pages.len() as i64,
-                doc.searchable_pdf,
-            ],
-        )
-        .map_err(err)?;
-        let document_id = tx.last_insert_rowid();
-        let agent = concat!("dossier ", env!("CARGO_PKG_VERSION"));
-        for (kind, detail) in [
-            ("ingestion", format!("{} from the intake", doc.path)),
-            (
-                "message digest calculation",
-                format!("SHA-256 {}", doc.sha256),
-            ),
-        ] {
+        self.transaction(|tx| {
+            // Takes the dossier's row lock first (PostgreSQL): two workers committing to one
+            // dossier compute its flags one after the other.
             tx.execute(
-                "INSERT INTO events(document_id, type, at, agent, outcome, detail) VALUES (?1, ?2, ?3, ?4, 'success', ?5)",
-                params![document_id, kind, doc.archived_at, agent, detail],
-            )
-            .map_err(err)?;
-        }
-        tx.execute(
-            "INSERT INTO current_documents(dossier_code, path, document_id, kind, quality)
-             VALUES (?1, ?2, ?3, ?4, ?5)
-             ON CONFLICT(dossier_code, path) DO UPDATE SET document_id = excluded.document_id,
-                 kind = excluded.kind, quality = excluded.quality",
-            params![
-                doc.dossier,
-                doc.path,
-                document_id,
-                doc.kind.as_str(),
-                quality
-            ],
-        )
-        .map_err(err)?;
-        {
-            let mut page_st = tx
-                .prepare_cached(
-                    "INSERT INTO pages(document_id, page, width, height, dpi, dpi_source, blank,
-                                       confidence, text, text_sha256, hocr_sha256, ocr_seconds,
-                                       text_source, turned, deskewed, source_page)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
-                )
-                .map_err(err)?;
-            let mut fts_st = tx
-                .prepare_cached("INSERT INTO page_fts(rowid, folded) VALUES (?1, ?2)")
-                .map_err(err)?;
-            for p in &doc.pages {
-                page_st
-                    .execute(params![
-                        document_id,
-                        p.page,
-                        p.width,
-                        p.height,
-                        p.dpi,
-                        p.dpi_source,
-                        p.blank,
-                        p.confidence,
-                        p.text,
-                        p.text_sha256,
-                        p.hocr_sha256,
-                        p.ocr_seconds,
-                        p.text_source,
-                        p.turned,
-                        p.deskewed,
-                        p.source_page,
-                    ])
-                    .map_err(err)?;
-                let page_id = tx.last_insert_rowid();
-                fts_st
-                    .execute(params![page_id, fold::fold(&p.text)])
-                    .map_err(err)?;
+                "INSERT INTO dossiers(code, procedure_code, unit) VALUES (?1, ?2, ?3)
+                 ON CONFLICT(code) DO UPDATE SET unit = COALESCE(dossiers.unit, excluded.unit)",
+                &vals![&doc.dossier, &doc.procedure, &doc.unit],
+            )?;
+            let version: u32 = tx
+                .query_one(
+                    "SELECT COALESCE(MAX(version), 0) + 1 FROM documents WHERE path = ?1",
+                    &vals![&doc.path],
+                )?
+                .get(0)?;
+            let quality = if doc.reasons.is_empty() && doc.rejected.is_none() {
+                "pass"
+            } else {
+                "fail"
+            };
+            let reasons = serde_json::to_string(&doc.reasons).expect("strings serialize");
+            let document_id: i64 = tx
+                .query_one(
+                    "INSERT INTO documents(dossier_code, path, version, kind, sha256, bytes,
+                                           media_type, archived_at, run_id, quality, reasons,
+                                           rejected, page_count, searchable_pdf)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
+                     RETURNING id",
+                    &vals![
+                        &doc.dossier,
+                        &doc.path,
+                        version,
+                        doc.kind.as_str(),
+                        &doc.sha256,
+                        doc.bytes,
+                        doc.media_type,
+                        &doc.archived_at,
+                        &doc.run_id,
+                        quality,
+                        reasons,
+                        &doc.rejected,
+                        doc.pages.len(),
+                        &doc.searchable_pdf,
+                    ],
+                )?
+                .get(0)?;
+            let agent = concat!("dossier ", env!("CARGO_PKG_VERSION"));
+            for (kind, detail) in [
+                ("ingestion", format!("{} from the intake", doc.path)),
+                (
+                    "message digest calculation",
+                    format!("SHA-256 {}", doc.sha256),
+                ),
+            ] {
+                tx.execute(
+                    "INSERT INTO events(document_id, type, at, agent, outcome, detail)
+                     VALUES (?1, ?2, ?3, ?4, 'success', ?5)",
+                    &vals![document_id, kind, &doc.archived_at, agent, detail],
+                )?;
             }
-        }
-        tx.execute(
-            "UPDATE dossiers SET
-                 input_passes = EXISTS(SELECT 1 FROM current_documents c WHERE c.dossier_code = ?1
-                                       AND c.kind = 'input' AND c.quality = 'pass'),
-                 result_passes = EXISTS(SELECT 1 FROM current_documents c WHERE c.dossier_code = ?1
-                                        AND c.kind = 'result' AND c.quality = 'pass'),
-                 has_result = EXISTS(SELECT 1 FROM current_documents c WHERE c.dossier_code = ?1
-                                     AND c.kind = 'result')
-             WHERE code = ?1",
-            [&doc.dossier],
-        )
-        .map_err(err)?;
-        if doc.intake_file {
-            upsert_intake_file(
-                &tx,
-                &doc.path,
-                &KnownFile {
-                    bytes: doc.bytes,
-                    mtime_ns: doc.mtime_ns,
-                    sha256: doc.sha256.clone(),
-                },
-            )
-            .map_err(err)?;
-        }
-        tx.commit().map_err(err)?;
-        Ok(version)
+            tx.execute(
+                "INSERT INTO current_documents(dossier_code, path, document_id, kind, quality)
+                 VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT(dossier_code, path) DO UPDATE SET document_id = excluded.document_id,
+                     kind = excluded.kind, quality = excluded.quality",
+                &vals![
+                    &doc.dossier,
+                    &doc.path,
+                    document_id,
+                    doc.kind.as_str(),
+                    quality
+                ],
+            )?;
+            for p in &doc.pages {
+                let page_id: i64 = tx
+                    .query_one(
+                        "INSERT INTO pages(document_id, page, width, height, dpi, dpi_source,
+                                           blank, confidence, text, text_sha256, hocr_sha256,
+                                           ocr_seconds, text_source, turned, deskewed,
+                                           source_page)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14,
+                                 ?15, ?16)
+                         RETURNING id",
+                        &vals![
+                            document_id,
+                            p.page,
+                            p.width,
+                            p.height,
+                            p.dpi,
+                            p.dpi_source,
+                            p.blank,
+                            p.confidence,
+                            &p.text,
+                            &p.text_sha256,
+                            &p.hocr_sha256,
+                            p.ocr_seconds,
+                            p.text_source,
+                            p.turned,
+                            p.deskewed,
+                            p.source_page,
+                        ],
+                    )?
+                    .get(0)?;
+                insert_fts(tx, page_id, &p.text)?;
+            }
+            tx.execute(
+                "UPDATE dossiers SET
+                     input_passes = CASE WHEN EXISTS(SELECT 1 FROM current_documents c
+                         WHERE c.dossier_code = ?1 AND c.kind = 'input' AND c.quality = 'pass')
+                         THEN 1 ELSE 0 END,
+                     result_passes = CASE WHEN EXISTS(SELECT 1 FROM current_documents c
+                         WHERE c.dossier_code = ?1 AND c.kind = 'result' AND c.quality = 'pass')
+                         THEN 1 ELSE 0 END,
+                     has_result = CASE WHEN EXISTS(SELECT 1 FROM current_documents c
+                         WHERE c.dossier_code = ?1 AND c.kind = 'result')
+                         THEN 1 ELSE 0 END
+                 WHERE code = ?1",
+                &vals![&doc.dossier],
+            )?;
+            if doc.intake_file {
+                upsert_intake_file(
+                    tx,
+                    &doc.path,
+                    &KnownFile {
+                        bytes: doc.bytes,
+                        mtime_ns: doc.mtime_ns,
+                        sha256: doc.sha256.clone(),
+                    },
+                )?;
+                tx.execute(
+                    "DELETE FROM claims WHERE path = ?1 AND run_id = ?2",
+                    &vals![&doc.path, &doc.run_id],
+                )?;
+            }
+            Ok(version)
+        })
     }
 
     /// Records a batch scan and its intake stat in one transaction. Called after every
     /// document split out of it is committed, so that a crash before leaves it to be redone.
     pub fn add_batch(&mut self, batch: &NewBatch) -> Result<(), IndexError> {
-        let path = self.path.clone();
-        let err = |source| IndexError::Sqlite {
-            path: path.clone(),
-            source,
-        };
-        let tx = self.conn.transaction().map_err(err)?;
-        tx.execute(
-            "INSERT INTO batches(path, sha256, bytes, run_id, archived_at, pages, segments,
-                                 quarantined, rejected)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-            params![
-                batch.path,
-                batch.sha256,
-                batch.bytes as i64,
-                batch.run_id,
-                batch.archived_at,
-                batch.pages as i64,
-                batch.segments,
-                batch.quarantined,
-                batch.rejected
-            ],
-        )
-        .map_err(err)?;
-        upsert_intake_file(
-            &tx,
-            &batch.path,
-            &KnownFile {
-                bytes: batch.bytes,
-                mtime_ns: batch.mtime_ns,
-                sha256: batch.sha256.clone(),
-            },
-        )
-        .map_err(err)?;
-        tx.commit().map_err(err)
+        self.transaction(|tx| {
+            tx.execute(
+                "INSERT INTO batches(path, sha256, bytes, run_id, archived_at, pages, segments,
+                                     quarantined, rejected)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                &vals![
+                    &batch.path,
+                    &batch.sha256,
+                    batch.bytes,
+                    &batch.run_id,
+                    &batch.archived_at,
+                    batch.pages,
+                    &batch.segments,
+                    &batch.quarantined,
+                    &batch.rejected
+                ],
+            )?;
+            upsert_intake_file(
+                tx,
+                &batch.path,
+                &KnownFile {
+                    bytes: batch.bytes,
+                    mtime_ns: batch.mtime_ns,
+                    sha256: batch.sha256.clone(),
+                },
+            )?;
+            tx.execute(
+                "DELETE FROM claims WHERE path = ?1 AND run_id = ?2",
+                &vals![&batch.path, &batch.run_id],
+            )?;
+            Ok(())
+        })
     }
 
     /// Full-text search over the latest version of every document, ignoring case and
@@ -669,16 +853,10 @@ impl Index {
         if terms.is_empty() {
             return Ok(Vec::new());
         }
-        // Each term quoted: FTS5 syntax characters in a query are text, not operators.
-        let fts_query = terms
-            .iter()
-            .map(|t| format!("\"{}\"", t.replace('"', "\"\"")))
-            .collect::<Vec<_>>()
-            .join(" ");
-        let mut st = self
-            .conn
-            .prepare(
-                "SELECT d.dossier_code, s.procedure_code, d.path, p.page, p.text, bm25(page_fts)
+        let (sql, words) = match self.backend() {
+            // Each term quoted: FTS5 syntax characters in a query are text, not operators.
+            Backend::Sqlite => (
+                "SELECT d.dossier_code, s.procedure_code, d.path, p.page, p.text, -bm25(page_fts)
                  FROM page_fts
                  JOIN pages p ON p.id = page_fts.rowid
                  JOIN documents d ON d.id = p.document_id
@@ -687,143 +865,180 @@ impl Index {
                    AND d.version = (SELECT MAX(version) FROM documents WHERE path = d.path)
                  ORDER BY bm25(page_fts), d.path, p.page
                  LIMIT ?2",
-            )
+                terms
+                    .iter()
+                    .map(|t| format!("\"{}\"", t.replace('"', "\"\"")))
+                    .collect::<Vec<_>>()
+                    .join(" "),
+            ),
+            // The same words, as lexemes: no parser of PostgreSQL's between them and the page.
+            Backend::Postgres => (
+                "SELECT d.dossier_code, s.procedure_code, d.path, p.page, p.text,
+                        CAST(ts_rank(f.folded, CAST(CAST(?1 AS TEXT) AS tsquery)) AS DOUBLE PRECISION)
+                 FROM page_fts f
+                 JOIN pages p ON p.id = f.page_id
+                 JOIN documents d ON d.id = p.document_id
+                 JOIN dossiers s ON s.code = d.dossier_code
+                 WHERE f.folded @@ CAST(CAST(?1 AS TEXT) AS tsquery)
+                   AND d.version = (SELECT MAX(version) FROM documents WHERE path = d.path)
+                 ORDER BY 6 DESC, d.path, p.page
+                 LIMIT ?2",
+                terms
+                    .iter()
+                    .map(|t| lexeme(t))
+                    .collect::<Vec<_>>()
+                    .join(" & "),
+            ),
+        };
+        let rows = self
+            .db()
+            .query(sql, &vals![words, limit])
             .map_err(|e| self.err(e))?;
-        let rows = st
-            .query_map(params![fts_query, limit as i64], |r| {
-                let text: String = r.get(4)?;
+        rows.iter()
+            .map(|r| {
                 let rank: f64 = r.get(5)?;
                 Ok(SearchHit {
                     dossier_code: r.get(0)?,
                     procedure_code: r.get(1)?,
                     document: r.get(2)?,
                     page: r.get(3)?,
-                    snippet: snippet(&text, &terms),
-                    // bm25() is lower for better matches; report higher-is-better.
-                    score: (-rank * 1000.0).round() / 1000.0,
+                    snippet: snippet(r.str(4)?, &terms),
+                    // Higher is better on both backends.
+                    score: (rank * 1000.0).round() / 1000.0,
                 })
             })
-            .map_err(|e| self.err(e))?;
-        rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
+            .collect::<Result<_, DbError>>()
+            .map_err(|e| self.err(e))
     }
 
     /// One dossier with every archived version of its documents, in path order.
     pub fn dossier(&self, code: &str) -> Result<Option<DossierView>, IndexError> {
-        let head: Option<(String, Option<String>)> = self
-            .conn
-            .query_row(
-                "SELECT s.procedure_code, COALESCE(NULLIF(r.unit, ''), s.unit)
-                 FROM dossiers s LEFT JOIN register r ON r.dossier_code = s.code WHERE s.code = ?1",
-                [code],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()
-            .map_err(|e| self.err(e))?;
-        let Some((procedure_code, unit)) = head else {
+        self.dossier_inner(code).map_err(|e| self.err(e))
+    }
+
+    fn dossier_inner(&self, code: &str) -> Result<Option<DossierView>, DbError> {
+        let mut db = self.db();
+        let Some(head) = db.query_opt(
+            "SELECT s.procedure_code, COALESCE(NULLIF(r.unit, ''), s.unit)
+             FROM dossiers s LEFT JOIN register r ON r.dossier_code = s.code WHERE s.code = ?1",
+            &vals![code],
+        )?
+        else {
             return Ok(None);
         };
-        let mut doc_st = self
-            .conn
-            .prepare(
-                "SELECT id, path, kind, sha256, bytes, version, archived_at, quality, reasons, rejected,
-                        searchable_pdf
-                 FROM documents WHERE dossier_code = ?1 ORDER BY path, version",
-            )
-            .map_err(|e| self.err(e))?;
-        let mut page_st = self
-            .conn
-            .prepare(
-                "SELECT page, dpi, blank, confidence, text, text_source, turned, deskewed, source_page
-                 FROM pages WHERE document_id = ?1 ORDER BY page",
-            )
-            .map_err(|e| self.err(e))?;
-        let docs = doc_st
-            .query_map([code], |r| {
-                let reasons: String = r.get(8)?;
-                Ok((
-                    r.get::<_, i64>(0)?,
-                    DocumentView {
-                        path: r.get(1)?,
-                        kind: r.get(2)?,
-                        sha256: r.get(3)?,
-                        bytes: r.get::<_, i64>(4)? as u64,
-                        version: r.get(5)?,
-                        archived_at: r.get(6)?,
-                        quality: r.get(7)?,
-                        reasons: serde_json::from_str(&reasons).unwrap_or_default(),
-                        rejected: r.get(9)?,
-                        searchable_pdf: r.get(10)?,
-                        pages: Vec::new(),
-                        events: Vec::new(),
-                    },
-                ))
-            })
-            .map_err(|e| self.err(e))?
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| self.err(e))?;
-        let mut event_st = self
-            .conn
-            .prepare("SELECT type, at, agent, outcome, detail FROM events WHERE document_id = ?1 ORDER BY id")
-            .map_err(|e| self.err(e))?;
+        let docs = db.query(
+            "SELECT id, path, kind, sha256, bytes, version, archived_at, quality, reasons,
+                    rejected, searchable_pdf
+             FROM documents WHERE dossier_code = ?1 ORDER BY path, version",
+            &vals![code],
+        )?;
         let mut documents = Vec::with_capacity(docs.len());
-        for (id, mut doc) in docs {
-            doc.events = event_st
-                .query_map([id], |r| {
+        for r in docs {
+            let id: i64 = r.get(0)?;
+            let events = db
+                .query(
+                    "SELECT type, at, agent, outcome, detail FROM events
+                     WHERE document_id = ?1 ORDER BY id",
+                    &vals![id],
+                )?
+                .iter()
+                .map(|e| {
                     Ok(EventView {
-                        kind: r.get(0)?,
-                        at: r.get(1)?,
-                        agent: r.get(2)?,
-                        outcome: r.get(3)?,
-                        detail: r.get(4)?,
+                        kind: e.get(0)?,
+                        at: e.get(1)?,
+                        agent: e.get(2)?,
+                        outcome: e.get(3)?,
+                        detail: e.get(4)?,
                     })
                 })
-                .map_err(|e| self.err(e))?
-                .collect::<Result<_, _>>()
-                .map_err(|e| self.err(e))?;
-            doc.pages = page_st
-                .query_map([id], |r| {
+                .collect::<Result<_, DbError>>()?;
+            let pages = db
+                .query(
+                    "SELECT page, dpi, blank, confidence, text, text_source, turned, deskewed,
+                            source_page
+                     FROM pages WHERE document_id = ?1 ORDER BY page",
+                    &vals![id],
+                )?
+                .iter()
+                .map(|p| {
                     Ok(PageView {
-                        page: r.get(0)?,
-                        dpi: r.get(1)?,
-                        blank: r.get(2)?,
-                        confidence: r.get(3)?,
-                        text: r.get(4)?,
-                        text_source: r.get(5)?,
-                        turned: r.get(6)?,
-                        deskewed: r.get(7)?,
-                        source_page: r.get(8)?,
+                        page: p.get(0)?,
+                        dpi: p.get(1)?,
+                        blank: p.get(2)?,
+                        confidence: p.get(3)?,
+                        text: p.get(4)?,
+                        text_source: p.get(5)?,
+                        turned: p.get(6)?,
+                        deskewed: p.get(7)?,
+                        source_page: p.get(8)?,
                     })
                 })
-                .map_err(|e| self.err(e))?
-                .collect::<Result<_, _>>()
-                .map_err(|e| self.err(e))?;
-            documents.push(doc);
+                .collect::<Result<_, DbError>>()?;
+            documents.push(DocumentView {
+                path: r.get(1)?,
+                kind: r.get(2)?,
+                sha256: r.get(3)?,
+                bytes: r.get(4)?,
+                version: r.get(5)?,
+                archived_at: r.get(6)?,
+                quality: r.get(7)?,
+                reasons: serde_json::from_str(r.str(8)?).unwrap_or_default(),
+                rejected: r.get(9)?,
+                searchable_pdf: r.get(10)?,
+                pages,
+                events,
+            });
         }
         Ok(Some(DossierView {
             dossier_code: code.to_owned(),
-            procedure_code,
-            unit,
+            procedure_code: head.get(0)?,
+            unit: head.get(1)?,
             documents,
         }))
     }
 
     /// Counts for summaries and tests: (dossiers, documents, pages).
     pub fn counts(&self) -> Result<(u64, u64, u64), IndexError> {
-        self.conn
-            .query_row(
+        let r = self
+            .db()
+            .query_one(
                 "SELECT (SELECT COUNT(*) FROM dossiers), (SELECT COUNT(*) FROM documents),
                         (SELECT COUNT(*) FROM pages)",
-                [],
-                |r| {
-                    Ok((
-                        r.get::<_, i64>(0)? as u64,
-                        r.get::<_, i64>(1)? as u64,
-                        r.get::<_, i64>(2)? as u64,
-                    ))
-                },
+                &[],
             )
-            .map_err(|e| self.err(e))
+            .map_err(|e| self.err(e))?;
+        (|| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))().map_err(|e| self.err(e))
     }
+}
+
+/// A search term as a tsquery lexeme: quoted, its quotes and backslashes escaped.
+fn lexeme(term: &str) -> String {
+    format!("'{}'", term.replace('\\', "\\\\").replace('\'', "''"))
+}
+
+/// The full-text row of a page: its folded words.
+fn insert_fts(tx: &mut Db, page_id: i64, text: &str) -> Result<(), DbError> {
+    match tx.backend() {
+        Backend::Sqlite => tx.execute(
+            "INSERT INTO page_fts(rowid, folded) VALUES (?1, ?2)",
+            &vals![page_id, fold::fold(text)],
+        ),
+        Backend::Postgres => {
+            let mut words = fold::query_terms(text);
+            words.sort();
+            words.dedup();
+            let vector = words
+                .iter()
+                .map(|w| lexeme(w))
+                .collect::<Vec<_>>()
+                .join(" ");
+            tx.execute(
+                "INSERT INTO page_fts(page_id, folded) VALUES (?1, CAST(CAST(?2 AS TEXT) AS tsvector))",
+                &vals![page_id, vector],
+            )
+        }
+    }?;
+    Ok(())
 }
 
 /// What the archive holds for one dossier, as coverage counts it (latest versions only).
@@ -854,28 +1069,24 @@ impl Index {
         &self,
         mut each: impl FnMut(DossierHoldings),
     ) -> Result<(), IndexError> {
-        let mut st = self
-            .conn
-            .prepare(
+        self.db()
+            .for_each(
                 "SELECT code, procedure_code, unit, input_passes, result_passes, has_result
                  FROM dossiers ORDER BY code",
+                &[],
+                |r| {
+                    each(DossierHoldings {
+                        dossier_code: r.get(0)?,
+                        procedure_code: r.get(1)?,
+                        unit: r.get(2)?,
+                        input_passes: r.get(3)?,
+                        result_passes: r.get(4)?,
+                        has_result: r.get(5)?,
+                    });
+                    Ok::<_, DbError>(())
+                },
             )
-            .map_err(|e| self.err(e))?;
-        let mut rows = st.query([]).map_err(|e| self.err(e))?;
-        while let Some(r) = rows.next().map_err(|e| self.err(e))? {
-            let get = |r: &rusqlite::Row| -> rusqlite::Result<DossierHoldings> {
-                Ok(DossierHoldings {
-                    dossier_code: r.get(0)?,
-                    procedure_code: r.get(1)?,
-                    unit: r.get(2)?,
-                    input_passes: r.get(3)?,
-                    result_passes: r.get(4)?,
-                    has_result: r.get(5)?,
-                })
-            };
-            each(get(r).map_err(|e| self.err(e))?);
-        }
-        Ok(())
+            .map_err(|e| self.err(e))
     }
 
     /// Every archived dossier's code and what it holds, without its procedure and unit: the
@@ -884,47 +1095,40 @@ impl Index {
         &self,
         mut each: impl FnMut(&str, bool, bool, bool),
     ) -> Result<(), IndexError> {
-        let mut st = self
-            .conn
-            .prepare(
+        self.db()
+            .for_each(
                 "SELECT code, input_passes, result_passes, has_result FROM dossiers ORDER BY code",
+                &[],
+                |r| {
+                    each(r.str(0)?, r.get(1)?, r.get(2)?, r.get(3)?);
+                    Ok::<_, DbError>(())
+                },
             )
-            .map_err(|e| self.err(e))?;
-        let mut rows = st.query([]).map_err(|e| self.err(e))?;
-        while let Some(r) = rows.next().map_err(|e| self.err(e))? {
-            let code = r
-                .get_ref(0)
-                .and_then(|v| Ok(v.as_str()?))
-                .map_err(|e| self.err(e))?;
-            let flag = |i: usize| r.get::<_, bool>(i).map_err(|e| self.err(e));
-            each(code, flag(1)?, flag(2)?, flag(3)?);
-        }
-        Ok(())
+            .map_err(|e| self.err(e))
     }
 
     /// Latest document versions that fail quality (or could not be read), in dossier and path order.
     pub fn failing_documents(&self) -> Result<Vec<FailingDocument>, IndexError> {
-        let mut st = self
-            .conn
-            .prepare(
+        let mut out = Vec::new();
+        self.db()
+            .for_each(
                 "SELECT c.dossier_code, c.path, d.rejected, d.reasons
                  FROM current_documents c JOIN documents d ON d.id = c.document_id
                  WHERE c.quality = 'fail' ORDER BY c.dossier_code, c.path",
+                &[],
+                |r| {
+                    let rejected: Option<String> = r.get(2)?;
+                    let reasons: Vec<String> = serde_json::from_str(r.str(3)?).unwrap_or_default();
+                    out.push(FailingDocument {
+                        dossier_code: r.get(0)?,
+                        path: r.get(1)?,
+                        reason: rejected.unwrap_or_else(|| reasons.join("; ")),
+                    });
+                    Ok::<_, DbError>(())
+                },
             )
             .map_err(|e| self.err(e))?;
-        let rows = st
-            .query_map([], |r| {
-                let rejected: Option<String> = r.get(2)?;
-                let reasons: String = r.get(3)?;
-                let reasons: Vec<String> = serde_json::from_str(&reasons).unwrap_or_default();
-                Ok(FailingDocument {
-                    dossier_code: r.get(0)?,
-                    path: r.get(1)?,
-                    reason: rejected.unwrap_or_else(|| reasons.join("; ")),
-                })
-            })
-            .map_err(|e| self.err(e))?;
-        rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
+        Ok(out)
     }
 
     /// Replaces the stored register with a new import, in one transaction.
@@ -936,39 +1140,34 @@ impl Index {
         sha256: &str,
         problems: usize,
     ) -> Result<(), IndexError> {
-        let path = self.path.clone();
-        let err = |source| IndexError::Sqlite {
-            path: path.clone(),
-            source,
-        };
-        let tx = self.conn.transaction().map_err(err)?;
-        tx.execute("DELETE FROM register", []).map_err(err)?;
-        {
-            let mut st = tx
-                .prepare(
+        self.transaction(|tx| {
+            if tx.backend() == Backend::Postgres {
+                // Two workers importing the register at once: one after the other.
+                tx.batch("LOCK TABLE register IN EXCLUSIVE MODE")?;
+            }
+            tx.execute("DELETE FROM register", &[])?;
+            for r in rows {
+                tx.execute(
                     "INSERT INTO register(dossier_code, procedure_code, unit, received_on, due_on,
                                           completed_on, channel) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                )
-                .map_err(err)?;
-            for r in rows {
-                st.execute(params![
-                    r.dossier_code,
-                    r.procedure_code,
-                    r.unit,
-                    r.received_on.iso(),
-                    r.due_on.map(|d| d.iso()),
-                    r.completed_on.map(|d| d.iso()),
-                    r.channel.map(|c| c.as_str()),
-                ])
-                .map_err(err)?;
+                    &vals![
+                        &r.dossier_code,
+                        &r.procedure_code,
+                        &r.unit,
+                        r.received_on.iso(),
+                        r.due_on.map(|d| d.iso()),
+                        r.completed_on.map(|d| d.iso()),
+                        r.channel.map(|c| c.as_str()),
+                    ],
+                )?;
             }
-        }
-        tx.execute(
-            "INSERT INTO imports(what, run_id, source, sha256, rows, problems) VALUES ('register', ?1, ?2, ?3, ?4, ?5)",
-            params![run_id, source, sha256, rows.len() as i64, problems as i64],
-        )
-        .map_err(err)?;
-        tx.commit().map_err(err)
+            tx.execute(
+                "INSERT INTO imports(what, run_id, source, sha256, rows, problems)
+                 VALUES ('register', ?1, ?2, ?3, ?4, ?5)",
+                &vals![run_id, source, sha256, rows.len(), problems],
+            )?;
+            Ok(())
+        })
     }
 
     /// Stores catalog names and fields (new codes added, known codes updated).
@@ -980,36 +1179,31 @@ impl Index {
         sha256: &str,
         problems: usize,
     ) -> Result<(), IndexError> {
-        let path = self.path.clone();
-        let err = |source| IndexError::Sqlite {
-            path: path.clone(),
-            source,
-        };
-        let tx = self.conn.transaction().map_err(err)?;
-        for r in rows {
+        self.transaction(|tx| {
+            for r in rows {
+                tx.execute(
+                    "INSERT INTO procedures(code, name, field) VALUES (?1, ?2, ?3)
+                     ON CONFLICT(code) DO UPDATE SET name = excluded.name, field = excluded.field",
+                    &vals![&r.procedure_code, &r.name, &r.field],
+                )?;
+            }
             tx.execute(
-                "INSERT INTO procedures(code, name, field) VALUES (?1, ?2, ?3)
-                 ON CONFLICT(code) DO UPDATE SET name = excluded.name, field = excluded.field",
-                params![r.procedure_code, r.name, r.field],
-            )
-            .map_err(err)?;
-        }
-        tx.execute(
-            "INSERT INTO imports(what, run_id, source, sha256, rows, problems) VALUES ('catalog', ?1, ?2, ?3, ?4, ?5)",
-            params![run_id, source, sha256, rows.len() as i64, problems as i64],
-        )
-        .map_err(err)?;
-        tx.commit().map_err(err)
+                "INSERT INTO imports(what, run_id, source, sha256, rows, problems)
+                 VALUES ('catalog', ?1, ?2, ?3, ?4, ?5)",
+                &vals![run_id, source, sha256, rows.len(), problems],
+            )?;
+            Ok(())
+        })
     }
 
     /// Whether a register was ever imported (then reports count against it).
     pub fn has_register(&self) -> Result<bool, IndexError> {
-        self.conn
-            .query_row(
+        self.db()
+            .query_one(
                 "SELECT EXISTS(SELECT 1 FROM imports WHERE what = 'register')",
-                [],
-                |r| r.get(0),
+                &[],
             )
+            .and_then(|r| r.get(0))
             .map_err(|e| self.err(e))
     }
 
@@ -1020,70 +1214,57 @@ impl Index {
     ) -> Result<(), IndexError> {
         use crate::coverage::date::Date;
         use crate::coverage::register::{Channel, RegisterRow};
-        let mut st = self
-            .conn
-            .prepare(
-                "SELECT dossier_code, procedure_code, unit, received_on, due_on, completed_on, channel
+        self.db()
+            .for_each(
+                "SELECT dossier_code, procedure_code, unit, received_on, due_on, completed_on,
+                        channel
                  FROM register ORDER BY dossier_code",
+                &[],
+                |r: &Row| {
+                    let date = |v: Option<&str>| v.and_then(Date::parse);
+                    let Some(received_on) = date(r.opt_str(3)?) else {
+                        return Ok(());
+                    };
+                    each(RegisterRow {
+                        dossier_code: r.opt_str(0)?.unwrap_or_default().to_owned(),
+                        procedure_code: r.opt_str(1)?.unwrap_or_default().to_owned(),
+                        unit: r.opt_str(2)?.unwrap_or_default().to_owned(),
+                        received_on,
+                        due_on: date(r.opt_str(4)?),
+                        completed_on: date(r.opt_str(5)?),
+                        channel: r.opt_str(6)?.and_then(Channel::parse),
+                    });
+                    Ok::<_, DbError>(())
+                },
             )
-            .map_err(|e| self.err(e))?;
-        let mut rows = st.query([]).map_err(|e| self.err(e))?;
-        while let Some(r) = rows.next().map_err(|e| self.err(e))? {
-            let text = |i: usize| -> Result<Option<&str>, IndexError> {
-                r.get_ref(i)
-                    .and_then(|v| Ok(v.as_str_or_null()?))
-                    .map_err(|e| self.err(e))
-            };
-            let date = |v: Option<&str>| v.and_then(Date::parse);
-            let Some(received_on) = date(text(3)?) else {
-                continue;
-            };
-            each(RegisterRow {
-                dossier_code: text(0)?.unwrap_or_default().to_owned(),
-                procedure_code: text(1)?.unwrap_or_default().to_owned(),
-                unit: text(2)?.unwrap_or_default().to_owned(),
-                received_on,
-                due_on: date(text(4)?),
-                completed_on: date(text(5)?),
-                channel: text(6)?.and_then(Channel::parse),
-            });
-        }
-        Ok(())
+            .map_err(|e| self.err(e))
     }
 
     /// Procedure names from the imported catalog.
     pub fn procedure_names(&self) -> Result<std::collections::HashMap<String, String>, IndexError> {
-        let mut st = self
-            .conn
-            .prepare("SELECT code, name FROM procedures WHERE name IS NOT NULL AND name != ''")
+        let mut out = std::collections::HashMap::new();
+        self.db()
+            .for_each(
+                "SELECT code, name FROM procedures WHERE name IS NOT NULL AND name != ''",
+                &[],
+                |r| {
+                    out.insert(r.get(0)?, r.get(1)?);
+                    Ok::<_, DbError>(())
+                },
+            )
             .map_err(|e| self.err(e))?;
-        let rows = st
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-            .map_err(|e| self.err(e))?;
-        rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
+        Ok(out)
     }
 }
 
-fn upsert_intake_file(conn: &Connection, path: &str, known: &KnownFile) -> rusqlite::Result<()> {
-    conn.prepare_cached(
+fn upsert_intake_file(db: &mut Db, path: &str, known: &KnownFile) -> Result<(), DbError> {
+    db.execute(
         "INSERT INTO intake_files(path, bytes, mtime_ns, sha256) VALUES (?1, ?2, ?3, ?4)
          ON CONFLICT(path) DO UPDATE SET bytes = excluded.bytes, mtime_ns = excluded.mtime_ns,
                                          sha256 = excluded.sha256",
-    )?
-    .execute(params![
-        path,
-        known.bytes as i64,
-        known.mtime_ns,
-        known.sha256
-    ])?;
+        &vals![path, known.bytes, known.mtime_ns, &known.sha256],
+    )?;
     Ok(())
-}
-
-fn sqlite_err(path: &Path) -> impl FnOnce(rusqlite::Error) -> IndexError + '_ {
-    move |source| IndexError::Sqlite {
-        path: path.display().to_string(),
-        source,
-    }
 }
 
 /// A window of the original text (diacritics intact) around the first matched term,
@@ -1174,13 +1355,15 @@ mod tests {
             // Made as version 1 made it: without the columns version 2 added.
             let index = Index::open_rw(&path).unwrap();
             index
-                .conn
-                .execute_batch(
+                .db()
+                .batch(
                     "ALTER TABLE pages DROP COLUMN text_source;
                      ALTER TABLE pages DROP COLUMN turned;
                      ALTER TABLE pages DROP COLUMN deskewed;
                      ALTER TABLE pages DROP COLUMN source_page;
                      ALTER TABLE documents DROP COLUMN searchable_pdf;
+                     ALTER TABLE runs DROP COLUMN lease_until;
+                     DROP TABLE claims;
                      UPDATE meta SET value = '1' WHERE key = 'schema_version';",
                 )
                 .unwrap();
@@ -1205,12 +1388,10 @@ mod tests {
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
-    #[test]
-    fn search_ignores_case_and_diacritics_and_prefers_latest_versions() {
-        let dir = std::env::temp_dir().join(format!("dossier-index-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        let mut index = Index::open_rw(&dir.join("index.sqlite")).unwrap();
+    /// The same calls against either backend: search, versions, views, the stat cache,
+    /// the ledger and the consistency checks.
+    fn index_behaviour(location: &Location) {
+        let mut index = Index::open(location, true).unwrap();
         index
             .begin_run("r1", "test", "2024-01-16T01:02:03Z")
             .unwrap();
@@ -1224,6 +1405,7 @@ mod tests {
         assert_eq!(v1, 1);
         let hits = index.search("dang ky khai sinh", 10).unwrap();
         assert_eq!(hits.len(), 1);
+        assert!(hits[0].score >= 0.0, "{}", hits[0].score);
         assert!(
             hits[0].snippet.contains("ĐĂNG KÝ KHAI SINH"),
             "{}",
@@ -1233,6 +1415,7 @@ mod tests {
         assert_eq!(index.search("đức", 10).unwrap().len(), 1);
         assert!(index.search("kết hôn", 10).unwrap().is_empty());
         assert!(index.search("\" OR *", 10).unwrap().is_empty());
+        assert!(index.search("' & !", 10).unwrap().is_empty());
 
         let v2 = index
             .add_document(&doc("p/d/input/a.png", "bb", "Giấy khai sinh"))
@@ -1247,6 +1430,8 @@ mod tests {
             view.documents.iter().map(|d| d.version).collect::<Vec<_>>(),
             vec![1, 2]
         );
+        assert_eq!(view.documents[0].events.len(), 2);
+        assert_eq!(view.documents[1].pages[0].confidence, Some(93.0));
         assert_eq!(
             index.known_file("p/d/input/a.png").unwrap().unwrap().sha256,
             "bb"
@@ -1255,10 +1440,56 @@ mod tests {
             index.latest_sha256("p/d/input/a.png").unwrap().as_deref(),
             Some("bb")
         );
+        let head = index
+            .finish_run_with_ledger(
+                "r1",
+                "2024-01-16T01:05:00Z",
+                "{}",
+                "cc",
+                serde_json::json!({}),
+            )
+            .unwrap();
+        assert_eq!(head.seq, 1);
+        assert_eq!(index.ledger().unwrap().len(), 1);
+        assert!(index.unfinished_runs().unwrap().is_empty());
+        assert!(index.consistency_problems().unwrap().is_empty());
         drop(index);
-        let ro = Index::open_ro(&dir.join("index.sqlite")).unwrap();
+        let ro = Index::open(location, false).unwrap();
         assert_eq!(ro.counts().unwrap(), (1, 2, 2));
+        assert!(
+            ro.begin_run("r2", "test", "2024-01-17T00:00:00Z").is_err(),
+            "a read-only index took a write"
+        );
+    }
+
+    #[test]
+    fn sqlite_index_searches_versions_and_audits() {
+        let dir = std::env::temp_dir().join(format!("dossier-index-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        index_behaviour(&Location::Sqlite(dir.join("index.sqlite")));
         std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn postgres_index_searches_versions_and_audits() {
+        let db = crate::test_support::PostgresTestDb::create("index_unit");
+        index_behaviour(&Location::Postgres(db.url.clone()));
+    }
+
+    #[test]
+    fn the_postgres_schema_is_the_sqlite_schema_in_its_words() {
+        let pg = postgres_schema();
+        assert!(pg.contains("id BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY"));
+        assert!(pg.contains("text TEXT COLLATE \"C\" NOT NULL"));
+        assert!(pg.contains("text_source TEXT COLLATE \"C\" NOT NULL DEFAULT 'ocr'"));
+        assert!(pg.contains("deskewed DOUBLE PRECISION"));
+        assert!(!pg.contains("WITHOUT ROWID") && !pg.contains("fts5"));
+        assert_eq!(
+            pg.matches("CREATE TABLE").count(),
+            SCHEMA.matches("CREATE TABLE").count() + 1,
+            "every table, the full-text one as a plain table"
+        );
     }
 
     #[test]

@@ -18,6 +18,7 @@ use std::io::{self, Read, Write};
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, SystemTime};
 
 use sha2::{Digest, Sha256};
 
@@ -64,6 +65,28 @@ pub struct Archive {
 
 static TMP_COUNTER: AtomicU64 = AtomicU64::new(0);
 
+/// This process among all workers writing to a store: host name and process id, so that
+/// workers on several machines sharing one store never pick the same scratch name.
+pub fn worker_tag() -> &'static str {
+    static TAG: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    TAG.get_or_init(|| {
+        let host = fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
+        let host: String = host
+            .trim()
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '-' {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .take(40)
+            .collect();
+        format!("{host}-{}", std::process::id())
+    })
+}
+
 impl Archive {
     /// Opens an archive for writing, creating its folders (owner-only) if needed.
     pub fn create_or_open(root: &Path) -> Result<Archive, StoreError> {
@@ -81,12 +104,19 @@ impl Archive {
         Ok(archive)
     }
 
-    /// Opens an existing archive for reading; nothing is created or written.
-    pub fn open_existing(root: &Path) -> Result<Archive, StoreError> {
+    /// Opens an existing archive for reading; nothing is created or written. With its own
+    /// index (`shared_index` false) the index file must be there; with a shared one, the
+    /// objects folder.
+    pub fn open_existing(root: &Path, shared_index: bool) -> Result<Archive, StoreError> {
         let archive = Archive {
             root: root.to_owned(),
         };
-        if !archive.index_path().is_file() {
+        let present = if shared_index {
+            archive.objects_dir().is_dir()
+        } else {
+            archive.index_path().is_file()
+        };
+        if !present {
             return Err(StoreError::NotAnArchive {
                 path: root.to_owned(),
             });
@@ -162,10 +192,29 @@ impl Archive {
 
     /// Removes leftovers of interrupted writes. Call only while holding the lock.
     pub fn clean_tmp(&self) -> Result<(), StoreError> {
+        self.clean_tmp_older_than(Duration::ZERO)
+    }
+
+    /// Removes scratch files untouched for `age`: on a store shared by many workers, the
+    /// files of live workers are being written and stay.
+    pub fn clean_tmp_older_than(&self, age: Duration) -> Result<(), StoreError> {
         let dir = self.tmp_dir();
+        let now = SystemTime::now();
         for entry in fs::read_dir(&dir).map_err(io_err(&dir))? {
             let entry = entry.map_err(io_err(&dir))?;
-            fs::remove_file(entry.path()).map_err(io_err(&entry.path()))?;
+            if !age.is_zero() {
+                let modified = entry.metadata().and_then(|m| m.modified());
+                match modified.map(|m| now.duration_since(m).unwrap_or_default()) {
+                    Ok(untouched) if untouched >= age => {}
+                    // Fresh, or gone already (another worker cleaned it).
+                    _ => continue,
+                }
+            }
+            match fs::remove_file(entry.path()) {
+                Ok(()) => {}
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                Err(e) => return Err(io_err(&entry.path())(e)),
+            }
         }
         Ok(())
     }
@@ -197,7 +246,7 @@ impl Archive {
     pub fn temp_file(&self, what: &str) -> Result<(File, PathBuf), StoreError> {
         let path = self.tmp_dir().join(format!(
             "{what}-{}-{}.tmp",
-            std::process::id(),
+            worker_tag(),
             TMP_COUNTER.fetch_add(1, Ordering::Relaxed)
         ));
         let f = OpenOptions::new()
@@ -252,9 +301,7 @@ impl Archive {
     /// Replaces the ledger file with a longer one: tmp → fsync → rename → fsync folder.
     pub fn write_ledger(&self, bytes: &[u8]) -> Result<(), StoreError> {
         let dest = self.ledger_path();
-        let tmp = self
-            .tmp_dir()
-            .join(format!("ledger-{}.tmp", std::process::id()));
+        let tmp = self.tmp_dir().join(format!("ledger-{}.tmp", worker_tag()));
         let result = (|| {
             let mut f = OpenOptions::new()
                 .write(true)
@@ -276,7 +323,7 @@ impl Archive {
     fn write_new(&self, dest: &Path, bytes: &[u8]) -> Result<bool, StoreError> {
         let tmp = self.tmp_dir().join(format!(
             "{}-{}.tmp",
-            std::process::id(),
+            worker_tag(),
             TMP_COUNTER.fetch_add(1, Ordering::Relaxed)
         ));
         let result = (|| {

@@ -1,0 +1,392 @@
+//! The shared index: the same intake through SQLite and PostgreSQL, two workers at once, and
+//! a worker killed mid-run. Real PostgreSQL (scripts/test.sh starts Debian's on loopback).
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::TestEnv;
+use dossier::index::{Index, Location};
+use dossier::test_support::PostgresTestDb;
+use serde_json::Value;
+
+const REGISTER: &str =
+    "[register]\npath = \"register.csv\"\n[catalog]\npath = \"procedures.csv\"\n";
+
+fn dossier(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_dossier"))
+        .args(args)
+        .output()
+        .expect("dossier runs")
+}
+
+fn run_json(env: &TestEnv, extra: &[&str]) -> (i32, Value) {
+    let pipeline = env.pipeline();
+    let mut args = vec!["run", pipeline.to_str().unwrap(), "--json", "-q"];
+    args.extend_from_slice(extra);
+    let out = dossier(&args);
+    let report = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "run report is JSON ({e}); stderr:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    (out.status.code().unwrap_or(-1), report)
+}
+
+fn pages_in_intake(env: &TestEnv) -> u64 {
+    env.manifest
+        .files
+        .iter()
+        .map(|f| f.pages.len() as u64)
+        .sum()
+}
+
+/// Every archived document version: (path, version).
+fn versions(index: &Index) -> Vec<(String, u32)> {
+    let mut out = Vec::new();
+    index
+        .for_each_holding(|h| out.push(h.dossier_code))
+        .unwrap();
+    let mut versions = Vec::new();
+    for code in out {
+        for d in index.dossier(&code).unwrap().unwrap().documents {
+            versions.push((d.path, d.version));
+        }
+    }
+    versions.sort();
+    versions
+}
+
+/// A JSON value with the fields that name a moment or a run (different by construction
+/// between two archives) blanked.
+fn without_moments(mut v: Value) -> Value {
+    match &mut v {
+        Value::Object(map) => {
+            for (key, value) in map.iter_mut() {
+                if ["archived_at", "at", "hash"].contains(&key.as_str()) {
+                    *value = Value::Null;
+                } else {
+                    *value = without_moments(value.take());
+                }
+            }
+        }
+        Value::Array(items) => {
+            for item in items.iter_mut() {
+                *item = without_moments(item.take());
+            }
+        }
+        _ => {}
+    }
+    v
+}
+
+#[test]
+fn the_same_intake_gives_the_same_reports_search_and_views_on_sqlite_and_postgres() {
+    let db = PostgresTestDb::create("same_reports");
+    let sqlite_env = TestEnv::generated(6);
+    sqlite_env.write_pipeline(REGISTER);
+    let pg_env = TestEnv::generated(6);
+    pg_env.write_pipeline(&format!("{REGISTER}[index]\nurl = \"{}\"\n", db.url));
+
+    let (code, sqlite_run) = run_json(&sqlite_env, &[]);
+    assert!(code == 0 || code == 3, "{sqlite_run}");
+    let (pg_code, pg_run) = run_json(&pg_env, &[]);
+    assert_eq!(pg_code, code, "{pg_run}");
+    assert_eq!(pg_run["documents_added"], sqlite_run["documents_added"]);
+    assert_eq!(pg_run["pages_ocr"], sqlite_run["pages_ocr"]);
+    assert!(
+        !pg_env.archive().join("index.sqlite").exists(),
+        "the PostgreSQL archive has no index file of its own"
+    );
+
+    let sqlite_archive = sqlite_env.archive();
+    let pg_archive = pg_env.archive();
+    let report = |archive: &std::path::Path, index: Option<&str>, by: &str, format: &str| {
+        let mut args = vec![
+            "report",
+            "--archive",
+            archive.to_str().unwrap(),
+            "--by",
+            by,
+            "--format",
+            format,
+        ];
+        if let Some(url) = index {
+            args.extend(["--index", url]);
+        }
+        let out = dossier(&args);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out.stdout
+    };
+    for by in ["procedure", "unit"] {
+        let from_sqlite = report(&sqlite_archive, None, by, "json");
+        let from_pg = report(&pg_archive, Some(&db.url), by, "json");
+        // Byte for byte, but for the ledger head's hash: it chains run ids and times, which
+        // two archives never share. Everything else (figures, order, missing and failing
+        // lists, names) is the same text.
+        let blank_hash = |bytes: Vec<u8>| {
+            let mut v: Value = serde_json::from_slice(&bytes).unwrap();
+            assert_eq!(v["ledger_head"]["hash"].as_str().map(str::len), Some(64));
+            v["ledger_head"]["hash"] = Value::Null;
+            (
+                serde_json::to_string_pretty(&v).unwrap(),
+                String::from_utf8(bytes).unwrap(),
+            )
+        };
+        let (sqlite_text, sqlite_raw) = blank_hash(from_sqlite);
+        let (pg_text, pg_raw) = blank_hash(from_pg);
+        assert_eq!(sqlite_text, pg_text, "report by {by} differs");
+        assert_eq!(sqlite_raw.len(), pg_raw.len());
+        assert!(sqlite_text.contains("\"missing\""), "{sqlite_text}");
+        // The CSV carries no ledger: byte-identical as it stands.
+        assert_eq!(
+            report(&sqlite_archive, None, by, "csv"),
+            report(&pg_archive, Some(&db.url), by, "csv")
+        );
+    }
+
+    // Search: the same pages for the same words, diacritics and đ folded on both.
+    let hits = |archive: &std::path::Path, index: Option<&str>, q: &str| {
+        let mut args = vec![
+            "search",
+            "--archive",
+            archive.to_str().unwrap(),
+            q,
+            "--json",
+        ];
+        if let Some(url) = index {
+            args.extend(["--index", url]);
+        }
+        let out = dossier(&args);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let hits: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+        hits.iter()
+            .map(|h| format!("{} {} {}", h["dossier_code"], h["document"], h["page"]))
+            .collect::<BTreeSet<_>>()
+    };
+    let printed = sqlite_env.manifest.files[0].pages[0].lines[2].clone();
+    for q in [
+        "CỘNG HÒA",
+        "cong hoa xa hoi",
+        "ĐỘC LẬP",
+        "doc lap tu do",
+        &printed,
+    ] {
+        let s = hits(&sqlite_archive, None, q);
+        assert!(!s.is_empty(), "no hit for {q}");
+        assert_eq!(s, hits(&pg_archive, Some(&db.url), q), "search {q}");
+    }
+
+    // show: the same dossier, page for page, but for the moments of archiving.
+    let code = sqlite_env.manifest.files[0].dossier.clone();
+    let show = |archive: &std::path::Path, index: Option<&str>| {
+        let mut args = vec![
+            "show",
+            "--archive",
+            archive.to_str().unwrap(),
+            &code,
+            "--json",
+        ];
+        if let Some(url) = index {
+            args.extend(["--index", url]);
+        }
+        let out = dossier(&args);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        without_moments(serde_json::from_slice(&out.stdout).unwrap())
+    };
+    assert_eq!(
+        show(&sqlite_archive, None),
+        show(&pg_archive, Some(&db.url))
+    );
+
+    // verify re-reads the PostgreSQL archive and records itself in its ledger.
+    let out = dossier(&[
+        "verify",
+        "--archive",
+        pg_archive.to_str().unwrap(),
+        "--index",
+        &db.url,
+        "--json",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let index = Index::open(&Location::Postgres(db.url.clone()), false).unwrap();
+    assert_eq!(index.ledger().unwrap().len(), 2, "run and verify entries");
+}
+
+#[test]
+fn two_workers_at_once_archive_every_document_once_and_ocr_every_page_once() {
+    let db = PostgresTestDb::create("two_workers");
+    let env = TestEnv::generated(8);
+    env.write_pipeline(&format!("[index]\nurl = \"{}\"\n", db.url));
+    let pipeline = env.pipeline();
+    let spawn = || {
+        Command::new(env!("CARGO_BIN_EXE_dossier"))
+            .args([
+                "run",
+                pipeline.to_str().unwrap(),
+                "--json",
+                "-q",
+                "--jobs",
+                "1",
+            ])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("dossier starts")
+    };
+    let (a, b) = (spawn(), spawn());
+    let reports: Vec<Value> = [a, b]
+        .into_iter()
+        .map(|child| {
+            let out = child.wait_with_output().unwrap();
+            assert_eq!(
+                out.status.code(),
+                Some(0),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            serde_json::from_slice(&out.stdout).unwrap()
+        })
+        .collect();
+    let sum = |key: &str| {
+        reports
+            .iter()
+            .map(|r| r[key].as_u64().unwrap_or(0))
+            .sum::<u64>()
+    };
+    let files = env.manifest.files.len() as u64;
+    assert_eq!(sum("pages_ocr"), pages_in_intake(&env), "{reports:?}");
+    assert_eq!(sum("documents_added"), files, "{reports:?}");
+    assert_eq!(
+        sum("documents_added") + sum("files_done_elsewhere"),
+        2 * files
+    );
+    for r in &reports {
+        assert!(
+            r["documents_added"].as_u64().unwrap() > 0,
+            "both workers took a share: {reports:?}"
+        );
+    }
+    let index = Index::open(&Location::Postgres(db.url.clone()), false).unwrap();
+    let versions = versions(&index);
+    assert_eq!(versions.len() as u64, files);
+    assert!(versions.iter().all(|(_, v)| *v == 1), "{versions:?}");
+    // One ledger chain with both runs, and a clean audit.
+    assert_eq!(index.ledger().unwrap().len(), 2);
+    let out = dossier(&[
+        "verify",
+        "--archive",
+        env.archive().to_str().unwrap(),
+        "--index",
+        &db.url,
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
+
+#[test]
+fn a_killed_workers_files_are_finished_by_another_once_its_lease_runs_out() {
+    let db = PostgresTestDb::create("killed_worker");
+    let env = TestEnv::generated(8);
+    env.write_pipeline(&format!(
+        "[index]\nurl = \"{}\"\nlease_seconds = 3\n",
+        db.url
+    ));
+    let pipeline = env.pipeline();
+    let mut doomed = Command::new(env!("CARGO_BIN_EXE_dossier"))
+        .args(["run", pipeline.to_str().unwrap(), "-q", "--jobs", "1"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("dossier starts");
+    // Wait until it has committed one document and holds a claim on another.
+    let location = Location::Postgres(db.url.clone());
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let claimed = loop {
+        assert!(
+            Instant::now() < deadline,
+            "the first worker never got going"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+        let Ok(index) = Index::open(&location, false) else {
+            continue;
+        };
+        let Ok((_, documents, _)) = index.counts() else {
+            continue;
+        };
+        let held: Vec<String> = env
+            .manifest
+            .files
+            .iter()
+            .filter(|f| index.claim_holder(&f.path).ok().flatten().is_some())
+            .map(|f| f.path.clone())
+            .collect();
+        if documents >= 1 && !held.is_empty() {
+            break held;
+        }
+    };
+    doomed.kill().unwrap();
+    doomed.wait().unwrap();
+    // Dead, its claims still stand until their leases run out: nobody else may read the file.
+    let probe = Index::open(&location, true).unwrap();
+    assert_eq!(
+        probe.claim(&claimed[0], "probe", 1).unwrap(),
+        dossier::index::claims::Claim::Held
+    );
+
+    let (code, report) = run_json(&env, &["--jobs", "1"]);
+    assert_eq!(code, 0, "{report}");
+    assert!(
+        report["files_taken_over"].as_u64().unwrap() >= 1,
+        "the claims of the killed worker ({claimed:?}) were taken over: {report}"
+    );
+    let index = Index::open(&location, false).unwrap();
+    let versions = versions(&index);
+    assert_eq!(versions.len(), env.manifest.files.len(), "{versions:?}");
+    assert!(versions.iter().all(|(_, v)| *v == 1), "{versions:?}");
+    for path in &claimed {
+        assert_eq!(index.claim_holder(path).unwrap(), None);
+    }
+    // The next run closes the killed run in the ledger; the audit is clean.
+    let (code, again) = run_json(&env, &[]);
+    assert_eq!(code, 0, "{again}");
+    assert_eq!(again["documents_added"], 0);
+    assert!(index.unfinished_runs().unwrap().is_empty());
+    let out = dossier(&[
+        "verify",
+        "--archive",
+        env.archive().to_str().unwrap(),
+        "--index",
+        &db.url,
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
