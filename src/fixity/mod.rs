@@ -28,13 +28,15 @@ pub enum FixityError {
 /// Writes the ledger file from the index's ledger table (the table is the source of truth,
 /// committed with each run; the file is the copy auditors read and `verify` compares).
 pub fn export_ledger(archive: &Archive, index: &Index) -> Result<(), FixityError> {
-    let mut text = String::new();
-    for (_, entry, _) in index.ledger()? {
-        text.push_str(&entry);
-        text.push('\n');
-    }
-    archive.write_ledger(text.as_bytes())?;
-    Ok(())
+    index.with_ledger(|entries| {
+        let mut text = String::new();
+        for (_, entry, _) in entries {
+            text.push_str(&entry);
+            text.push('\n');
+        }
+        archive.write_ledger(text.as_bytes())?;
+        Ok(())
+    })
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

@@ -158,12 +158,23 @@ impl Index {
             prev,
         };
         self.transaction(|tx| {
-            tx.execute(
+            let changed = tx.execute(
                 "UPDATE runs SET finished_at = ?2, report = ?3, report_sha256 = ?4,
                                  lease_until = NULL
-                 WHERE run_id = ?1",
+                 WHERE run_id = ?1 AND finished_at IS NULL",
                 &vals![run_id, finished_at, report_json, report_sha256],
             )?;
+            if changed == 0 {
+                // Finished already: two workers closing the same killed run, one entry.
+                let head = tx.query_one(
+                    "SELECT seq, hash FROM ledger ORDER BY seq DESC LIMIT 1",
+                    &[],
+                )?;
+                return Ok(LedgerHead {
+                    seq: head.get(0)?,
+                    hash: head.get(1)?,
+                });
+            }
             // Whatever it had not finished is free for others at once.
             tx.execute("DELETE FROM claims WHERE run_id = ?1", &vals![run_id])?;
             append_entry(tx, entry)
@@ -222,6 +233,38 @@ impl Index {
             )
             .map_err(|e| self.err(e))?;
         Ok(out)
+    }
+
+    /// Calls `copy` with every ledger entry while none can be appended (on a shared index the
+    /// table is share-locked until `copy` returns): a copy of the ledger written by one worker
+    /// is never older than one another worker wrote before it.
+    pub fn with_ledger<T, E: From<IndexError>>(
+        &self,
+        copy: impl FnOnce(Vec<(u64, String, String)>) -> Result<T, E>,
+    ) -> Result<T, E> {
+        if self.backend() == Backend::Sqlite {
+            // The archive lock already keeps other writers out.
+            return copy(self.ledger()?);
+        }
+        let mut db = self.db();
+        db.batch("BEGIN; LOCK TABLE ledger IN SHARE MODE")
+            .map_err(|e| self.err(e))?;
+        let mut entries = Vec::new();
+        let read = db.for_each(
+            "SELECT seq, entry, hash FROM ledger ORDER BY seq",
+            &[],
+            |r| {
+                entries.push((r.get(0)?, r.get(1)?, r.get(2)?));
+                Ok::<_, DbError>(())
+            },
+        );
+        let result = match read {
+            Ok(()) => copy(entries),
+            Err(e) => Err(self.err(e).into()),
+        };
+        let end = if result.is_ok() { "COMMIT" } else { "ROLLBACK" };
+        db.batch(end).map_err(|e| self.err(e))?;
+        result
     }
 
     pub fn ledger_head(&self) -> Result<Option<LedgerHead>, IndexError> {

@@ -1450,7 +1450,26 @@ mod tests {
             )
             .unwrap();
         assert_eq!(head.seq, 1);
+        // Closing a finished run again (two workers closing one killed run) adds nothing.
+        let again = index
+            .finish_run_with_ledger(
+                "r1",
+                "2024-01-16T01:06:00Z",
+                "{}",
+                "dd",
+                serde_json::json!({}),
+            )
+            .unwrap();
+        assert_eq!(again, head);
         assert_eq!(index.ledger().unwrap().len(), 1);
+        let mut copied = Vec::new();
+        index
+            .with_ledger(|entries| {
+                copied = entries;
+                Ok::<_, IndexError>(())
+            })
+            .unwrap();
+        assert_eq!(copied, index.ledger().unwrap());
         assert!(index.unfinished_runs().unwrap().is_empty());
         assert!(index.consistency_problems().unwrap().is_empty());
         drop(index);
