@@ -19,8 +19,8 @@ pub enum QueryError {
 /// Opens an archive's index (its own, or the shared one at `index_url`) without writing
 /// anything.
 pub fn open_read_only(archive: &Path, index_url: Option<&str>) -> Result<Index, QueryError> {
-    let archive = Archive::open_existing(archive, index_url.is_some())?;
-    let location = Location::resolve(archive.index_path(), index_url)?;
+    let location = Location::resolve(Archive::index_path_of(archive), index_url)?;
+    Archive::open_existing(archive, location.is_shared())?;
     Ok(Index::open(&location, false)?)
 }
 

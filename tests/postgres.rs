@@ -390,3 +390,40 @@ fn a_killed_workers_files_are_finished_by_another_once_its_lease_runs_out() {
         String::from_utf8_lossy(&out.stdout)
     );
 }
+
+#[test]
+fn an_unreachable_or_wrong_index_is_one_clear_line_without_the_password() {
+    let env = TestEnv::generated(1);
+    let pipeline = env.pipeline();
+    let out = dossier(&[
+        "run",
+        pipeline.to_str().unwrap(),
+        "-q",
+        "--index",
+        "postgres://nobody:secret@127.0.0.1:1/x",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("index postgres://nobody@127.0.0.1:1/x:") && stderr.contains("refused"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("secret"), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(!env.archive().join("index.sqlite").exists());
+
+    let out = dossier(&[
+        "search",
+        "--archive",
+        pipeline.to_str().unwrap(),
+        "--index",
+        "mysql://x",
+        "a",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("index URL mysql://x"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -35,11 +35,15 @@ fn postgres_message(e: &postgres::Error) -> String {
             None => db.message().to_owned(),
         },
         None => {
+            // The driver's text, then whatever its causes add to it.
             let mut text = e.to_string();
             let mut source = std::error::Error::source(e);
             while let Some(s) = source {
-                text.push_str(": ");
-                text.push_str(&s.to_string());
+                let more = s.to_string();
+                if !text.contains(&more) {
+                    text.push_str(": ");
+                    text.push_str(&more);
+                }
                 source = s.source();
             }
             text

@@ -21,8 +21,9 @@ use db::{vals, Backend, Db, DbError, Row};
 
 #[derive(Debug, thiserror::Error)]
 pub enum IndexError {
-    #[error("index {index}: {source}")]
-    Db { index: String, source: DbError },
+    /// The cause is spelled out in the message (not chained: its own causes are already in it).
+    #[error("index {index}: {cause}")]
+    Db { index: String, cause: DbError },
     #[error("index {path} has schema version {found}; this dossier understands {expected}")]
     Schema {
         path: String,
@@ -273,12 +274,9 @@ impl Location {
             Some(u) if u.starts_with("postgres://") || u.starts_with("postgresql://") => {
                 Ok(Location::Postgres(u.to_owned()))
             }
-            Some(u) if u.starts_with("sqlite://") => {
-                Ok(Location::Sqlite(PathBuf::from(&u["sqlite://".len()..])))
-            }
             Some(u) => Err(IndexError::BadUrl {
-                url: u.to_owned(),
-                reason: "expected postgres://… (or sqlite://PATH)".into(),
+                url: redact(u),
+                reason: "expected postgres://user:password@host/dbname".into(),
             }),
         }
     }
@@ -298,9 +296,9 @@ impl Location {
 
     fn connect(&self, write: bool) -> Result<Db, IndexError> {
         let name = self.display();
-        let err = |source: DbError| IndexError::Db {
+        let err = |cause: DbError| IndexError::Db {
             index: name.clone(),
-            source,
+            cause,
         };
         match self {
             Location::Sqlite(path) => {
@@ -538,7 +536,7 @@ impl Index {
     pub(crate) fn err(&self, source: DbError) -> IndexError {
         IndexError::Db {
             index: self.location.display(),
-            source,
+            cause: source,
         }
     }
 

@@ -28,8 +28,11 @@ pub enum StoreError {
     Io { path: PathBuf, source: io::Error },
     #[error("archive {path} is locked by another run ({holder}); try again when it has finished")]
     Locked { path: PathBuf, holder: String },
-    #[error("{path} is not a dossier archive (no index.sqlite)")]
-    NotAnArchive { path: PathBuf },
+    #[error("{path} is not a dossier archive (no {missing})")]
+    NotAnArchive {
+        path: PathBuf,
+        missing: &'static str,
+    },
 }
 
 fn io_err(path: &Path) -> impl FnOnce(io::Error) -> StoreError + '_ {
@@ -119,6 +122,11 @@ impl Archive {
         if !present {
             return Err(StoreError::NotAnArchive {
                 path: root.to_owned(),
+                missing: if shared_index {
+                    "objects folder"
+                } else {
+                    "index.sqlite"
+                },
             });
         }
         Ok(archive)
@@ -129,7 +137,12 @@ impl Archive {
     }
 
     pub fn index_path(&self) -> PathBuf {
-        self.root.join("index.sqlite")
+        Archive::index_path_of(&self.root)
+    }
+
+    /// Where the archive at `root` keeps its own (SQLite) index.
+    pub fn index_path_of(root: &Path) -> PathBuf {
+        root.join("index.sqlite")
     }
 
     pub fn objects_dir(&self) -> PathBuf {
