@@ -36,6 +36,30 @@ fn run_json(env: &TestEnv, extra: &[&str]) -> (i32, Value) {
     (out.status.code().unwrap_or(-1), report)
 }
 
+/// `dossier verify` of an archive on a shared index exits 0 (no finding).
+fn assert_verify_clean(archive: &std::path::Path, url: &str) {
+    let out = dossier(&[
+        "verify",
+        "--archive",
+        archive.to_str().unwrap(),
+        "--index",
+        url,
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
+
+/// Every intake file archived once: one version each, none twice.
+fn assert_archived_once(index: &Index, env: &TestEnv) {
+    let versions = versions(index);
+    assert_eq!(versions.len(), env.manifest.files.len(), "{versions:?}");
+    assert!(versions.iter().all(|(_, v)| *v == 1), "{versions:?}");
+}
+
 fn pages_in_intake(env: &TestEnv) -> u64 {
     env.manifest
         .files
@@ -215,20 +239,7 @@ fn the_same_intake_gives_the_same_reports_search_and_views_on_sqlite_and_postgre
     );
 
     // verify re-reads the PostgreSQL archive and records itself in its ledger.
-    let out = dossier(&[
-        "verify",
-        "--archive",
-        pg_archive.to_str().unwrap(),
-        "--index",
-        &db.url,
-        "--json",
-    ]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stdout)
-    );
+    assert_verify_clean(&pg_archive, &db.url);
     let index = Index::open(&Location::Postgres(db.url.clone()), false).unwrap();
     assert_eq!(index.ledger().unwrap().len(), 2, "run and verify entries");
 }
@@ -288,24 +299,10 @@ fn two_workers_at_once_archive_every_document_once_and_ocr_every_page_once() {
         );
     }
     let index = Index::open(&Location::Postgres(db.url.clone()), false).unwrap();
-    let versions = versions(&index);
-    assert_eq!(versions.len() as u64, files);
-    assert!(versions.iter().all(|(_, v)| *v == 1), "{versions:?}");
+    assert_archived_once(&index, &env);
     // One ledger chain with both runs, and a clean audit.
     assert_eq!(index.ledger().unwrap().len(), 2);
-    let out = dossier(&[
-        "verify",
-        "--archive",
-        env.archive().to_str().unwrap(),
-        "--index",
-        &db.url,
-    ]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stdout)
-    );
+    assert_verify_clean(&env.archive(), &db.url);
 }
 
 #[test]
@@ -365,9 +362,7 @@ fn a_killed_workers_files_are_finished_by_another_once_its_lease_runs_out() {
         "the claims of the killed worker ({claimed:?}) were taken over: {report}"
     );
     let index = Index::open(&location, false).unwrap();
-    let versions = versions(&index);
-    assert_eq!(versions.len(), env.manifest.files.len(), "{versions:?}");
-    assert!(versions.iter().all(|(_, v)| *v == 1), "{versions:?}");
+    assert_archived_once(&index, &env);
     for path in &claimed {
         assert_eq!(index.claim_holder(path).unwrap(), None);
     }
@@ -376,19 +371,7 @@ fn a_killed_workers_files_are_finished_by_another_once_its_lease_runs_out() {
     assert_eq!(code, 0, "{again}");
     assert_eq!(again["documents_added"], 0);
     assert!(index.unfinished_runs().unwrap().is_empty());
-    let out = dossier(&[
-        "verify",
-        "--archive",
-        env.archive().to_str().unwrap(),
-        "--index",
-        &db.url,
-    ]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stdout)
-    );
+    assert_verify_clean(&env.archive(), &db.url);
 }
 
 #[test]
