@@ -7,7 +7,7 @@
 # COPIES times under new dossier codes (so every copy is a new document to OCR), runs the
 # batch, and prints every 15 s the pages committed and the process's RSS, then the peak RSS
 # (/usr/bin/time) and the wall time. The bar (issue #5): under 1 GiB, not growing with the
-# intake. 300 × 20 at 297 mm is about 10,500 A4 pages (about 80 minutes on 2 cores).
+# intake. 300 × 20 at 297 mm is about 10,500 A4 pages (about 70 minutes on 2 cores).
 set -euo pipefail
 dossiers="${1:-300}"
 copies="${2:-20}"

@@ -28,7 +28,7 @@ fn main() {
     let archive = Archive::create_or_open(&root).unwrap();
     let mut index = Index::open_rw(&archive.index_path()).unwrap();
     index
-        .begin_run("bench", "bench", "2024-01-01T00:00:00Z")
+        .begin_run("bench", "bench", "2024-01-01T00:00:00Z", None)
         .unwrap();
     let mut rng = Rng::new(7);
     let mut buf = vec![0u8; SIZE];

@@ -458,7 +458,7 @@ pub fn run(config: &Config, mode: ProgressMode) -> Result<RunReport, RunError> {
         SystemTime::now(),
     )?;
     let lease_ms = config.lease.as_millis() as u64;
-    index.begin_run_with_lease(
+    index.begin_run(
         &run_id,
         &config.name,
         &started_at,
@@ -610,6 +610,9 @@ pub fn run(config: &Config, mode: ProgressMode) -> Result<RunReport, RunError> {
     )?;
     archive.put_run_report(&run_id, json.as_bytes())?;
     crate::fixity::export_ledger(&archive, &index)?;
+    if shared {
+        index.unlock(false)?;
+    }
     if mode != ProgressMode::Quiet {
         eprintln!("{}", summary_line(&report));
     }

@@ -36,6 +36,21 @@ fn run_json(env: &TestEnv, extra: &[&str]) -> (i32, Value) {
     (out.status.code().unwrap_or(-1), report)
 }
 
+/// A read-only command (`report`, `search`, `show`) on the archive's own index, or with
+/// `--index URL`: its standard output, once it succeeded.
+fn read_only_command<'a>(mut args: Vec<&'a str>, index: Option<&'a str>) -> Vec<u8> {
+    if let Some(url) = index {
+        args.extend(["--index", url]);
+    }
+    let out = dossier(&args);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
 /// `dossier verify` of an archive on a shared index exits 0 (no finding).
 fn assert_verify_clean(archive: &std::path::Path, url: &str) {
     let out = dossier(&[
@@ -129,7 +144,7 @@ fn the_same_intake_gives_the_same_reports_search_and_views_on_sqlite_and_postgre
     let sqlite_archive = sqlite_env.archive();
     let pg_archive = pg_env.archive();
     let report = |archive: &std::path::Path, index: Option<&str>, by: &str, format: &str| {
-        let mut args = vec![
+        let args = vec![
             "report",
             "--archive",
             archive.to_str().unwrap(),
@@ -138,16 +153,7 @@ fn the_same_intake_gives_the_same_reports_search_and_views_on_sqlite_and_postgre
             "--format",
             format,
         ];
-        if let Some(url) = index {
-            args.extend(["--index", url]);
-        }
-        let out = dossier(&args);
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        out.stdout
+        read_only_command(args, index)
     };
     for by in ["procedure", "unit"] {
         let from_sqlite = report(&sqlite_archive, None, by, "json");
@@ -178,23 +184,15 @@ fn the_same_intake_gives_the_same_reports_search_and_views_on_sqlite_and_postgre
 
     // Search: the same pages for the same words, diacritics and đ folded on both.
     let hits = |archive: &std::path::Path, index: Option<&str>, q: &str| {
-        let mut args = vec![
+        let args = vec![
             "search",
             "--archive",
             archive.to_str().unwrap(),
             q,
             "--json",
         ];
-        if let Some(url) = index {
-            args.extend(["--index", url]);
-        }
-        let out = dossier(&args);
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let hits: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+        let stdout = read_only_command(args, index);
+        let hits: Vec<Value> = serde_json::from_slice(&stdout).unwrap();
         hits.iter()
             .map(|h| format!("{} {} {}", h["dossier_code"], h["document"], h["page"]))
             .collect::<BTreeSet<_>>()
@@ -215,23 +213,15 @@ fn the_same_intake_gives_the_same_reports_search_and_views_on_sqlite_and_postgre
     // show: the same dossier, page for page, but for the moments of archiving.
     let code = sqlite_env.manifest.files[0].dossier.clone();
     let show = |archive: &std::path::Path, index: Option<&str>| {
-        let mut args = vec![
+        let args = vec![
             "show",
             "--archive",
             archive.to_str().unwrap(),
             &code,
             "--json",
         ];
-        if let Some(url) = index {
-            args.extend(["--index", url]);
-        }
-        let out = dossier(&args);
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        without_moments(serde_json::from_slice(&out.stdout).unwrap())
+        let stdout = read_only_command(args, index);
+        without_moments(serde_json::from_slice(&stdout).unwrap())
     };
     assert_eq!(
         show(&sqlite_archive, None),

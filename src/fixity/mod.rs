@@ -236,6 +236,9 @@ pub fn verify(
         export_ledger(&archive, &index)?;
         report.recorded = true;
     }
+    if location.is_shared() {
+        index.unlock(true)?;
+    }
     Ok(report)
 }
 

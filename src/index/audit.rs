@@ -441,52 +441,52 @@ impl Index {
             (
                 "SELECT p.document_id, p.page FROM pages p LEFT JOIN documents d ON d.id = p.document_id WHERE d.id IS NULL".into(),
                 |r| {
-                    Ok(IndexProblem {
+                    Ok(Some(IndexProblem {
                         document: None,
                         dossier_code: None,
                         detail: format!("page row {} of document id {} has no document row", r.get::<i64>(1)?, r.get::<i64>(0)?),
-                    })
+                    }))
                 },
             ),
             (
                 "SELECT d.path, d.dossier_code, d.page_count, (SELECT COUNT(*) FROM pages p WHERE p.document_id = d.id)
                  FROM documents d WHERE d.page_count != (SELECT COUNT(*) FROM pages p WHERE p.document_id = d.id)".into(),
                 |r| {
-                    Ok(IndexProblem {
+                    Ok(Some(IndexProblem {
                         document: Some(r.get(0)?),
                         dossier_code: Some(r.get(1)?),
                         detail: format!("document has {} page rows; {} were archived", r.get::<i64>(3)?, r.get::<i64>(2)?),
-                    })
+                    }))
                 },
             ),
             (
                 "SELECT d.path, d.dossier_code FROM documents d LEFT JOIN dossiers s ON s.code = d.dossier_code WHERE s.code IS NULL".into(),
                 |r| {
-                    Ok(IndexProblem {
+                    Ok(Some(IndexProblem {
                         document: Some(r.get(0)?),
                         dossier_code: Some(r.get(1)?),
                         detail: "document row names a dossier the index does not hold".into(),
-                    })
+                    }))
                 },
             ),
             (
                 format!("SELECT p.id FROM pages p WHERE p.id NOT IN (SELECT {fts_id} FROM {fts_table})"),
                 |r| {
-                    Ok(IndexProblem {
+                    Ok(Some(IndexProblem {
                         document: None,
                         dossier_code: None,
                         detail: format!("page row {} has no full-text row", r.get::<i64>(0)?),
-                    })
+                    }))
                 },
             ),
             (
                 format!("SELECT f.{fts_id} FROM {fts_table} f WHERE f.{fts_id} NOT IN (SELECT id FROM pages)"),
                 |r| {
-                    Ok(IndexProblem {
+                    Ok(Some(IndexProblem {
                         document: None,
                         dossier_code: None,
                         detail: format!("full-text row {} has no page row", r.get::<i64>(0)?),
-                    })
+                    }))
                 },
             ),
             (
@@ -495,11 +495,11 @@ impl Index {
                    AND NOT EXISTS (SELECT 1 FROM current_documents c WHERE c.document_id = d.id
                                    AND c.path = d.path AND c.kind = d.kind AND c.quality = d.quality)".into(),
                 |r| {
-                    Ok(IndexProblem {
+                    Ok(Some(IndexProblem {
                         document: Some(r.get(0)?),
                         dossier_code: Some(r.get(1)?),
                         detail: "the latest version is not the current document".into(),
-                    })
+                    }))
                 },
             ),
             (
@@ -508,11 +508,11 @@ impl Index {
                   OR s.result_passes != CASE WHEN EXISTS(SELECT 1 FROM current_documents c WHERE c.dossier_code = s.code AND c.kind = 'result' AND c.quality = 'pass') THEN 1 ELSE 0 END
                   OR s.has_result != CASE WHEN EXISTS(SELECT 1 FROM current_documents c WHERE c.dossier_code = s.code AND c.kind = 'result') THEN 1 ELSE 0 END".into(),
                 |r| {
-                    Ok(IndexProblem {
+                    Ok(Some(IndexProblem {
                         document: None,
                         dossier_code: Some(r.get(0)?),
                         detail: "the dossier's digitization flags disagree with its documents".into(),
-                    })
+                    }))
                 },
             ),
             // OCR text in the index must be the text stored as an object under its hash.
@@ -521,31 +521,23 @@ impl Index {
                  JOIN documents d ON d.id = p.document_id WHERE p.text_sha256 IS NOT NULL".into(),
                 |r| {
                     if sha256_hex(r.str(3)?.as_bytes()) == r.str(4)? {
-                        // Not a problem: filtered out below.
-                        return Ok(IndexProblem {
-                            document: None,
-                            dossier_code: None,
-                            detail: String::new(),
-                        });
+                        return Ok(None);
                     }
-                    Ok(IndexProblem {
+                    Ok(Some(IndexProblem {
                         document: Some(r.get(0)?),
                         dossier_code: Some(r.get(1)?),
                         detail: format!(
                             "OCR text of page {} in the index differs from the archived text object",
                             r.get::<i64>(2)?
                         ),
-                    })
+                    }))
                 },
             ),
         ];
         for (sql, make) in checks {
             self.db()
                 .for_each(&sql, &[], |r| {
-                    let problem = make(r)?;
-                    if !problem.detail.is_empty() {
-                        problems.push(problem);
-                    }
+                    problems.extend(make(r)?);
                     Ok::<_, DbError>(())
                 })
                 .map_err(|e| self.err(e))?;
@@ -554,8 +546,8 @@ impl Index {
     }
 }
 
-/// One consistency check: its query, and the problem each row it returns stands for.
-type Check = (String, fn(&Row) -> Result<IndexProblem, DbError>);
+/// One consistency check: its query, and the problem (if any) each row it returns stands for.
+type Check = (String, fn(&Row) -> Result<Option<IndexProblem>, DbError>);
 
 /// Appends one entry to the ledger. On a shared index the table is locked first, so that
 /// concurrent workers append one after the other and the chain stays one chain.

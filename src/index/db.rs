@@ -317,6 +317,25 @@ impl Db {
         params: &[Value],
         mut each: impl FnMut(&Row) -> Result<(), E>,
     ) -> Result<(), E> {
+        self.rows(sql, params, |row| each(row))
+    }
+
+    pub fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>, DbError> {
+        let mut out = Vec::new();
+        self.rows(sql, params, |row| {
+            out.push(std::mem::take(row));
+            Ok::<_, DbError>(())
+        })?;
+        Ok(out)
+    }
+
+    /// Reads every row into one buffer handed to `each`, which may keep its contents.
+    fn rows<E: From<DbError>>(
+        &mut self,
+        sql: &str,
+        params: &[Value],
+        mut each: impl FnMut(&mut Row) -> Result<(), E>,
+    ) -> Result<(), E> {
         let mut row = Row::default();
         match self.conn {
             Conn::Sqlite(ref c) => {
@@ -326,7 +345,7 @@ impl Db {
                     .map_err(DbError::from)?;
                 while let Some(r) = rows.next().map_err(DbError::from)? {
                     sqlite_row(r, &mut row)?;
-                    each(&row)?;
+                    each(&mut row)?;
                 }
             }
             Conn::Postgres(_) => {
@@ -340,20 +359,11 @@ impl Db {
                     .map_err(DbError::from)?;
                 while let Some(r) = rows.next().map_err(DbError::from)? {
                     postgres_row(&r, &mut row)?;
-                    each(&row)?;
+                    each(&mut row)?;
                 }
             }
         }
         Ok(())
-    }
-
-    pub fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>, DbError> {
-        let mut out = Vec::new();
-        self.for_each(sql, params, |r| {
-            out.push(r.clone());
-            Ok::<_, DbError>(())
-        })?;
-        Ok(out)
     }
 
     /// The first row, if any.

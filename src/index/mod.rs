@@ -601,18 +601,9 @@ impl Index {
         }
     }
 
+    /// Records a run's start; on a shared index with its first lease (`lease_ms`), in the same
+    /// statement, so that no other worker ever sees it without one (and closes it as killed).
     pub fn begin_run(
-        &self,
-        run_id: &str,
-        pipeline: &str,
-        started_at: &str,
-    ) -> Result<(), IndexError> {
-        self.begin_run_with_lease(run_id, pipeline, started_at, None)
-    }
-
-    /// Records a run's start; on a shared index with its first lease, in the same statement,
-    /// so that no other worker ever sees it without one (and closes it as killed).
-    pub fn begin_run_with_lease(
         &self,
         run_id: &str,
         pipeline: &str,
@@ -1372,7 +1363,7 @@ mod tests {
         ));
         let mut index = Index::open_rw(&path).unwrap();
         index
-            .begin_run("r1", "test", "2024-01-16T01:02:03Z")
+            .begin_run("r1", "test", "2024-01-16T01:02:03Z", None)
             .unwrap();
         let mut d = doc("a/b/input/x.png", &"a".repeat(64), "xin chào");
         d.pages[0].turned = 180;
@@ -1391,7 +1382,7 @@ mod tests {
     fn index_behaviour(location: &Location) {
         let mut index = Index::open(location, true).unwrap();
         index
-            .begin_run("r1", "test", "2024-01-16T01:02:03Z")
+            .begin_run("r1", "test", "2024-01-16T01:02:03Z", None)
             .unwrap();
         let v1 = index
             .add_document(&doc(
@@ -1474,18 +1465,16 @@ mod tests {
         let ro = Index::open(location, false).unwrap();
         assert_eq!(ro.counts().unwrap(), (1, 2, 2));
         assert!(
-            ro.begin_run("r2", "test", "2024-01-17T00:00:00Z").is_err(),
+            ro.begin_run("r2", "test", "2024-01-17T00:00:00Z", None)
+                .is_err(),
             "a read-only index took a write"
         );
     }
 
     #[test]
     fn sqlite_index_searches_versions_and_audits() {
-        let dir = std::env::temp_dir().join(format!("dossier-index-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        index_behaviour(&Location::Sqlite(dir.join("index.sqlite")));
-        std::fs::remove_dir_all(dir).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        index_behaviour(&Location::Sqlite(dir.path().join("index.sqlite")));
     }
 
     #[test]
