@@ -2,6 +2,7 @@
 //! outcome to an exit code (SPEC.md).
 
 mod cli;
+mod progress;
 
 use std::process::ExitCode;
 
@@ -11,8 +12,9 @@ use clap::Parser;
 use cli::{Cli, Command, ReportArgs};
 use dossier::config::{self, Config};
 use dossier::exit_codes;
-use dossier::pipeline::{self, ProgressMode};
+use dossier::pipeline;
 use dossier::{ocr, query, sample};
+use progress::{Progress, ProgressMode};
 
 fn main() -> ExitCode {
     reexec_with_single_omp_thread();
@@ -94,7 +96,7 @@ fn execute(cli: Cli) -> anyhow::Result<i32> {
                 ProgressMode::detect()
             };
             install_stop_handlers();
-            let report = pipeline::run(&config, mode)
+            let report = pipeline::run(&config, &Progress::new(mode))
                 .with_context(|| format!("run of {} stopped", pipeline.display()))?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&report)?);

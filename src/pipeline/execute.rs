@@ -1,0 +1,90 @@
+//! Wires the stages for the files a run reads:
+//!
+//! ```text
+//! work list ─▶ producer thread ──(bounded page queue)──▶ OCR workers (one recognizer each)
+//!              read, hash, store original,                       │
+//!              decode, quality, batch split                       ▼
+//!                    └──────────── events ─────────────▶ collector (this thread):
+//!                                                         derivatives, index commit
+//! ```
+//! Pages, not files, are the unit of OCR work, so a 40-page TIFF keeps every worker busy.
+//! The page queue holds two pages per worker: the producer waits for OCR, and memory stays
+//! flat. If the collector fails, the producer is cancelled; if the workers stop, the queue
+//! closes and the producer stops.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+
+use super::collect::Collector;
+use super::commit::Committer;
+use super::events::{Event, PageJob, WorkItem};
+use super::leases::Claimer;
+use super::observer::Observer;
+use super::produce::{Outlet, Producer};
+use super::recognize::{self, Recognizer};
+use super::report::RunReport;
+use super::RunError;
+use crate::config::Config;
+use crate::index::Index;
+use crate::store::Archive;
+
+/// What the stages share for one run.
+pub(super) struct Stages<'a> {
+    pub config: &'a Config,
+    pub archive: &'a Archive,
+    pub run_id: &'a str,
+    pub observer: &'a dyn Observer,
+}
+
+impl Stages<'_> {
+    /// Reads, OCRs and commits every file of `work` with `recognizers`, one thread each.
+    pub fn execute<R: Recognizer>(
+        &self,
+        index: &mut Index,
+        recognizers: Vec<R>,
+        work: Vec<WorkItem>,
+        claims: Option<Claimer>,
+        report: &mut RunReport,
+    ) -> Result<(), RunError> {
+        let cancel = AtomicBool::new(false);
+        let (events_tx, events_rx) = mpsc::channel::<Event>();
+        let (jobs_tx, jobs_rx) = mpsc::sync_channel::<PageJob>(self.config.jobs * 2);
+        let jobs_rx = Arc::new(Mutex::new(jobs_rx));
+        let items = work.iter().map(|w| w.candidate.clone()).collect();
+        let committer = Committer {
+            archive: self.archive,
+            run_id: self.run_id,
+            min_dpi: self.config.min_dpi,
+        };
+        let collector =
+            Collector::new(self.archive, index, committer, items, report, self.observer);
+        std::thread::scope(|scope| {
+            for mut recognizer in recognizers {
+                let (rx, tx) = (Arc::clone(&jobs_rx), events_tx.clone());
+                scope.spawn(move || recognize::work(&mut recognizer, &rx, &tx));
+            }
+            let producer = Producer {
+                archive: self.archive,
+                claims,
+                next_doc: work.len(),
+                outlet: Outlet {
+                    force_ocr: self.config.force_ocr,
+                    jobs: jobs_tx,
+                    events: events_tx.clone(),
+                    cancel: &cancel,
+                },
+            };
+            scope.spawn(move || producer.run(work));
+            // Only the workers hold the page queue's receiver: if they stop, the producer
+            // stops; the collector ends when the producer and the workers are gone.
+            drop(jobs_rx);
+            drop(events_tx);
+            let result = collector.run(events_rx);
+            if result.is_err() {
+                cancel.store(true, Ordering::Relaxed);
+            }
+            result
+        })
+    }
+}

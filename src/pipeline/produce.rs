@@ -1,0 +1,391 @@
+//! The producer: reads, hashes and stores each intake file in order, decodes it and checks
+//! each page's quality, and feeds the pages to the bounded OCR queue (a PDF page with its own
+//! text layer goes straight to the collector). A batch scan is split at its cover sheets on
+//! the way ([`super::batch`]). The original is on disk, fsynced, before anything refers to it.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{Sender, SyncSender};
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::batch::{Fate, Splitter};
+use super::events::{Event, PageJob, PageResult, Planned, TextSource, WorkItem};
+use super::leases::{Claimed, Claimer};
+use super::searchable::PageView;
+use super::stop_requested;
+use crate::cover;
+use crate::decode::embed::Embeddable;
+use crate::decode::{self, quality, Limits};
+use crate::intake::Candidate;
+use crate::ocr::PageText;
+use crate::store::{sha256_hex, Archive};
+
+/// The run is stopping (cancelled, interrupted, or the workers are gone).
+pub(super) struct Stop;
+
+pub(super) struct Producer<'a> {
+    pub archive: &'a Archive,
+    /// On a shared index: each file is claimed before it is read.
+    pub claims: Option<Claimer>,
+    pub outlet: Outlet<'a>,
+    /// The next document number for a split document (after the intake's own files).
+    pub next_doc: usize,
+}
+
+impl Producer<'_> {
+    /// Produces every file of `work`. Files other workers hold are tried again once the rest
+    /// is done, until they are archived or their holder's lease runs out.
+    pub fn run(mut self, work: Vec<WorkItem>) {
+        let mut pending = work;
+        loop {
+            let mut held = Vec::new();
+            for item in pending {
+                if self.outlet.stopping() {
+                    return;
+                }
+                let item = match self.claim(item) {
+                    Ok(Some(Claimed::Go(item))) => item,
+                    Ok(Some(Claimed::Held(item))) => {
+                        held.push(item);
+                        continue;
+                    }
+                    Ok(_) => continue,
+                    Err(Stop) => return,
+                };
+                if self.file(item).is_err() {
+                    return;
+                }
+            }
+            if held.is_empty() || !self.pause() {
+                return;
+            }
+            pending = held;
+        }
+    }
+
+    /// Claims `item` on a shared index (`Go` at once on an archive's own index); `None` when
+    /// another worker archived it meanwhile.
+    fn claim(&self, item: WorkItem) -> Result<Option<Claimed>, Stop> {
+        let events = &self.outlet.events;
+        let Some(claims) = &self.claims else {
+            return Ok(Some(Claimed::Go(item)));
+        };
+        match claims.try_claim(item, events) {
+            Ok(Claimed::DoneElsewhere(doc)) => {
+                let _ = events.send(Event::DoneElsewhere { doc });
+                Ok(None)
+            }
+            Ok(claimed) => Ok(Some(claimed)),
+            Err(e) => {
+                let _ = events.send(Event::Fatal(e.into()));
+                Err(Stop)
+            }
+        }
+    }
+
+    /// Files held by live workers: look again shortly (a lease is renewed every third of
+    /// it). False when the run is stopping meanwhile.
+    fn pause(&self) -> bool {
+        for _ in 0..10 {
+            if self.outlet.stopping() {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        true
+    }
+
+    /// One intake file: read, hash, store, then its pages to OCR (or its split, for a batch).
+    fn file(&mut self, item: WorkItem) -> Result<(), Stop> {
+        let events = &self.outlet.events;
+        let doc = item.seq;
+        let bytes = match std::fs::read(&item.candidate.abs_path) {
+            Ok(b) => b,
+            Err(e) => {
+                let reason = format!("cannot read: {e}");
+                let _ = events.send(Event::Unreadable { doc, reason });
+                return Ok(());
+            }
+        };
+        let sha256 = sha256_hex(&bytes);
+        if item.previous_sha256.as_deref() == Some(sha256.as_str()) {
+            let _ = events.send(Event::Unchanged { doc, sha256 });
+            return Ok(());
+        }
+        if let Err(e) = self.archive.put_object_with_hash(&bytes, &sha256) {
+            let _ = events.send(Event::Fatal(e.into()));
+            return Err(Stop);
+        }
+        if item.candidate.batch {
+            return self.batch(&item.candidate, doc, &bytes, sha256);
+        }
+        let planned = self.document(doc, &bytes, sha256)?;
+        let _ = events.send(Event::Planned { doc, planned });
+        Ok(())
+    }
+
+    /// Decodes a document's pages and sends them on, stopping at the first page that cannot
+    /// be decoded or has nothing to read (the document is then rejected with the reason).
+    fn document(&self, doc: usize, bytes: &[u8], sha256: String) -> Result<Planned, Stop> {
+        let mut planned = Planned {
+            sha256,
+            media_type: None,
+            pages: 0,
+            rejected: None,
+        };
+        let pages = match decode::pages(bytes, Limits::default()) {
+            Ok((format, pages)) => {
+                planned.media_type = Some(format.media_type());
+                pages
+            }
+            Err(e) => {
+                planned.rejected = Some(e.to_string());
+                return Ok(planned);
+            }
+        };
+        let original = decode::embed::embeddable(bytes).map(Arc::new);
+        for (i, page) in pages.enumerate() {
+            let page = match page {
+                Ok(page) => page,
+                Err(e) if i == 0 => {
+                    planned.rejected = Some(e.to_string());
+                    break;
+                }
+                Err(e) => {
+                    planned.rejected = Some(format!("page {}: {e}", i + 1));
+                    break;
+                }
+            };
+            let number = planned.pages as u32 + 1;
+            if !self
+                .outlet
+                .send_page(doc, number, page, None, original.clone())?
+            {
+                planned.rejected = Some(format!("page {}: no scanned image and no text", i + 1));
+                break;
+            }
+            planned.pages += 1;
+        }
+        Ok(planned)
+    }
+
+    /// Splits a batch scan at its cover sheets, sending each segment's pages as a document
+    /// of its own, then the split.
+    fn batch(
+        &mut self,
+        batch: &Candidate,
+        batch_doc: usize,
+        bytes: &[u8],
+        sha256: String,
+    ) -> Result<(), Stop> {
+        let mut split = BatchSplit {
+            splitter: Splitter::new(&batch.rel_path, &sha256),
+            planned: Planned {
+                sha256,
+                media_type: decode::sniff(bytes).map(|f| f.media_type()),
+                pages: 0,
+                rejected: None,
+            },
+            open: None,
+        };
+        let mut rejected = None;
+        match decode::pages(bytes, Limits::default()) {
+            Err(e) => rejected = Some(e.to_string()),
+            Ok((_, pages)) => {
+                for (i, page) in pages.enumerate() {
+                    let n = i as u32 + 1;
+                    match page {
+                        Ok(page) => self.batch_page(&mut split, batch, batch_doc, n, page)?,
+                        Err(e) => {
+                            split.splitter.failed(n);
+                            rejected = Some(format!("page {n}: {e}"));
+                            break;
+                        }
+                    }
+                }
+            }
+        }
+        split.close(&self.outlet.events)?;
+        let report = split.splitter.finish();
+        self.outlet
+            .events
+            .send(Event::BatchSplit {
+                doc: batch_doc,
+                report,
+                rejected,
+            })
+            .map_err(|_| Stop)
+    }
+
+    /// Page `n` of a batch scan: a cover sheet, set aside, or a page of a dossier's document.
+    fn batch_page(
+        &mut self,
+        split: &mut BatchSplit,
+        batch: &Candidate,
+        batch_doc: usize,
+        n: u32,
+        page: decode::Page,
+    ) -> Result<(), Stop> {
+        let reading = if page.image.width() == 0 {
+            cover::Reading::Page
+        } else {
+            cover::read(&page.image)
+        };
+        let step = split.splitter.page(n, reading);
+        if step.close {
+            split.close(&self.outlet.events)?;
+        }
+        let doc = match step.fate {
+            Fate::SetAside => return Ok(()),
+            Fate::Continues => split.open.map(|(doc, _)| doc).ok_or(Stop)?,
+            Fate::Opens { path, placement } => {
+                let doc = self.next_doc;
+                self.next_doc += 1;
+                let candidate = Candidate {
+                    rel_path: path,
+                    abs_path: batch.abs_path.clone(),
+                    placement,
+                    bytes: batch.bytes,
+                    mtime_ns: batch.mtime_ns,
+                    batch: false,
+                };
+                let segment = Event::Segment {
+                    doc,
+                    candidate,
+                    batch: batch_doc,
+                };
+                self.outlet.events.send(segment).map_err(|_| Stop)?;
+                split.open = Some((doc, 0));
+                doc
+            }
+        };
+        let Some((_, count)) = split.open.as_mut() else {
+            return Err(Stop);
+        };
+        if self
+            .outlet
+            .send_page(doc, *count + 1, page, Some(n), None)?
+        {
+            *count += 1;
+            split.splitter.taken(n);
+        } else {
+            split.splitter.empty(n);
+        }
+        Ok(())
+    }
+}
+
+/// A batch scan being split: the splitter, and the document open (its number and pages).
+struct BatchSplit {
+    splitter: Splitter,
+    /// What every split document shares: the batch's hash and media type.
+    planned: Planned,
+    open: Option<(usize, u32)>,
+}
+
+impl BatchSplit {
+    /// Ends the open document: its pages are all sent.
+    fn close(&mut self, events: &Sender<Event>) -> Result<(), Stop> {
+        let Some((doc, pages)) = self.open.take() else {
+            return Ok(());
+        };
+        let planned = Planned {
+            sha256: self.planned.sha256.clone(),
+            media_type: self.planned.media_type,
+            pages: pages as usize,
+            rejected: None,
+        };
+        events
+            .send(Event::Planned { doc, planned })
+            .map_err(|_| Stop)
+    }
+}
+
+/// Where the producer sends pages: OCR jobs, or straight to the collector.
+pub(super) struct Outlet<'a> {
+    pub force_ocr: bool,
+    pub jobs: SyncSender<PageJob>,
+    pub events: Sender<Event>,
+    pub cancel: &'a AtomicBool,
+}
+
+impl Outlet<'_> {
+    fn stopping(&self) -> bool {
+        self.cancel.load(Ordering::Relaxed) || stop_requested()
+    }
+
+    /// Sends page `number` of document `doc` on its way: to OCR, or, for a PDF page with its
+    /// own text layer (unless OCR is forced), straight to the collector. `Ok(false)`: the page
+    /// has neither an image nor text.
+    fn send_page(
+        &self,
+        doc: usize,
+        number: u32,
+        page: decode::Page,
+        source_page: Option<u32>,
+        original: Option<Arc<Embeddable>>,
+    ) -> Result<bool, Stop> {
+        let no_image = page.image.width() == 0;
+        if no_image || (page.text_layer.is_some() && !self.force_ocr) {
+            // A page without an image has nothing else to read, even with --force-ocr.
+            let Some(result) = text_layer_page(number, page, source_page) else {
+                return Ok(false);
+            };
+            return match self.events.send(Event::Page { doc, result }) {
+                Ok(()) => Ok(true),
+                Err(_) => Err(Stop),
+            };
+        }
+        let quality = quality::assess(&page.image, page.meta_dpi);
+        let (width, height) = page.image.dimensions();
+        let (image, ocr_dpi) = crate::ocr::image_for_ocr(page.image, quality.dpi);
+        let job = PageJob {
+            doc,
+            page: number,
+            image,
+            ocr_dpi,
+            width,
+            height,
+            quality,
+            source_page,
+            original,
+        };
+        if self.jobs.send(job).is_err() || self.stopping() {
+            return Err(Stop);
+        }
+        Ok(true)
+    }
+}
+
+/// A PDF page read from its own text layer; `None` when it has no text either.
+fn text_layer_page(
+    number: u32,
+    page: decode::Page,
+    source_page: Option<u32>,
+) -> Option<PageResult> {
+    let text = page.text_layer?;
+    let no_image = page.image.width() == 0;
+    let quality = if no_image {
+        quality::not_scanned()
+    } else {
+        quality::assess(&page.image, page.meta_dpi)
+    };
+    let view = (!no_image).then(|| PageView::of(&page.image, quality.dpi.max(1)));
+    Some(PageResult {
+        page: number,
+        width: page.image.width(),
+        height: page.image.height(),
+        quality,
+        ocr: Ok(PageText {
+            text: crate::index::fold::nfc(&text),
+            confidence: 0.0,
+            hocr: String::new(),
+        }),
+        seconds: 0.0,
+        text_source: TextSource::TextLayer,
+        turned: 0,
+        deskewed: 0.0,
+        view,
+        source_page,
+    })
+}
