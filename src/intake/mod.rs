@@ -2,6 +2,7 @@
 //! are left for the next run (hidden files, files the scanner may still be writing).
 
 pub mod layout;
+pub mod read;
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};

@@ -85,6 +85,7 @@ impl<'a> Collector<'a> {
         match event {
             Event::Fatal(e) => Err(e),
             Event::Unreadable { doc, reason } => self.unreadable(doc, reason).map(Some),
+            Event::Changed { doc, reason } => self.changed(doc, reason).map(Some),
             Event::DoneElsewhere { doc } => {
                 self.report.files_done_elsewhere += 1;
                 Ok(Some(doc))
@@ -127,6 +128,21 @@ impl<'a> Collector<'a> {
             reason,
         });
         self.stats_of(doc).rejected += 1;
+        Ok(doc)
+    }
+
+    fn changed(&mut self, doc: usize, reason: String) -> Result<usize, RunError> {
+        let path = &self.items[doc].rel_path;
+        self.index.release(path, self.committer.run_id)?;
+        self.observer.notice(&Notice::Deferred {
+            path,
+            reason: &reason,
+        });
+        self.report.deferred.push(path.clone());
+        self.report.changed_during_read.push(Rejection {
+            path: path.clone(),
+            reason,
+        });
         Ok(doc)
     }
 

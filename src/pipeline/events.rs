@@ -99,6 +99,11 @@ pub(super) enum Event {
     },
     /// This run took the file over from a worker whose lease ran out.
     TakenOver,
+    /// Changed while it was read (still being written): left for the next run.
+    Changed {
+        doc: usize,
+        reason: String,
+    },
     /// Could not be read at all (permissions, vanished): nothing to archive.
     Unreadable {
         doc: usize,

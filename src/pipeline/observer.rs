@@ -64,6 +64,8 @@ impl fmt::Display for DossierDone<'_> {
 pub enum Notice<'a> {
     /// An input that cannot become (a good) document, and why.
     Rejected { path: &'a str, reason: &'a str },
+    /// An input left for the next run, and why.
+    Deferred { path: &'a str, reason: &'a str },
     /// A register or catalog row that cannot be read.
     ImportProblem {
         what: &'a str,
@@ -94,6 +96,7 @@ impl fmt::Display for Notice<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Notice::Rejected { path, reason } => write!(f, "rejected {path}: {reason}"),
+            Notice::Deferred { path, reason } => write!(f, "deferred {path}: {reason}"),
             Notice::ImportProblem {
                 what,
                 path,

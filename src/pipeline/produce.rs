@@ -1,7 +1,8 @@
 //! The producer: reads, hashes and stores each intake file in order, decodes it and checks
 //! each page's quality, and feeds the pages to the bounded OCR queue (a PDF page with its own
 //! text layer goes straight to the collector). A batch scan is split at its cover sheets on
-//! the way ([`super::batch`]). The original is on disk, fsynced, before anything refers to it.
+//! the way ([`super::batch`]). A file is read as the walk listed it or not at all
+//! ([`crate::intake::read`]). The original is on disk, fsynced, before anything refers to it.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Sender, SyncSender};
@@ -16,6 +17,7 @@ use super::stop_requested;
 use crate::cover;
 use crate::decode::embed::Embeddable;
 use crate::decode::{self, quality, Limits};
+use crate::intake::read::{read_listed, ReadError};
 use crate::intake::Candidate;
 use crate::ocr::PageText;
 use crate::store::{sha256_hex, Archive};
@@ -99,10 +101,15 @@ impl Producer<'_> {
     fn file(&mut self, item: WorkItem) -> Result<(), Stop> {
         let events = &self.outlet.events;
         let doc = item.seq;
-        let bytes = match std::fs::read(&item.candidate.abs_path) {
+        let bytes = match read_listed(&item.candidate) {
             Ok(b) => b,
+            Err(e @ ReadError::Changed(_)) => {
+                let reason = e.to_string();
+                let _ = events.send(Event::Changed { doc, reason });
+                return Ok(());
+            }
             Err(e) => {
-                let reason = format!("cannot read: {e}");
+                let reason = e.to_string();
                 let _ = events.send(Event::Unreadable { doc, reason });
                 return Ok(());
             }

@@ -43,7 +43,12 @@ pub struct RunReport {
     pub batches: Vec<BatchReport>,
     /// Pages of batch scans set aside (listed per batch); any makes `run` exit 3.
     pub quarantined_pages: usize,
+    /// Files left for the next run: modified within the settle time, or changed while read.
     pub deferred: Vec<String>,
+    /// Files that changed between the walk and the end of their reading, and how: nothing
+    /// of them is archived this run.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub changed_during_read: Vec<Rejection>,
     /// The register import of this run (when the pipeline names one).
     pub register: Option<ImportSummary>,
     /// The catalog import of this run (when the pipeline names one).
@@ -94,6 +99,7 @@ impl RunReport {
             batches: Vec::new(),
             quarantined_pages: 0,
             deferred: Vec::new(),
+            changed_during_read: Vec::new(),
             register: None,
             catalog: None,
             interrupted: None,

@@ -305,3 +305,57 @@ fn a_batch_scan_is_split_at_its_cover_sheets_into_each_dossiers_document() {
     );
     assert_eq!(counts.dossiers_done.load(Ordering::SeqCst), 2);
 }
+
+/// Appends to a file once the intake is listed, as a scanner still writing would.
+struct AppendsAfterTheWalk(PathBuf);
+
+impl Observer for AppendsAfterTheWalk {
+    fn planned(&self, _files: usize) {
+        use std::io::Write;
+        let mut f = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&self.0)
+            .expect("intake file");
+        f.write_all(b"more bytes from the scanner")
+            .expect("appended");
+    }
+}
+
+#[test]
+fn a_file_written_to_while_the_run_reads_it_is_left_for_the_next_run() {
+    let setup = Setup::new();
+    let growing = format!("{PROCEDURE}/{DOSSIER_A}/input/growing.png");
+    setup.write(&growing, &[page(600)], FileKind::Png);
+    setup.write(
+        &format!("{PROCEDURE}/{DOSSIER_B}/input/b.png"),
+        &[page(601)],
+        FileKind::Png,
+    );
+    let scanner = AppendsAfterTheWalk(setup.root.join("intake").join(&growing));
+    let report = setup.run(reads_well, &scanner);
+    assert_eq!(report.documents_added, 1, "only the settled file");
+    assert_eq!(report.deferred, std::slice::from_ref(&growing));
+    assert_eq!(report.changed_during_read.len(), 1);
+    assert!(
+        report.changed_during_read[0]
+            .reason
+            .starts_with("changed while being read ("),
+        "{:?}",
+        report.changed_during_read
+    );
+    assert!(!report.has_rejections(), "not an input error: exit 0");
+    let index = crate::query::open_read_only(&setup.archive(), None).expect("index");
+    assert_eq!(index.latest_sha256(&growing).expect("index reads"), None);
+    assert_eq!(
+        index
+            .known_file(&growing)
+            .expect("index reads")
+            .map(|k| k.bytes),
+        None
+    );
+    // Settled, it is read by the next run.
+    std::thread::sleep(Duration::from_millis(1100));
+    let again = setup.run(reads_well, &Silent);
+    assert_eq!(again.documents_added, 1);
+    assert!(again.changed_during_read.is_empty());
+}
