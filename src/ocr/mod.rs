@@ -206,7 +206,9 @@ pub fn image_for_ocr(image: GrayImage, dpi: u32) -> (GrayImage, u32) {
         ((w as f64 * scale).round() as u32).max(1),
         ((h as f64 * scale).round() as u32).max(1),
     );
-    let small = image::imageops::resize(&image, nw, nh, image::imageops::FilterType::Triangle);
+    // A box average straight into the smaller page: `imageops::resize` would first build a
+    // 16-bytes-per-pixel intermediate (400 MB for a 10000×10000 scan).
+    let small = image::imageops::thumbnail(&image, nw, nh);
     (small, OCR_TARGET_DPI)
 }
 
