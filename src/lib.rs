@@ -13,6 +13,7 @@ pub mod coverage;
 pub mod decode;
 pub mod exit_codes;
 pub mod fixity;
+pub mod fold;
 pub mod index;
 pub mod intake;
 pub mod ocr;

@@ -1107,7 +1107,7 @@ impl Outlet<'_> {
                 height: page.image.height(),
                 quality,
                 ocr: Ok(PageText {
-                    text: crate::index::fold::nfc(&text),
+                    text: crate::fold::nfc(&text),
                     confidence: 0.0,
                     hocr: String::new(),
                 }),

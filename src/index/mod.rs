@@ -9,13 +9,13 @@
 pub mod audit;
 pub mod claims;
 pub mod db;
-pub mod fold;
 
 use std::cell::{RefCell, RefMut};
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
+use crate::fold;
 use crate::intake::layout::Kind;
 use db::{vals, Backend, Db, DbError, Row};
 
