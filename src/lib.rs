@@ -10,6 +10,7 @@
 pub mod config;
 pub mod cover;
 pub mod coverage;
+pub mod date;
 pub mod decode;
 pub mod exit_codes;
 pub mod fixity;

@@ -167,7 +167,7 @@ fn execute(cli: Cli) -> anyhow::Result<i32> {
             to,
             procedure,
         } => {
-            use dossier::coverage::date::Date;
+            use dossier::date::Date;
             use dossier::fixity::bag::{export_bag, BagFilter};
             let filter = BagFilter {
                 from: date_flag("--from", &from)?,
@@ -395,14 +395,11 @@ fn write_atomically(
 }
 
 /// A `--from`/`--to` value: ISO or Vietnamese date.
-fn date_flag(
-    flag: &str,
-    value: &Option<String>,
-) -> anyhow::Result<Option<dossier::coverage::date::Date>> {
+fn date_flag(flag: &str, value: &Option<String>) -> anyhow::Result<Option<dossier::date::Date>> {
     value
         .as_deref()
         .map(|s| {
-            dossier::coverage::date::Date::parse(s)
+            dossier::date::Date::parse(s)
                 .with_context(|| format!("{flag} {s:?} is not a date (YYYY-MM-DD or dd/mm/yyyy)"))
         })
         .transpose()

@@ -10,7 +10,6 @@
 //! Without a register, the archive's dossiers are the denominator: the received date is the
 //! date in the dossier code, and a dossier counts as completed when a result is archived.
 
-pub mod date;
 pub mod register;
 pub mod render;
 
@@ -20,8 +19,8 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
+use crate::date::{date_in_dossier_code, Date};
 use crate::index::{DossierHoldings, Index, IndexError};
-use date::{date_in_dossier_code, Date};
 use register::{Problem, RegisterError, RegisterRow};
 
 #[derive(Debug, thiserror::Error)]

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use super::date::Date;
+use crate::date::Date;
 use crate::intake::layout::validate_code;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -342,7 +342,7 @@ fn for_each_record(
                     Data::Int(i) => i.to_string(),
                     Data::Float(f) if f.fract() == 0.0 => format!("{f:.0}"),
                     Data::Float(f) => f.to_string(),
-                    Data::DateTime(d) => super::date::Date::from_excel_serial(d.as_f64())
+                    Data::DateTime(d) => Date::from_excel_serial(d.as_f64())
                         .map(|d| d.iso())
                         .unwrap_or_default(),
                     Data::Bool(b) => b.to_string(),

@@ -96,7 +96,7 @@ impl Index {
     /// Received dates from the imported register, for filtering exports by period.
     pub fn register_received_dates(
         &self,
-    ) -> Result<std::collections::HashMap<String, crate::coverage::date::Date>, IndexError> {
+    ) -> Result<std::collections::HashMap<String, crate::date::Date>, IndexError> {
         let mut out = std::collections::HashMap::new();
         self.for_each_register_row(|r| {
             out.insert(r.dossier_code, r.received_on);

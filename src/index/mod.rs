@@ -1201,8 +1201,8 @@ impl Index {
         &self,
         mut each: impl FnMut(crate::coverage::register::RegisterRow),
     ) -> Result<(), IndexError> {
-        use crate::coverage::date::Date;
         use crate::coverage::register::{Channel, RegisterRow};
+        use crate::date::Date;
         self.db()
             .for_each(
                 "SELECT dossier_code, procedure_code, unit, received_on, due_on, completed_on,
