@@ -21,6 +21,7 @@ pub mod ocr;
 pub mod pdf;
 pub mod pipeline;
 pub mod query;
+pub mod register;
 pub mod sample;
 pub mod store;
 #[doc(hidden)]

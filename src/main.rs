@@ -297,7 +297,7 @@ fn report(a: ReportArgs, index_url: Option<&str>) -> anyhow::Result<i32> {
     let index = query::open_read_only(&archive, index_url)?;
     let mut names = index.procedure_names()?;
     if let Some(catalog) = &a.catalog {
-        let (rows, problems) = coverage::register::read_catalog(catalog)?;
+        let (rows, problems) = dossier::register::read_catalog(catalog)?;
         for p in &problems {
             eprintln!(
                 "catalog {} line {}: {}",

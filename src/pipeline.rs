@@ -23,13 +23,13 @@ use serde::Serialize;
 
 use crate::config::Config;
 use crate::cover;
-use crate::coverage::register::{read_catalog, read_register_rows, Problem, RegisterError};
 use crate::decode::embed::Embeddable;
 use crate::decode::{self, quality, Limits};
 use crate::index::claims::Claim;
 use crate::index::{Index, IndexError, Location, NewDocument, NewPage};
 use crate::intake::{self, Candidate, IntakeError, Rejection};
 use crate::ocr::{Engine, OcrError, PageText};
+use crate::register::{read_catalog, read_register_rows, Problem, RegisterError};
 use crate::store::{sha256_hex, Archive, StoreError};
 use crate::timefmt;
 

@@ -10,7 +10,6 @@
 //! Without a register, the archive's dossiers are the denominator: the received date is the
 //! date in the dossier code, and a dossier counts as completed when a result is archived.
 
-pub mod register;
 pub mod render;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -21,7 +20,7 @@ use serde::Serialize;
 
 use crate::date::{date_in_dossier_code, Date};
 use crate::index::{DossierHoldings, Index, IndexError};
-use register::{Problem, RegisterError, RegisterRow};
+use crate::register::{self, Problem, RegisterError, RegisterRow};
 
 #[derive(Debug, thiserror::Error)]
 pub enum CoverageError {

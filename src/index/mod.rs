@@ -1123,7 +1123,7 @@ impl Index {
     /// Replaces the stored register with a new import, in one transaction.
     pub fn replace_register(
         &mut self,
-        rows: &[crate::coverage::register::RegisterRow],
+        rows: &[crate::register::RegisterRow],
         run_id: &str,
         source: &str,
         sha256: &str,
@@ -1162,7 +1162,7 @@ impl Index {
     /// Stores catalog names and fields (new codes added, known codes updated).
     pub fn import_catalog(
         &mut self,
-        rows: &[crate::coverage::register::CatalogRow],
+        rows: &[crate::register::CatalogRow],
         run_id: &str,
         source: &str,
         sha256: &str,
@@ -1199,10 +1199,10 @@ impl Index {
     /// Streams the stored register, in code order.
     pub fn for_each_register_row(
         &self,
-        mut each: impl FnMut(crate::coverage::register::RegisterRow),
+        mut each: impl FnMut(crate::register::RegisterRow),
     ) -> Result<(), IndexError> {
-        use crate::coverage::register::{Channel, RegisterRow};
         use crate::date::Date;
+        use crate::register::{Channel, RegisterRow};
         self.db()
             .for_each(
                 "SELECT dossier_code, procedure_code, unit, received_on, due_on, completed_on,
