@@ -93,17 +93,6 @@ pub struct IndexProblem {
 }
 
 impl Index {
-    /// Received dates from the imported register, for filtering exports by period.
-    pub fn register_received_dates(
-        &self,
-    ) -> Result<std::collections::HashMap<String, crate::date::Date>, IndexError> {
-        let mut out = std::collections::HashMap::new();
-        self.for_each_register_row(|r| {
-            out.insert(r.dossier_code, r.received_on);
-        })?;
-        Ok(out)
-    }
-
     /// The media type recorded for one version of a document.
     pub fn media_type(&self, path: &str, version: u32) -> Result<Option<String>, IndexError> {
         let row = self
