@@ -145,134 +145,30 @@ impl Index {
         self.transaction(|tx| {
             // Takes the dossier's row lock first (PostgreSQL): two workers committing to one
             // dossier compute its flags one after the other.
-            tx.execute(
-                "INSERT INTO dossiers(code, procedure_code, unit) VALUES (?1, ?2, ?3)
-                 ON CONFLICT(code) DO UPDATE SET unit = COALESCE(dossiers.unit, excluded.unit)",
-                &vals![&doc.dossier, &doc.procedure, &doc.unit],
-            )?;
-            let version: u32 = tx
-                .query_one(
-                    "SELECT COALESCE(MAX(version), 0) + 1 FROM documents WHERE path = ?1",
-                    &vals![&doc.path],
-                )?
-                .get(0)?;
+            upsert_dossier(tx, doc)?;
+            let version = next_version(tx, &doc.path)?;
             let quality = if doc.reasons.is_empty() && doc.rejected.is_none() {
                 "pass"
             } else {
                 "fail"
             };
-            let reasons = serde_json::to_string(&doc.reasons).expect("strings serialize");
-            let document_id: i64 = tx
-                .query_one(
-                    "INSERT INTO documents(dossier_code, path, version, kind, sha256, bytes,
-                                           media_type, archived_at, run_id, quality, reasons,
-                                           rejected, page_count, searchable_pdf)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
-                     RETURNING id",
-                    &vals![
-                        &doc.dossier,
-                        &doc.path,
-                        version,
-                        doc.kind.as_str(),
-                        &doc.sha256,
-                        doc.bytes,
-                        doc.media_type,
-                        &doc.archived_at,
-                        &doc.run_id,
-                        quality,
-                        reasons,
-                        &doc.rejected,
-                        doc.pages.len(),
-                        &doc.searchable_pdf,
-                    ],
-                )?
-                .get(0)?;
-            let agent = concat!("dossier ", env!("CARGO_PKG_VERSION"));
-            for (kind, detail) in [
-                ("ingestion", format!("{} from the intake", doc.path)),
-                (
-                    "message digest calculation",
-                    format!("SHA-256 {}", doc.sha256),
-                ),
-            ] {
-                tx.execute(
-                    "INSERT INTO events(document_id, type, at, agent, outcome, detail)
-                     VALUES (?1, ?2, ?3, ?4, 'success', ?5)",
-                    &vals![document_id, kind, &doc.archived_at, agent, detail],
-                )?;
-            }
-            tx.execute(
-                "INSERT INTO current_documents(dossier_code, path, document_id, kind, quality)
-                 VALUES (?1, ?2, ?3, ?4, ?5)
-                 ON CONFLICT(dossier_code, path) DO UPDATE SET document_id = excluded.document_id,
-                     kind = excluded.kind, quality = excluded.quality",
-                &vals![
-                    &doc.dossier,
-                    &doc.path,
-                    document_id,
-                    doc.kind.as_str(),
-                    quality
-                ],
-            )?;
+            let document_id = insert_document(tx, doc, version, quality)?;
+            insert_events(tx, doc, document_id)?;
+            set_current_document(tx, doc, document_id, quality)?;
             for p in &doc.pages {
-                let page_id: i64 = tx
-                    .query_one(
-                        "INSERT INTO pages(document_id, page, width, height, dpi, dpi_source,
-                                           blank, confidence, text, text_sha256, hocr_sha256,
-                                           ocr_seconds, text_source, turned, deskewed,
-                                           source_page)
-                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14,
-                                 ?15, ?16)
-                         RETURNING id",
-                        &vals![
-                            document_id,
-                            p.page,
-                            p.width,
-                            p.height,
-                            p.dpi,
-                            p.dpi_source,
-                            p.blank,
-                            p.confidence,
-                            &p.text,
-                            &p.text_sha256,
-                            &p.hocr_sha256,
-                            p.ocr_seconds,
-                            p.text_source,
-                            p.turned,
-                            p.deskewed,
-                            p.source_page,
-                        ],
-                    )?
-                    .get(0)?;
-                insert_fts(tx, page_id, &p.text)?;
+                insert_page(tx, document_id, p)?;
             }
-            tx.execute(
-                "UPDATE dossiers SET
-                     input_passes = CASE WHEN EXISTS(SELECT 1 FROM current_documents c
-                         WHERE c.dossier_code = ?1 AND c.kind = 'input' AND c.quality = 'pass')
-                         THEN 1 ELSE 0 END,
-                     result_passes = CASE WHEN EXISTS(SELECT 1 FROM current_documents c
-                         WHERE c.dossier_code = ?1 AND c.kind = 'result' AND c.quality = 'pass')
-                         THEN 1 ELSE 0 END,
-                     has_result = CASE WHEN EXISTS(SELECT 1 FROM current_documents c
-                         WHERE c.dossier_code = ?1 AND c.kind = 'result')
-                         THEN 1 ELSE 0 END
-                 WHERE code = ?1",
-                &vals![&doc.dossier],
-            )?;
+            update_dossier_flags(tx, &doc.dossier)?;
             if doc.intake_file {
-                upsert_intake_file(
+                intake_file_done(
                     tx,
                     &doc.path,
+                    &doc.run_id,
                     &KnownFile {
                         bytes: doc.bytes,
                         mtime_ns: doc.mtime_ns,
                         sha256: doc.sha256.clone(),
                     },
-                )?;
-                tx.execute(
-                    "DELETE FROM claims WHERE path = ?1 AND run_id = ?2",
-                    &vals![&doc.path, &doc.run_id],
                 )?;
             }
             Ok(version)
@@ -299,22 +195,182 @@ impl Index {
                     &batch.rejected
                 ],
             )?;
-            upsert_intake_file(
+            intake_file_done(
                 tx,
                 &batch.path,
+                &batch.run_id,
                 &KnownFile {
                     bytes: batch.bytes,
                     mtime_ns: batch.mtime_ns,
                     sha256: batch.sha256.clone(),
                 },
-            )?;
-            tx.execute(
-                "DELETE FROM claims WHERE path = ?1 AND run_id = ?2",
-                &vals![&batch.path, &batch.run_id],
-            )?;
-            Ok(())
+            )
         })
     }
+}
+
+/// The dossier's row, created with the document's procedure and unit (a known dossier keeps
+/// its unit, or takes this one if it had none).
+fn upsert_dossier(tx: &mut Db, doc: &NewDocument) -> Result<(), DbError> {
+    tx.execute(
+        "INSERT INTO dossiers(code, procedure_code, unit) VALUES (?1, ?2, ?3)
+         ON CONFLICT(code) DO UPDATE SET unit = COALESCE(dossiers.unit, excluded.unit)",
+        &vals![&doc.dossier, &doc.procedure, &doc.unit],
+    )?;
+    Ok(())
+}
+
+/// The version a new document at `path` gets: one after the latest, or 1.
+fn next_version(tx: &mut Db, path: &str) -> Result<u32, DbError> {
+    tx.query_one(
+        "SELECT COALESCE(MAX(version), 0) + 1 FROM documents WHERE path = ?1",
+        &vals![path],
+    )?
+    .get(0)
+}
+
+/// The document's version row; returns its id.
+fn insert_document(
+    tx: &mut Db,
+    doc: &NewDocument,
+    version: u32,
+    quality: &str,
+) -> Result<i64, DbError> {
+    let reasons = serde_json::to_string(&doc.reasons).expect("strings serialize");
+    tx.query_one(
+        "INSERT INTO documents(dossier_code, path, version, kind, sha256, bytes,
+                               media_type, archived_at, run_id, quality, reasons,
+                               rejected, page_count, searchable_pdf)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
+         RETURNING id",
+        &vals![
+            &doc.dossier,
+            &doc.path,
+            version,
+            doc.kind.as_str(),
+            &doc.sha256,
+            doc.bytes,
+            doc.media_type,
+            &doc.archived_at,
+            &doc.run_id,
+            quality,
+            reasons,
+            &doc.rejected,
+            doc.pages.len(),
+            &doc.searchable_pdf,
+        ],
+    )?
+    .get(0)
+}
+
+/// The document's PREMIS-style events at ingestion: ingestion, message digest calculation.
+fn insert_events(tx: &mut Db, doc: &NewDocument, document_id: i64) -> Result<(), DbError> {
+    let agent = concat!("dossier ", env!("CARGO_PKG_VERSION"));
+    for (kind, detail) in [
+        ("ingestion", format!("{} from the intake", doc.path)),
+        (
+            "message digest calculation",
+            format!("SHA-256 {}", doc.sha256),
+        ),
+    ] {
+        tx.execute(
+            "INSERT INTO events(document_id, type, at, agent, outcome, detail)
+             VALUES (?1, ?2, ?3, ?4, 'success', ?5)",
+            &vals![document_id, kind, &doc.archived_at, agent, detail],
+        )?;
+    }
+    Ok(())
+}
+
+/// The document becomes the latest version of its path in `current_documents`.
+fn set_current_document(
+    tx: &mut Db,
+    doc: &NewDocument,
+    document_id: i64,
+    quality: &str,
+) -> Result<(), DbError> {
+    tx.execute(
+        "INSERT INTO current_documents(dossier_code, path, document_id, kind, quality)
+         VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT(dossier_code, path) DO UPDATE SET document_id = excluded.document_id,
+             kind = excluded.kind, quality = excluded.quality",
+        &vals![
+            &doc.dossier,
+            &doc.path,
+            document_id,
+            doc.kind.as_str(),
+            quality
+        ],
+    )?;
+    Ok(())
+}
+
+/// One page row of the document, and its full-text row.
+fn insert_page(tx: &mut Db, document_id: i64, p: &NewPage) -> Result<(), DbError> {
+    let page_id: i64 = tx
+        .query_one(
+            "INSERT INTO pages(document_id, page, width, height, dpi, dpi_source,
+                               blank, confidence, text, text_sha256, hocr_sha256,
+                               ocr_seconds, text_source, turned, deskewed,
+                               source_page)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14,
+                     ?15, ?16)
+             RETURNING id",
+            &vals![
+                document_id,
+                p.page,
+                p.width,
+                p.height,
+                p.dpi,
+                p.dpi_source,
+                p.blank,
+                p.confidence,
+                &p.text,
+                &p.text_sha256,
+                &p.hocr_sha256,
+                p.ocr_seconds,
+                p.text_source,
+                p.turned,
+                p.deskewed,
+                p.source_page,
+            ],
+        )?
+        .get(0)?;
+    insert_fts(tx, page_id, &p.text)
+}
+
+/// The dossier's digitization flags, derived again from its current documents.
+fn update_dossier_flags(tx: &mut Db, dossier: &str) -> Result<(), DbError> {
+    tx.execute(
+        "UPDATE dossiers SET
+             input_passes = CASE WHEN EXISTS(SELECT 1 FROM current_documents c
+                 WHERE c.dossier_code = ?1 AND c.kind = 'input' AND c.quality = 'pass')
+                 THEN 1 ELSE 0 END,
+             result_passes = CASE WHEN EXISTS(SELECT 1 FROM current_documents c
+                 WHERE c.dossier_code = ?1 AND c.kind = 'result' AND c.quality = 'pass')
+                 THEN 1 ELSE 0 END,
+             has_result = CASE WHEN EXISTS(SELECT 1 FROM current_documents c
+                 WHERE c.dossier_code = ?1 AND c.kind = 'result')
+                 THEN 1 ELSE 0 END
+         WHERE code = ?1",
+        &vals![dossier],
+    )?;
+    Ok(())
+}
+
+/// An intake file is archived: its stat goes into the cache and the run's claim on it ends.
+fn intake_file_done(
+    tx: &mut Db,
+    path: &str,
+    run_id: &str,
+    known: &KnownFile,
+) -> Result<(), DbError> {
+    upsert_intake_file(tx, path, known)?;
+    tx.execute(
+        "DELETE FROM claims WHERE path = ?1 AND run_id = ?2",
+        &vals![path, run_id],
+    )?;
+    Ok(())
 }
 
 /// The full-text row of a page: its folded words.
