@@ -43,6 +43,8 @@ impl Location {
         }
     }
 
+    /// A connection for writing, or a read-only one (SQLite opens the file read-only;
+    /// PostgreSQL's transactions default to read-only).
     pub(super) fn connect(&self, write: bool) -> Result<Db, IndexError> {
         let name = self.display();
         let err = |cause: DbError| IndexError::Db {

@@ -38,6 +38,7 @@ pub use location::Location;
 pub use search::SearchHit;
 pub use show::{DocumentView, DossierView, EventView, PageView};
 
+/// What went wrong with an index: its database, its schema version, or its URL.
 #[derive(Debug, thiserror::Error)]
 pub enum IndexError {
     /// The cause is spelled out in the message (not chained: its own causes are already in it).
@@ -53,6 +54,7 @@ pub enum IndexError {
     BadUrl { url: String, reason: String },
 }
 
+/// An open index: one connection to its database (SQLite or PostgreSQL), and where it lives.
 pub struct Index {
     db: RefCell<Db>,
     location: Location,

@@ -232,6 +232,7 @@ fn replace_word(s: &str, from: &str, to: &str) -> String {
 }
 
 impl Index {
+    /// Creates the tables that are missing, then migrates an older index one version at a time.
     pub(super) fn migrate(&self) -> Result<(), IndexError> {
         // Tables and version row in one transaction: a run killed while creating the index
         // leaves none of it. An existing index keeps its version row (then migrated below).
@@ -274,6 +275,7 @@ impl Index {
         }
     }
 
+    /// The index is at the version this program understands, else [`IndexError::Schema`].
     pub(super) fn check_version(&self) -> Result<(), IndexError> {
         match self.version()? {
             Some(v) if v == SCHEMA_VERSION => Ok(()),

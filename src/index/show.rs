@@ -1,5 +1,6 @@
 //! One dossier as `show` presents it: every archived version of its documents, in path order,
-//! with their pages and PREMIS-style events.
+//! with their pages and PREMIS-style events. Its unit is the register's when the register
+//! names one, else the one its documents came with.
 
 use serde::Serialize;
 
