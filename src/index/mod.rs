@@ -10,15 +10,17 @@
 //! and transactions) and [`IndexError`]. The rest is one file per concern, each with its own
 //! `impl Index`: `schema` (tables, migrations), `location` (where an index lives, connecting),
 //! `ingest` (what a run writes), `search` and `show` (what the commands of those names read),
-//! `holdings` (what coverage reads), `imports` (the register and the catalog), [`audit`] (the
-//! ledger, fixity, consistency), [`claims`] (work claims on a shared index) and [`db`] (the two
-//! backends). Their types are re-exported here: callers write `index::NewDocument`.
+//! `holdings` (what coverage reads), `imports` (the register and the catalog), `consistency`
+//! (of the tables with each other), [`audit`] (the ledger, fixity), [`claims`] (work claims on
+//! a shared index) and [`db`] (the two backends). The types of the private ones are
+//! re-exported here: callers write `index::NewDocument`.
 //!
 //! The index depends on the plain modules `register`, `date`, `fold`, `intake` and `store`,
 //! never on the modules that read it (`coverage`, `query`, `fixity`, `pipeline`).
 
 pub mod audit;
 pub mod claims;
+mod consistency;
 pub mod db;
 mod holdings;
 mod imports;
@@ -31,6 +33,7 @@ mod show;
 use std::cell::{RefCell, RefMut};
 use std::path::Path;
 
+pub use consistency::IndexProblem;
 use db::{Backend, Db, DbError};
 pub use holdings::{DossierHoldings, FailingDocument};
 pub use ingest::{KnownFile, NewBatch, NewDocument, NewPage};
