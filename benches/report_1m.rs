@@ -141,7 +141,7 @@ fn main() {
     drop(csv);
     // The same register imported into the index, as `run` does.
     {
-        let (rows, _) = dossier::coverage::register::read_register_rows(&register).unwrap();
+        let (rows, _) = dossier::register::read_register_rows(&register).unwrap();
         let mut index = Index::open_rw(&index_path).unwrap();
         index
             .replace_register(&rows, "bench", "register.csv", "0", 0)

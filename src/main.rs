@@ -169,7 +169,7 @@ fn execute(cli: Cli) -> anyhow::Result<i32> {
             to,
             procedure,
         } => {
-            use dossier::coverage::date::Date;
+            use dossier::date::Date;
             use dossier::fixity::bag::{export_bag, BagFilter};
             let filter = BagFilter {
                 from: date_flag("--from", &from)?,
@@ -299,7 +299,7 @@ fn report(a: ReportArgs, index_url: Option<&str>) -> anyhow::Result<i32> {
     let index = query::open_read_only(&archive, index_url)?;
     let mut names = index.procedure_names()?;
     if let Some(catalog) = &a.catalog {
-        let (rows, problems) = coverage::register::read_catalog(catalog)?;
+        let (rows, problems) = dossier::register::read_catalog(catalog)?;
         for p in &problems {
             eprintln!(
                 "catalog {} line {}: {}",
@@ -397,14 +397,11 @@ fn write_atomically(
 }
 
 /// A `--from`/`--to` value: ISO or Vietnamese date.
-fn date_flag(
-    flag: &str,
-    value: &Option<String>,
-) -> anyhow::Result<Option<dossier::coverage::date::Date>> {
+fn date_flag(flag: &str, value: &Option<String>) -> anyhow::Result<Option<dossier::date::Date>> {
     value
         .as_deref()
         .map(|s| {
-            dossier::coverage::date::Date::parse(s)
+            dossier::date::Date::parse(s)
                 .with_context(|| format!("{flag} {s:?} is not a date (YYYY-MM-DD or dd/mm/yyyy)"))
         })
         .transpose()

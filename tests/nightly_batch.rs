@@ -7,7 +7,7 @@ use std::fs;
 use std::time::{Duration, SystemTime};
 
 use common::{cer, sha256_file, TestEnv};
-use dossier::index::fold::fold;
+use dossier::fold::fold;
 
 #[test]
 fn cer_helper_counts_edits() {

@@ -10,8 +10,6 @@
 //! Without a register, the archive's dossiers are the denominator: the received date is the
 //! date in the dossier code, and a dossier counts as completed when a result is archived.
 
-pub mod date;
-pub mod register;
 pub mod render;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -20,9 +18,9 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
+use crate::date::{date_in_dossier_code, Date};
 use crate::index::{DossierHoldings, Index, IndexError};
-use date::{date_in_dossier_code, Date};
-use register::{Problem, RegisterError, RegisterRow};
+use crate::register::{self, Problem, RegisterError, RegisterRow};
 
 #[derive(Debug, thiserror::Error)]
 pub enum CoverageError {
@@ -52,6 +50,13 @@ pub struct ReportOptions {
     pub to: Option<Date>,
     pub by: GroupBy,
     pub target_percent: f64,
+}
+
+impl ReportOptions {
+    /// Whether a received date falls in the report's period (bounds included).
+    fn in_period(&self, d: Date) -> bool {
+        self.from.is_none_or(|f| d >= f) && self.to.is_none_or(|t| d <= t)
+    }
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -320,29 +325,19 @@ impl Tally<'_> {
     }
 }
 
+/// The coverage report of the archive, against the register `source` names (or, without
+/// one, against the archive's own dossiers).
 pub fn compute(
     index: &Index,
     source: RegisterSource<'_>,
     names: &HashMap<String, String>,
     opts: &ReportOptions,
 ) -> Result<Computed, CoverageError> {
-    let in_period = |d: Date| opts.from.is_none_or(|f| d >= f) && opts.to.is_none_or(|t| d <= t);
-    let mut failing: HashMap<String, Vec<Rescan>> = HashMap::new();
-    for d in index.failing_documents()? {
-        failing
-            .entry(d.dossier_code.clone())
-            .or_default()
-            .push(Rescan {
-                dossier_code: d.dossier_code,
-                document: d.path,
-                reason: d.reason,
-            });
-    }
     let mut tally = Tally {
         by: opts.by,
         groups: BTreeMap::new(),
         missing: Vec::new(),
-        failing,
+        failing: failing_by_dossier(index)?,
         needs_rescan: Vec::new(),
         names,
         interned: HashSet::new(),
@@ -351,77 +346,12 @@ pub fn compute(
         RegisterSource::File(_) => true,
         RegisterSource::Index => index.has_register()?,
     };
-    let mut problems = Vec::new();
-    let mut unregistered = Vec::new();
-    if with_register {
-        let mut held = HeldSet::default();
-        index.for_each_holding_code(|code, input_passes, result_passes, has_result| {
-            held.push(code, Held::new(input_passes, result_passes, has_result));
-        })?;
-        // Register dossiers with nothing archived, to tell a repeated row.
-        let mut claimed_elsewhere: HashSet<String> = HashSet::new();
-        // Every register row claims its dossier, in the period or not: only dossiers the
-        // register never lists are unregistered. A second row for a claimed dossier is refused.
-        let mut visit = |row: RegisterRow| -> Option<String> {
-            let h = match held.find(&row.dossier_code) {
-                Some(i) if held.held[i].0 & Held::CLAIMED != 0 => {
-                    return Some(register::repeated(&row.dossier_code, None))
-                }
-                Some(i) => {
-                    let h = held.held[i];
-                    held.held[i].0 |= Held::CLAIMED;
-                    h
-                }
-                None if claimed_elsewhere.contains(&row.dossier_code) => {
-                    return Some(register::repeated(&row.dossier_code, None))
-                }
-                None => {
-                    claimed_elsewhere.insert(row.dossier_code.clone());
-                    Held::default()
-                }
-            };
-            if in_period(row.received_on) {
-                tally.count(&row, h);
-            }
-            None
-        };
-        match source {
-            RegisterSource::File(path) => {
-                problems = register::read_register(path, |_, row| visit(row))?
-            }
-            RegisterSource::Index => index.for_each_register_row(|row| {
-                visit(row);
-            })?,
-        }
-        // Already in code order.
-        unregistered = (0..held.held.len())
-            .filter(|&i| held.held[i].0 & Held::CLAIMED == 0)
-            .map(|i| held.code(i))
-            .filter(|code| date_in_dossier_code(code).is_none_or(in_period))
-            .map(String::from)
-            .collect();
-        for code in &unregistered {
-            tally.in_scope(code);
-        }
+    let (problems, unregistered) = if with_register {
+        count_register(index, source, opts, &mut tally)?
     } else {
-        index.for_each_holding(|h| {
-            let Some(received_on) = date_in_dossier_code(&h.dossier_code).filter(|d| in_period(*d))
-            else {
-                return;
-            };
-            let held = Held::of(&h);
-            let row = RegisterRow {
-                completed_on: held.has_result().then_some(received_on),
-                dossier_code: h.dossier_code,
-                procedure_code: h.procedure_code,
-                unit: h.unit.unwrap_or_default(),
-                received_on,
-                due_on: None,
-                channel: None,
-            };
-            tally.count(&row, held);
-        })?;
-    }
+        count_archive(index, opts, &mut tally)?;
+        (Vec::new(), Vec::new())
+    };
     let (groups, totals, missing, needs_rescan) = tally.finish(opts);
     Ok(Computed {
         report: CoverageReport {
@@ -439,6 +369,112 @@ pub fn compute(
         },
         problems,
         with_register,
+    })
+}
+
+/// The latest document versions that fail quality, by dossier.
+fn failing_by_dossier(index: &Index) -> Result<HashMap<String, Vec<Rescan>>, IndexError> {
+    let mut failing: HashMap<String, Vec<Rescan>> = HashMap::new();
+    for d in index.failing_documents()? {
+        failing
+            .entry(d.dossier_code.clone())
+            .or_default()
+            .push(Rescan {
+                dossier_code: d.dossier_code,
+                document: d.path,
+                reason: d.reason,
+            });
+    }
+    Ok(failing)
+}
+
+/// Counts the register's dossiers received in the period, each with what the archive holds
+/// for it. Returns the register rows that could not be counted, and the archive's dossiers
+/// the register never lists whose code dates them in the period or not at all (unregistered,
+/// in code order).
+fn count_register(
+    index: &Index,
+    source: RegisterSource<'_>,
+    opts: &ReportOptions,
+    tally: &mut Tally<'_>,
+) -> Result<(Vec<Problem>, Vec<String>), CoverageError> {
+    let mut problems = Vec::new();
+    let mut held = HeldSet::default();
+    index.for_each_holding_code(|code, input_passes, result_passes, has_result| {
+        held.push(code, Held::new(input_passes, result_passes, has_result));
+    })?;
+    // Register dossiers with nothing archived, to tell a repeated row.
+    let mut claimed_elsewhere: HashSet<String> = HashSet::new();
+    // Every register row claims its dossier, in the period or not: only dossiers the
+    // register never lists are unregistered. A second row for a claimed dossier is refused.
+    let mut visit = |row: RegisterRow| -> Option<String> {
+        let h = match held.find(&row.dossier_code) {
+            Some(i) if held.held[i].0 & Held::CLAIMED != 0 => {
+                return Some(register::repeated(&row.dossier_code, None))
+            }
+            Some(i) => {
+                let h = held.held[i];
+                held.held[i].0 |= Held::CLAIMED;
+                h
+            }
+            None if claimed_elsewhere.contains(&row.dossier_code) => {
+                return Some(register::repeated(&row.dossier_code, None))
+            }
+            None => {
+                claimed_elsewhere.insert(row.dossier_code.clone());
+                Held::default()
+            }
+        };
+        if opts.in_period(row.received_on) {
+            tally.count(&row, h);
+        }
+        None
+    };
+    match source {
+        RegisterSource::File(path) => {
+            problems = register::read_register(path, |_, row| visit(row))?
+        }
+        RegisterSource::Index => index.for_each_register_row(|row| {
+            visit(row);
+        })?,
+    }
+    // Already in code order.
+    let unregistered: Vec<String> = (0..held.held.len())
+        .filter(|&i| held.held[i].0 & Held::CLAIMED == 0)
+        .map(|i| held.code(i))
+        .filter(|code| date_in_dossier_code(code).is_none_or(|d| opts.in_period(d)))
+        .map(String::from)
+        .collect();
+    for code in &unregistered {
+        tally.in_scope(code);
+    }
+    Ok((problems, unregistered))
+}
+
+/// Without a register: counts the archive's dossiers received in the period (the date in the
+/// dossier code), completed when a result is archived.
+fn count_archive(
+    index: &Index,
+    opts: &ReportOptions,
+    tally: &mut Tally<'_>,
+) -> Result<(), IndexError> {
+    index.for_each_holding(|h| {
+        let Some(received_on) =
+            date_in_dossier_code(&h.dossier_code).filter(|d| opts.in_period(*d))
+        else {
+            return;
+        };
+        let held = Held::of(&h);
+        let row = RegisterRow {
+            completed_on: held.has_result().then_some(received_on),
+            dossier_code: h.dossier_code,
+            procedure_code: h.procedure_code,
+            unit: h.unit.unwrap_or_default(),
+            received_on,
+            due_on: None,
+            channel: None,
+        };
+        tally.count(&row, held);
     })
 }
 

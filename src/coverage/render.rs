@@ -5,8 +5,8 @@ use std::fmt::Write as _;
 
 use unicode_width::UnicodeWidthStr;
 
-use super::date::Date;
 use super::{Counts, CoverageReport, GroupBy};
+use crate::date::Date;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Lang {

@@ -212,6 +212,8 @@ fn decode_inverted(dict: &Dictionary) -> bool {
     }
 }
 
+/// An image's stored samples as a grey image, by the codec of its last filter: JPEG, fax,
+/// JBIG2 or plain (possibly compressed) samples. JPEG 2000 is not read.
 fn decode_image(
     doc: &Document,
     dict: &Dictionary,
@@ -225,76 +227,12 @@ fn decode_image(
     let params = decode_params(doc, dict);
     let inverted = decode_inverted(dict);
     match codec {
-        Some(b"DCTDecode") if filters.len() == 1 => {
-            let mut reader = ImageReader::with_format(Cursor::new(content), ImageFormat::Jpeg);
-            let mut l = image::Limits::default();
-            l.max_alloc = Some(limits.max_pixels * 5);
-            reader.limits(l);
-            let image = reader.decode().map_err(|e| broken(e.to_string()))?;
-            let mut grey = flatten_to_grey(image);
-            if inverted {
-                image::imageops::invert(&mut grey);
-            }
-            Ok(grey)
-        }
+        Some(b"DCTDecode") if filters.len() == 1 => decode_jpeg(content, inverted, limits),
         Some(b"CCITTFaxDecode") if filters.len() == 1 => {
-            let black_is_1 = boolean(params, b"BlackIs1", false);
-            let k = int(params, b"K", 0);
-            let settings = hayro_ccitt::DecodeSettings {
-                columns: int(params, b"Columns", 1728).clamp(0, width as i64) as u32,
-                rows: height,
-                end_of_block: boolean(params, b"EndOfBlock", true),
-                end_of_line: boolean(params, b"EndOfLine", false),
-                rows_are_byte_aligned: boolean(params, b"EncodedByteAlign", false),
-                encoding: if k < 0 {
-                    hayro_ccitt::EncodingMode::Group4
-                } else if k == 0 {
-                    hayro_ccitt::EncodingMode::Group3_1D
-                } else {
-                    hayro_ccitt::EncodingMode::Group3_2D
-                },
-                strict: false,
-            };
-            let mut sink = BitmapSink::new(width, height);
-            let mut ctx = hayro_ccitt::DecoderContext::new(settings);
-            // A truncated stream still gives the rows before the damage: keep them.
-            let result = hayro_ccitt::decode(content, &mut sink, &mut ctx);
-            if sink.rows == 0 {
-                return Err(broken(format!(
-                    "CCITT image: {}",
-                    result.err().map(|e| format!("{e:?}")).unwrap_or_default()
-                )));
-            }
-            // The decoder speaks of black and white. As stored, black is 0 unless BlackIs1,
-            // and DeviceGray shows 0 as black; /Decode maps the stored bits again.
-            Ok(sink.finish(inverted ^ black_is_1))
+            decode_ccitt(content, params, width, height, inverted)
         }
         Some(b"JBIG2Decode") if filters.len() == 1 => {
-            let settings = hayro_jbig2::DecodeSettings::default();
-            let globals_data = params
-                .and_then(|p| p.get(b"JBIG2Globals").ok())
-                .and_then(|o| o.as_reference().ok())
-                .and_then(|id| doc.get_object(id).ok())
-                .and_then(|o| o.as_stream().ok())
-                .and_then(|s| {
-                    s.decompressed_content_with_limit(limits.max_pixels as usize)
-                        .ok()
-                        .or_else(|| Some(s.content.clone()))
-                });
-            let globals = match &globals_data {
-                Some(data) => Some(
-                    hayro_jbig2::Globals::new(data, &settings)
-                        .map_err(|e| broken(format!("JBIG2 globals: {e:?}")))?,
-                ),
-                None => None,
-            };
-            let page = hayro_jbig2::Page::new_embedded(content, globals.as_ref(), &settings)
-                .map_err(|e| broken(format!("JBIG2 image: {e:?}")))?;
-            check_size(1, page.width(), page.height(), limits)?;
-            let mut sink = BitmapSink::new(page.width(), page.height());
-            page.decode(&mut sink)
-                .map_err(|e| broken(format!("JBIG2 image: {e:?}")))?;
-            Ok(sink.finish(inverted))
+            decode_jbig2(doc, content, params, inverted, limits)
         }
         Some(b"JPXDecode") => Err(DecodeError::UnsupportedColour(
             "JPEG 2000 image in a PDF".into(),
@@ -313,6 +251,95 @@ fn decode_image(
             raw_samples(doc, dict, &data, width, height, inverted)
         }
     }
+}
+
+/// A JPEG image (DCTDecode), flattened to grey.
+fn decode_jpeg(content: &[u8], inverted: bool, limits: Limits) -> Result<GrayImage, DecodeError> {
+    let mut reader = ImageReader::with_format(Cursor::new(content), ImageFormat::Jpeg);
+    let mut l = image::Limits::default();
+    l.max_alloc = Some(limits.max_pixels * 5);
+    reader.limits(l);
+    let image = reader.decode().map_err(|e| broken(e.to_string()))?;
+    let mut grey = flatten_to_grey(image);
+    if inverted {
+        image::imageops::invert(&mut grey);
+    }
+    Ok(grey)
+}
+
+/// A fax-coded bilevel image (CCITTFaxDecode, Group 3 or 4).
+fn decode_ccitt(
+    content: &[u8],
+    params: Option<&Dictionary>,
+    width: u32,
+    height: u32,
+    inverted: bool,
+) -> Result<GrayImage, DecodeError> {
+    let black_is_1 = boolean(params, b"BlackIs1", false);
+    let k = int(params, b"K", 0);
+    let settings = hayro_ccitt::DecodeSettings {
+        columns: int(params, b"Columns", 1728).clamp(0, width as i64) as u32,
+        rows: height,
+        end_of_block: boolean(params, b"EndOfBlock", true),
+        end_of_line: boolean(params, b"EndOfLine", false),
+        rows_are_byte_aligned: boolean(params, b"EncodedByteAlign", false),
+        encoding: if k < 0 {
+            hayro_ccitt::EncodingMode::Group4
+        } else if k == 0 {
+            hayro_ccitt::EncodingMode::Group3_1D
+        } else {
+            hayro_ccitt::EncodingMode::Group3_2D
+        },
+        strict: false,
+    };
+    let mut sink = BitmapSink::new(width, height);
+    let mut ctx = hayro_ccitt::DecoderContext::new(settings);
+    // A truncated stream still gives the rows before the damage: keep them.
+    let result = hayro_ccitt::decode(content, &mut sink, &mut ctx);
+    if sink.rows == 0 {
+        return Err(broken(format!(
+            "CCITT image: {}",
+            result.err().map(|e| format!("{e:?}")).unwrap_or_default()
+        )));
+    }
+    // The decoder speaks of black and white. As stored, black is 0 unless BlackIs1,
+    // and DeviceGray shows 0 as black; /Decode maps the stored bits again.
+    Ok(sink.finish(inverted ^ black_is_1))
+}
+
+/// A JBIG2 bilevel image, with its global segments when the parameters name them.
+fn decode_jbig2(
+    doc: &Document,
+    content: &[u8],
+    params: Option<&Dictionary>,
+    inverted: bool,
+    limits: Limits,
+) -> Result<GrayImage, DecodeError> {
+    let settings = hayro_jbig2::DecodeSettings::default();
+    let globals_data = params
+        .and_then(|p| p.get(b"JBIG2Globals").ok())
+        .and_then(|o| o.as_reference().ok())
+        .and_then(|id| doc.get_object(id).ok())
+        .and_then(|o| o.as_stream().ok())
+        .and_then(|s| {
+            s.decompressed_content_with_limit(limits.max_pixels as usize)
+                .ok()
+                .or_else(|| Some(s.content.clone()))
+        });
+    let globals = match &globals_data {
+        Some(data) => Some(
+            hayro_jbig2::Globals::new(data, &settings)
+                .map_err(|e| broken(format!("JBIG2 globals: {e:?}")))?,
+        ),
+        None => None,
+    };
+    let page = hayro_jbig2::Page::new_embedded(content, globals.as_ref(), &settings)
+        .map_err(|e| broken(format!("JBIG2 image: {e:?}")))?;
+    check_size(1, page.width(), page.height(), limits)?;
+    let mut sink = BitmapSink::new(page.width(), page.height());
+    page.decode(&mut sink)
+        .map_err(|e| broken(format!("JBIG2 image: {e:?}")))?;
+    Ok(sink.finish(inverted))
 }
 
 fn colour_components(doc: &Document, dict: &Dictionary) -> Option<usize> {

@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use super::FixityError;
-use crate::coverage::date::{date_in_dossier_code, Date};
+use crate::date::{date_in_dossier_code, Date};
 use crate::index::Index;
 use crate::intake::layout::validate_code;
 use crate::store::{sha256_hex, Archive};

@@ -7,7 +7,7 @@ use std::path::Path;
 use image::GrayImage;
 use tesseract::plumbing::TessBaseApi;
 
-use crate::index::fold::nfc;
+use crate::fold::nfc;
 
 pub mod hocr;
 pub mod orient;

@@ -9,9 +9,9 @@ use super::observer::{Notice, Observer};
 use super::report::{ImportSummary, RunReport};
 use super::RunError;
 use crate::config::Config;
-use crate::coverage::register::{read_catalog, read_register_rows, Problem, RegisterError};
 use crate::index::{Index, IndexError};
 use crate::intake::Rejection;
+use crate::register::{read_catalog, read_register_rows, Problem, RegisterError};
 use crate::store::Archive;
 
 /// Imports the pipeline's register and catalog, when it names them.

@@ -384,7 +384,7 @@ fn text_layer_page(
         height: page.image.height(),
         quality,
         ocr: Ok(PageText {
-            text: crate::index::fold::nfc(&text),
+            text: crate::fold::nfc(&text),
             confidence: 0.0,
             hocr: String::new(),
         }),

@@ -6,8 +6,8 @@ use std::time::Instant;
 
 use serde::Serialize;
 
-use crate::coverage::register::Problem;
 use crate::intake::Rejection;
+use crate::register::Problem;
 use crate::timefmt;
 
 /// What one run did.

@@ -3,12 +3,17 @@
 //! The fold maps every character to exactly one character, so an offset into the folded
 //! text is the same character offset into the original: snippets are cut from the original
 //! text with its diacritics intact.
+//!
+//! A plain module: it depends on no other module of the crate. The text OCR reads (and a PDF
+//! page's own text) is composed with [`nfc`] before it is stored; the index folds the pages it
+//! stores and the queries it is asked with the same functions, so that both meet on the same
+//! words.
 
 use unicode_normalization::char::decompose_canonical;
 use unicode_normalization::UnicodeNormalization;
 
 /// One character → its folded form (always one character).
-pub fn fold_char(c: char) -> char {
+pub(crate) fn fold_char(c: char) -> char {
     if c.is_ascii() {
         return c.to_ascii_lowercase();
     }
@@ -34,7 +39,7 @@ pub fn fold_char(c: char) -> char {
 
 /// Canonical composition (NFC) of OCR or query text: Tesseract and keyboards may produce
 /// either composed or decomposed Vietnamese; everything stored is NFC.
-pub fn nfc(s: &str) -> String {
+pub(crate) fn nfc(s: &str) -> String {
     s.nfc().collect()
 }
 
@@ -44,7 +49,7 @@ pub fn fold(s: &str) -> String {
 }
 
 /// Split a query into folded search terms (letters and digits only).
-pub fn query_terms(query: &str) -> Vec<String> {
+pub(crate) fn query_terms(query: &str) -> Vec<String> {
     fold(&nfc(query))
         .split(|c: char| !c.is_alphanumeric())
         .filter(|t| !t.is_empty())

@@ -3,13 +3,17 @@
 //! Rows stream to a callback, so a register of a million rows never sits in memory whole.
 //! A row that cannot be read becomes a [`Problem`] with its line number and the reason; the
 //! reason names columns and codes only, never the other fields' content (personal data).
+//!
+//! A plain module (it uses only `date` and the intake's code check): every row that comes out
+//! holds safe dossier and procedure codes and a received date. The index stores these rows and
+//! coverage counts them; this module knows nothing of either.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use super::date::Date;
+use crate::date::Date;
 use crate::intake::layout::validate_code;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -85,7 +89,7 @@ pub struct CatalogRow {
 
 /// Streams the register's rows to `each(line, row)`, which may refuse a row by returning the
 /// reason (a repeated dossier, say); returns the rows that could not be counted.
-pub fn read_register(
+pub(crate) fn read_register(
     path: &Path,
     each: impl FnMut(usize, RegisterRow) -> Option<String>,
 ) -> Result<Vec<Problem>, RegisterError> {
@@ -166,7 +170,7 @@ pub fn read_register_rows(path: &Path) -> Result<(Vec<RegisterRow>, Vec<Problem>
 }
 
 /// The reason given for a dossier the register lists twice.
-pub fn repeated(dossier_code: &str, first_line: Option<usize>) -> String {
+pub(crate) fn repeated(dossier_code: &str, first_line: Option<usize>) -> String {
     match first_line {
         Some(first) => format!("dossier {dossier_code} is listed again (first at line {first}): this row is not counted"),
         None => format!("dossier {dossier_code} is listed again: only its first row is counted"),
@@ -342,7 +346,7 @@ fn for_each_record(
                     Data::Int(i) => i.to_string(),
                     Data::Float(f) if f.fract() == 0.0 => format!("{f:.0}"),
                     Data::Float(f) => f.to_string(),
-                    Data::DateTime(d) => super::date::Date::from_excel_serial(d.as_f64())
+                    Data::DateTime(d) => Date::from_excel_serial(d.as_f64())
                         .map(|d| d.iso())
                         .unwrap_or_default(),
                     Data::Bool(b) => b.to_string(),

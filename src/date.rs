@@ -1,4 +1,8 @@
 //! Calendar dates as the register writes them: ISO `YYYY-MM-DD` or Vietnamese `dd/mm/yyyy`.
+//!
+//! A plain module (it uses only `timefmt`'s calendar arithmetic): the register, the index, the
+//! coverage report and bag export all speak of days with [`Date`]. A date read from text is
+//! a real day between 1900 and 2200.
 
 use std::fmt;
 
@@ -84,7 +88,7 @@ fn days_in_month(y: i64, m: u32) -> u32 {
 
 /// The date in a dossier code (`000.00.01.H50-240115-0001` → 2024-01-15), used as the
 /// received date when there is no register.
-pub fn date_in_dossier_code(code: &str) -> Option<Date> {
+pub(crate) fn date_in_dossier_code(code: &str) -> Option<Date> {
     let mut parts = code.split('-');
     let _agency = parts.next()?;
     let yymmdd = parts.next()?;

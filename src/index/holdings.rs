@@ -1,0 +1,110 @@
+//! What coverage reads from the index: every archived dossier with what it holds, from the
+//! per-dossier flags kept at every commit (one ordered scan over a million dossiers), and the
+//! latest document versions that fail quality. Also the counts for summaries.
+
+use super::db::DbError;
+use super::{Index, IndexError};
+
+/// What the archive holds for one dossier, as coverage counts it (latest versions only).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DossierHoldings {
+    pub dossier_code: String,
+    pub procedure_code: String,
+    pub unit: Option<String>,
+    /// At least one input document passes quality.
+    pub input_passes: bool,
+    /// At least one result document passes quality.
+    pub result_passes: bool,
+    /// At least one result document is archived (pass or not).
+    pub has_result: bool,
+}
+
+/// A document (latest version) that fails quality.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FailingDocument {
+    pub dossier_code: String,
+    pub path: String,
+    pub reason: String,
+}
+
+impl Index {
+    /// Every archived dossier with what it holds, in code order (one ordered scan).
+    pub fn for_each_holding(
+        &self,
+        mut each: impl FnMut(DossierHoldings),
+    ) -> Result<(), IndexError> {
+        self.db()
+            .for_each(
+                "SELECT code, procedure_code, unit, input_passes, result_passes, has_result
+                 FROM dossiers ORDER BY code",
+                &[],
+                |r| {
+                    each(DossierHoldings {
+                        dossier_code: r.get(0)?,
+                        procedure_code: r.get(1)?,
+                        unit: r.get(2)?,
+                        input_passes: r.get(3)?,
+                        result_passes: r.get(4)?,
+                        has_result: r.get(5)?,
+                    });
+                    Ok::<_, DbError>(())
+                },
+            )
+            .map_err(|e| self.err(e))
+    }
+
+    /// Every archived dossier's code and what it holds, without its procedure and unit: the
+    /// lighter scan coverage needs when a register gives those.
+    pub fn for_each_holding_code(
+        &self,
+        mut each: impl FnMut(&str, bool, bool, bool),
+    ) -> Result<(), IndexError> {
+        self.db()
+            .for_each(
+                "SELECT code, input_passes, result_passes, has_result FROM dossiers ORDER BY code",
+                &[],
+                |r| {
+                    each(r.str(0)?, r.get(1)?, r.get(2)?, r.get(3)?);
+                    Ok::<_, DbError>(())
+                },
+            )
+            .map_err(|e| self.err(e))
+    }
+
+    /// Latest document versions that fail quality (or could not be read), in dossier and path order.
+    pub fn failing_documents(&self) -> Result<Vec<FailingDocument>, IndexError> {
+        let mut out = Vec::new();
+        self.db()
+            .for_each(
+                "SELECT c.dossier_code, c.path, d.rejected, d.reasons
+                 FROM current_documents c JOIN documents d ON d.id = c.document_id
+                 WHERE c.quality = 'fail' ORDER BY c.dossier_code, c.path",
+                &[],
+                |r| {
+                    let rejected: Option<String> = r.get(2)?;
+                    let reasons: Vec<String> = serde_json::from_str(r.str(3)?).unwrap_or_default();
+                    out.push(FailingDocument {
+                        dossier_code: r.get(0)?,
+                        path: r.get(1)?,
+                        reason: rejected.unwrap_or_else(|| reasons.join("; ")),
+                    });
+                    Ok::<_, DbError>(())
+                },
+            )
+            .map_err(|e| self.err(e))?;
+        Ok(out)
+    }
+
+    /// Counts for summaries and tests: (dossiers, documents, pages).
+    pub fn counts(&self) -> Result<(u64, u64, u64), IndexError> {
+        let r = self
+            .db()
+            .query_one(
+                "SELECT (SELECT COUNT(*) FROM dossiers), (SELECT COUNT(*) FROM documents),
+                        (SELECT COUNT(*) FROM pages)",
+                &[],
+            )
+            .map_err(|e| self.err(e))?;
+        (|| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))().map_err(|e| self.err(e))
+    }
+}

@@ -1,0 +1,146 @@
+//! The register and the procedure catalog as imported into the index, and read back.
+//!
+//! A register import replaces the stored register in one transaction; a catalog import adds
+//! new procedure codes and updates known ones. Every import is recorded in `imports` with its
+//! source, hash, row and problem counts. The stored register streams back in code order.
+
+use std::collections::HashMap;
+
+use super::db::{vals, Backend, DbError, Row};
+use super::{Index, IndexError};
+use crate::date::Date;
+use crate::register::{CatalogRow, Channel, RegisterRow};
+
+impl Index {
+    /// Replaces the stored register with a new import, in one transaction.
+    pub fn replace_register(
+        &mut self,
+        rows: &[RegisterRow],
+        run_id: &str,
+        source: &str,
+        sha256: &str,
+        problems: usize,
+    ) -> Result<(), IndexError> {
+        self.transaction(|tx| {
+            if tx.backend() == Backend::Postgres {
+                // Two workers importing the register at once: one after the other.
+                tx.batch("LOCK TABLE register IN EXCLUSIVE MODE")?;
+            }
+            tx.execute("DELETE FROM register", &[])?;
+            for r in rows {
+                tx.execute(
+                    "INSERT INTO register(dossier_code, procedure_code, unit, received_on, due_on,
+                                          completed_on, channel) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                    &vals![
+                        &r.dossier_code,
+                        &r.procedure_code,
+                        &r.unit,
+                        r.received_on.iso(),
+                        r.due_on.map(|d| d.iso()),
+                        r.completed_on.map(|d| d.iso()),
+                        r.channel.map(|c| c.as_str()),
+                    ],
+                )?;
+            }
+            tx.execute(
+                "INSERT INTO imports(what, run_id, source, sha256, rows, problems)
+                 VALUES ('register', ?1, ?2, ?3, ?4, ?5)",
+                &vals![run_id, source, sha256, rows.len(), problems],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// Stores catalog names and fields (new codes added, known codes updated).
+    pub fn import_catalog(
+        &mut self,
+        rows: &[CatalogRow],
+        run_id: &str,
+        source: &str,
+        sha256: &str,
+        problems: usize,
+    ) -> Result<(), IndexError> {
+        self.transaction(|tx| {
+            for r in rows {
+                tx.execute(
+                    "INSERT INTO procedures(code, name, field) VALUES (?1, ?2, ?3)
+                     ON CONFLICT(code) DO UPDATE SET name = excluded.name, field = excluded.field",
+                    &vals![&r.procedure_code, &r.name, &r.field],
+                )?;
+            }
+            tx.execute(
+                "INSERT INTO imports(what, run_id, source, sha256, rows, problems)
+                 VALUES ('catalog', ?1, ?2, ?3, ?4, ?5)",
+                &vals![run_id, source, sha256, rows.len(), problems],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// Whether a register was ever imported (then reports count against it).
+    pub fn has_register(&self) -> Result<bool, IndexError> {
+        self.db()
+            .query_one(
+                "SELECT EXISTS(SELECT 1 FROM imports WHERE what = 'register')",
+                &[],
+            )
+            .and_then(|r| r.get(0))
+            .map_err(|e| self.err(e))
+    }
+
+    /// Streams the stored register, in code order.
+    pub fn for_each_register_row(
+        &self,
+        mut each: impl FnMut(RegisterRow),
+    ) -> Result<(), IndexError> {
+        self.db()
+            .for_each(
+                "SELECT dossier_code, procedure_code, unit, received_on, due_on, completed_on,
+                        channel
+                 FROM register ORDER BY dossier_code",
+                &[],
+                |r: &Row| {
+                    let date = |v: Option<&str>| v.and_then(Date::parse);
+                    let Some(received_on) = date(r.opt_str(3)?) else {
+                        return Ok(());
+                    };
+                    each(RegisterRow {
+                        dossier_code: r.opt_str(0)?.unwrap_or_default().to_owned(),
+                        procedure_code: r.opt_str(1)?.unwrap_or_default().to_owned(),
+                        unit: r.opt_str(2)?.unwrap_or_default().to_owned(),
+                        received_on,
+                        due_on: date(r.opt_str(4)?),
+                        completed_on: date(r.opt_str(5)?),
+                        channel: r.opt_str(6)?.and_then(Channel::parse),
+                    });
+                    Ok::<_, DbError>(())
+                },
+            )
+            .map_err(|e| self.err(e))
+    }
+
+    /// Procedure names from the imported catalog.
+    pub fn procedure_names(&self) -> Result<HashMap<String, String>, IndexError> {
+        let mut out = HashMap::new();
+        self.db()
+            .for_each(
+                "SELECT code, name FROM procedures WHERE name IS NOT NULL AND name != ''",
+                &[],
+                |r| {
+                    out.insert(r.get(0)?, r.get(1)?);
+                    Ok::<_, DbError>(())
+                },
+            )
+            .map_err(|e| self.err(e))?;
+        Ok(out)
+    }
+
+    /// Received dates from the imported register, for filtering exports by period.
+    pub fn register_received_dates(&self) -> Result<HashMap<String, Date>, IndexError> {
+        let mut out = HashMap::new();
+        self.for_each_register_row(|r| {
+            out.insert(r.dossier_code, r.received_on);
+        })?;
+        Ok(out)
+    }
+}

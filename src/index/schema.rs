@@ -1,0 +1,353 @@
+//! The index's tables, in SQLite's words, with PostgreSQL's derived from them
+//! ([`postgres_schema`]), and the migrations from older versions.
+//!
+//! One schema for both backends: the same tables and columns, so that the SQL is written once.
+//! An index opened for writing is created, or migrated to [`SCHEMA_VERSION`], with its
+//! version row; one opened read-only must already be at that version.
+
+use super::db::{vals, Backend};
+use super::{Index, IndexError};
+
+const SCHEMA_VERSION: &str = "3";
+
+/// Version 1 → 2: per-page corrections and text source, the searchable PDF derivative.
+const MIGRATE_1_TO_2: &str = r#"
+ALTER TABLE pages ADD COLUMN text_source TEXT NOT NULL DEFAULT 'ocr';
+ALTER TABLE pages ADD COLUMN turned INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE pages ADD COLUMN deskewed REAL NOT NULL DEFAULT 0;
+ALTER TABLE pages ADD COLUMN source_page INTEGER;
+ALTER TABLE documents ADD COLUMN searchable_pdf TEXT;
+UPDATE meta SET value = '2' WHERE key = 'schema_version';
+"#;
+
+/// Version 2 → 3: run leases and work claims for many workers (the claims table comes with
+/// SCHEMA's `IF NOT EXISTS`).
+const MIGRATE_2_TO_3: &str = r#"
+ALTER TABLE runs ADD COLUMN lease_until INTEGER;
+UPDATE meta SET value = '3' WHERE key = 'schema_version';
+"#;
+
+/// The schema, in SQLite's words; [`postgres_schema`] says the same to PostgreSQL.
+const SCHEMA: &str = r#"
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS procedures (
+    code TEXT PRIMARY KEY,
+    name TEXT,
+    field TEXT
+);
+CREATE TABLE IF NOT EXISTS dossiers (
+    code TEXT PRIMARY KEY,
+    procedure_code TEXT NOT NULL,
+    unit TEXT,
+    -- Derived from current_documents at every commit, for one-scan coverage reports:
+    input_passes INTEGER NOT NULL DEFAULT 0,
+    result_passes INTEGER NOT NULL DEFAULT 0,
+    has_result INTEGER NOT NULL DEFAULT 0
+) WITHOUT ROWID;
+-- A run sharing the index renews lease_until (ms since the epoch by the database's clock)
+-- while it lives; an unfinished run whose lease ran out was killed.
+CREATE TABLE IF NOT EXISTS runs (
+    run_id TEXT PRIMARY KEY,
+    pipeline TEXT NOT NULL,
+    started_at TEXT NOT NULL,
+    finished_at TEXT,
+    report TEXT,
+    report_sha256 TEXT,
+    lease_until INTEGER
+);
+-- The tamper-evident run ledger: each entry names the hash of the one before it.
+CREATE TABLE IF NOT EXISTS ledger (
+    seq INTEGER PRIMARY KEY,
+    entry TEXT NOT NULL,
+    hash TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS documents (
+    id INTEGER PRIMARY KEY,
+    dossier_code TEXT NOT NULL REFERENCES dossiers(code),
+    path TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('input', 'result')),
+    sha256 TEXT NOT NULL,
+    bytes INTEGER NOT NULL,
+    media_type TEXT,
+    archived_at TEXT NOT NULL,
+    run_id TEXT NOT NULL,
+    quality TEXT NOT NULL CHECK (quality IN ('pass', 'fail')),
+    reasons TEXT NOT NULL,
+    rejected TEXT,
+    page_count INTEGER NOT NULL,
+    -- The searchable PDF derivative (an object), or the original when it already is one.
+    searchable_pdf TEXT,
+    UNIQUE (path, version)
+);
+CREATE INDEX IF NOT EXISTS documents_dossier ON documents(dossier_code);
+-- PREMIS-style events per document: ingestion, message digest calculation, fixity checks.
+CREATE TABLE IF NOT EXISTS events (
+    id INTEGER PRIMARY KEY,
+    document_id INTEGER NOT NULL REFERENCES documents(id),
+    type TEXT NOT NULL,
+    at TEXT NOT NULL,
+    agent TEXT NOT NULL,
+    outcome TEXT NOT NULL,
+    detail TEXT
+);
+CREATE INDEX IF NOT EXISTS events_document ON events(document_id);
+-- The latest version of every intake path, kept beside the immutable version rows so that
+-- coverage reads a million dossiers in one ordered scan.
+CREATE TABLE IF NOT EXISTS current_documents (
+    dossier_code TEXT NOT NULL,
+    path TEXT NOT NULL,
+    document_id INTEGER NOT NULL REFERENCES documents(id),
+    kind TEXT NOT NULL,
+    quality TEXT NOT NULL,
+    PRIMARY KEY (dossier_code, path)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS current_failing ON current_documents(dossier_code, path, document_id)
+    WHERE quality = 'fail';
+CREATE INDEX IF NOT EXISTS documents_sha256 ON documents(sha256);
+CREATE TABLE IF NOT EXISTS pages (
+    id INTEGER PRIMARY KEY,
+    document_id INTEGER NOT NULL REFERENCES documents(id),
+    page INTEGER NOT NULL,
+    width INTEGER NOT NULL,
+    height INTEGER NOT NULL,
+    dpi INTEGER NOT NULL,
+    dpi_source TEXT NOT NULL,
+    blank INTEGER NOT NULL,
+    confidence REAL,
+    text TEXT NOT NULL,
+    text_sha256 TEXT,
+    hocr_sha256 TEXT,
+    ocr_seconds REAL,
+    -- 'ocr', or 'text_layer' when a PDF page carried its own text.
+    text_source TEXT NOT NULL DEFAULT 'ocr',
+    -- Corrections before OCR: turned clockwise by (0/90/180/270), levelled by (degrees).
+    turned INTEGER NOT NULL DEFAULT 0,
+    deskewed REAL NOT NULL DEFAULT 0,
+    -- For a document split out of a batch scan: the page's number in the batch file.
+    source_page INTEGER,
+    UNIQUE (document_id, page)
+);
+--FTS
+CREATE VIRTUAL TABLE IF NOT EXISTS page_fts USING fts5(
+    folded, content = '', tokenize = 'unicode61 remove_diacritics 2'
+);
+--END FTS
+CREATE TABLE IF NOT EXISTS register (
+    dossier_code TEXT PRIMARY KEY,
+    procedure_code TEXT NOT NULL,
+    unit TEXT NOT NULL,
+    received_on TEXT NOT NULL,
+    due_on TEXT,
+    completed_on TEXT,
+    channel TEXT
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS imports (
+    id INTEGER PRIMARY KEY,
+    what TEXT NOT NULL CHECK (what IN ('register', 'catalog')),
+    run_id TEXT NOT NULL,
+    source TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    rows INTEGER NOT NULL,
+    problems INTEGER NOT NULL
+);
+-- Batch scans split by cover sheets: the original as it came, how it was split, and the
+-- pages set aside (the documents of its segments point at the same original).
+CREATE TABLE IF NOT EXISTS batches (
+    id INTEGER PRIMARY KEY,
+    path TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    bytes INTEGER NOT NULL,
+    run_id TEXT NOT NULL,
+    archived_at TEXT NOT NULL,
+    pages INTEGER NOT NULL,
+    segments TEXT NOT NULL,
+    quarantined TEXT NOT NULL,
+    rejected TEXT
+);
+CREATE TABLE IF NOT EXISTS intake_files (
+    path TEXT PRIMARY KEY,
+    bytes INTEGER NOT NULL,
+    mtime_ns INTEGER NOT NULL,
+    sha256 TEXT NOT NULL
+);
+-- Intake files a run has claimed, for as long as its lease lasts (shared index only): no two
+-- workers read the same file; a dead worker's claims are taken over once they run out.
+CREATE TABLE IF NOT EXISTS claims (
+    path TEXT PRIMARY KEY,
+    run_id TEXT NOT NULL,
+    lease_until INTEGER NOT NULL
+);
+"#;
+
+/// The full-text table in PostgreSQL: the page's words as Rust folds and splits them (the
+/// same words SQLite's table holds), matched exactly.
+const POSTGRES_FTS: &str = r#"
+CREATE TABLE IF NOT EXISTS page_fts (
+    page_id BIGINT PRIMARY KEY REFERENCES pages(id),
+    folded TSVECTOR NOT NULL
+);
+CREATE INDEX IF NOT EXISTS page_fts_words ON page_fts USING GIN (folded);
+"#;
+
+/// [`SCHEMA`] in PostgreSQL's words: 64-bit integers, identity keys, byte-order text (so that
+/// every `ORDER BY` sorts as SQLite does and reports come out byte for byte the same).
+fn postgres_schema() -> String {
+    let (before, rest) = SCHEMA
+        .split_once("--FTS")
+        .expect("schema marks its FTS table");
+    let (_, after) = rest
+        .split_once("--END FTS")
+        .expect("schema marks its FTS table");
+    let schema = format!("{before}{POSTGRES_FTS}{after}");
+    let schema = replace_word(
+        &schema,
+        "INTEGER PRIMARY KEY",
+        "BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY",
+    );
+    let schema = replace_word(&schema, "INTEGER", "BIGINT");
+    let schema = replace_word(&schema, "REAL", "DOUBLE PRECISION");
+    let schema = replace_word(&schema, "TEXT", "TEXT COLLATE \"C\"");
+    schema.replace(") WITHOUT ROWID;", ");")
+}
+
+/// Replaces whole words only (`TEXT`, not `text_source`).
+fn replace_word(s: &str, from: &str, to: &str) -> String {
+    let word = |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphanumeric() || c == '_');
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(at) = rest.find(from) {
+        let before = rest[..at].chars().next_back().or(out.chars().next_back());
+        let after = rest[at + from.len()..].chars().next();
+        out.push_str(&rest[..at]);
+        if word(before) || word(after) {
+            out.push_str(from);
+        } else {
+            out.push_str(to);
+        }
+        rest = &rest[at + from.len()..];
+    }
+    out.push_str(rest);
+    out
+}
+
+impl Index {
+    /// Creates the tables that are missing, then migrates an older index one version at a time.
+    pub(super) fn migrate(&self) -> Result<(), IndexError> {
+        // Tables and version row in one transaction: a run killed while creating the index
+        // leaves none of it. An existing index keeps its version row (then migrated below).
+        let schema = match self.backend() {
+            Backend::Sqlite => SCHEMA.to_owned(),
+            Backend::Postgres => postgres_schema(),
+        };
+        self.transaction(|db| {
+            if db.backend() == Backend::Postgres {
+                // Workers starting together: one creates the tables, the others wait.
+                db.execute("SELECT pg_advisory_xact_lock(4242)", &[])?;
+            }
+            db.batch(&schema)?;
+            db.execute(
+                "INSERT INTO meta(key, value) VALUES ('schema_version', ?1)
+                 ON CONFLICT(key) DO NOTHING",
+                &vals![SCHEMA_VERSION],
+            )?;
+            Ok(())
+        })?;
+        for (from, step) in [("1", MIGRATE_1_TO_2), ("2", MIGRATE_2_TO_3)] {
+            if self.version()?.as_deref() == Some(from) {
+                self.transaction(|db| db.batch(step))?;
+            }
+        }
+        self.check_version()
+    }
+
+    fn version(&self) -> Result<Option<String>, IndexError> {
+        let row = self
+            .db()
+            .query_opt("SELECT value FROM meta WHERE key = 'schema_version'", &[]);
+        match row {
+            Ok(row) => row
+                .map(|r| r.get::<String>(0))
+                .transpose()
+                .map_err(|e| self.err(e)),
+            // No meta table: not an index this program made.
+            Err(_) => Ok(None),
+        }
+    }
+
+    /// The index is at the version this program understands, else [`IndexError::Schema`].
+    pub(super) fn check_version(&self) -> Result<(), IndexError> {
+        match self.version()? {
+            Some(v) if v == SCHEMA_VERSION => Ok(()),
+            other => Err(IndexError::Schema {
+                path: self.location.display(),
+                found: other.unwrap_or_else(|| "none".into()),
+                expected: SCHEMA_VERSION,
+            }),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::index::tests::doc;
+
+    #[test]
+    fn a_version_1_index_is_migrated_in_place() {
+        let dir = std::env::temp_dir().join(format!("dossier-migrate-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("index.sqlite");
+        {
+            // Made as version 1 made it: without the columns version 2 added.
+            let index = Index::open_rw(&path).unwrap();
+            index
+                .db()
+                .batch(
+                    "ALTER TABLE pages DROP COLUMN text_source;
+                     ALTER TABLE pages DROP COLUMN turned;
+                     ALTER TABLE pages DROP COLUMN deskewed;
+                     ALTER TABLE pages DROP COLUMN source_page;
+                     ALTER TABLE documents DROP COLUMN searchable_pdf;
+                     ALTER TABLE runs DROP COLUMN lease_until;
+                     DROP TABLE claims;
+                     UPDATE meta SET value = '1' WHERE key = 'schema_version';",
+                )
+                .unwrap();
+        }
+        assert!(matches!(
+            Index::open_ro(&path).err(),
+            Some(IndexError::Schema { .. })
+        ));
+        let mut index = Index::open_rw(&path).unwrap();
+        index
+            .begin_run("r1", "test", "2024-01-16T01:02:03Z", None)
+            .unwrap();
+        let mut d = doc("a/b/input/x.png", &"a".repeat(64), "xin chào");
+        d.pages[0].turned = 180;
+        d.searchable_pdf = Some("b".repeat(64));
+        index.add_document(&d).unwrap();
+        let view = index.dossier("000.00.01.H50-240115-0001").unwrap().unwrap();
+        assert_eq!(view.documents[0].pages[0].turned, 180);
+        assert_eq!(view.documents[0].searchable_pdf, Some("b".repeat(64)));
+        drop(index);
+        assert!(Index::open_ro(&path).is_ok());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn the_postgres_schema_is_the_sqlite_schema_in_its_words() {
+        let pg = postgres_schema();
+        assert!(pg.contains("id BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY"));
+        assert!(pg.contains("text TEXT COLLATE \"C\" NOT NULL"));
+        assert!(pg.contains("text_source TEXT COLLATE \"C\" NOT NULL DEFAULT 'ocr'"));
+        assert!(pg.contains("deskewed DOUBLE PRECISION"));
+        assert!(!pg.contains("WITHOUT ROWID") && !pg.contains("fts5"));
+        assert_eq!(
+            pg.matches("CREATE TABLE").count(),
+            SCHEMA.matches("CREATE TABLE").count() + 1,
+            "every table, the full-text one as a plain table"
+        );
+    }
+}
