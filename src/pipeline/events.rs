@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use image::GrayImage;
 
+use super::admission::Admitted;
 use super::report::BatchReport;
 use super::searchable::PageView;
 use super::RunError;
@@ -37,6 +38,8 @@ pub(super) struct PageJob {
     pub source_page: Option<u32>,
     /// The original image, when a PDF can carry it as it is.
     pub original: Option<Arc<Embeddable>>,
+    /// Its place among the pages in flight, given back once it is read.
+    pub admitted: Admitted,
 }
 
 /// Where a page's text came from.

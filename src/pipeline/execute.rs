@@ -9,13 +9,15 @@
 //! ```
 //! Pages, not files, are the unit of OCR work, so a 40-page TIFF keeps every worker busy.
 //! The page queue holds two pages per worker: the producer waits for OCR, and memory stays
-//! flat. If the collector fails, the producer is cancelled; if the workers stop, the queue
+//! flat, and no page is queued while the process holds more than its memory limit
+//! ([`super::admission`]). If the collector fails, the producer is cancelled; if the workers stop, the queue
 //! closes and the producer stops.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 
+use super::admission::{Admission, RSS_LIMIT_BYTES};
 use super::collect::Collector;
 use super::commit::Committer;
 use super::events::{Event, PageJob, WorkItem};
@@ -32,6 +34,8 @@ use crate::store::Archive;
 /// What the stages share for one run.
 pub(super) struct Stages<'a> {
     pub config: &'a Config,
+    /// OCR workers: one per recognizer.
+    pub jobs: usize,
     pub archive: &'a Archive,
     pub run_id: &'a str,
     pub observer: &'a dyn Observer,
@@ -49,7 +53,7 @@ impl Stages<'_> {
     ) -> Result<(), RunError> {
         let cancel = AtomicBool::new(false);
         let (events_tx, events_rx) = mpsc::channel::<Event>();
-        let (jobs_tx, jobs_rx) = mpsc::sync_channel::<PageJob>(self.config.jobs * 2);
+        let (jobs_tx, jobs_rx) = mpsc::sync_channel::<PageJob>(self.jobs * 2);
         let jobs_rx = Arc::new(Mutex::new(jobs_rx));
         let items = work.iter().map(|w| w.candidate.clone()).collect();
         let committer = Committer {
@@ -70,6 +74,7 @@ impl Stages<'_> {
                 next_doc: work.len(),
                 outlet: Outlet {
                     force_ocr: self.config.force_ocr,
+                    admission: Admission::new(RSS_LIMIT_BYTES),
                     jobs: jobs_tx,
                     events: events_tx.clone(),
                     cancel: &cancel,

@@ -14,6 +14,7 @@
 //! original and derivatives are on disk); a stop signal drops the work in flight, and the
 //! next run reads it again; the library prints nothing.
 
+mod admission;
 mod batch;
 mod collect;
 mod commit;
@@ -83,7 +84,8 @@ pub fn run_with<R: Recognizer>(
 ) -> Result<RunReport, RunError> {
     let started = Instant::now();
     let mut session = Session::open(config)?;
-    let mut report = RunReport::start(&session.run_id, &config.name, config.jobs);
+    let jobs = worker_count(config.jobs, observer);
+    let mut report = RunReport::start(&session.run_id, &config.name, jobs);
     let work = plan::plan(config, &session.index, &mut report)?;
     session.begin(config, &report.started_at)?;
     std::thread::scope(|scope| -> Result<(), RunError> {
@@ -98,7 +100,18 @@ pub fn run_with<R: Recognizer>(
             )?),
             false => None,
         };
-        read_intake(config, &mut session, work, &mut report, observer, load)?;
+        let claims = match work.is_empty() {
+            true => None,
+            false => session.claimer(config)?,
+        };
+        let stages = Stages {
+            config,
+            jobs,
+            archive: &session.archive,
+            run_id: &session.run_id,
+            observer,
+        };
+        read_intake(&stages, &mut session.index, work, claims, &mut report, load)?;
         import_unless_stopped(config, &mut session, &mut report, observer)?;
         report.close(started);
         session.finish(&report)
@@ -109,29 +122,35 @@ pub fn run_with<R: Recognizer>(
 
 /// Reads, OCRs and commits the files of `work`.
 fn read_intake<R: Recognizer>(
-    config: &Config,
-    session: &mut Session,
+    stages: &Stages<'_>,
+    index: &mut crate::index::Index,
     work: Vec<events::WorkItem>,
+    claims: Option<leases::Claimer>,
     report: &mut RunReport,
-    observer: &dyn Observer,
     load: &(dyn Fn() -> Result<R, OcrError> + Sync),
 ) -> Result<(), RunError> {
-    observer.planned(work.len());
+    stages.observer.planned(work.len());
     for r in &report.rejected {
-        tell_rejected(observer, r);
+        tell_rejected(stages.observer, r);
     }
     if work.is_empty() {
         return Ok(());
     }
-    let claims = session.claimer(config)?;
-    let recognizers = recognize::load_all(config.jobs, load)?;
-    let stages = Stages {
-        config,
-        archive: &session.archive,
-        run_id: &session.run_id,
-        observer,
-    };
-    stages.execute(&mut session.index, recognizers, work, claims, report)
+    let recognizers = recognize::load_all(stages.jobs, load)?;
+    stages.execute(index, recognizers, work, claims, report)
+}
+
+/// OCR workers for `requested`: never more than the machine's cores, since OCR is bound by
+/// the processor and each further engine only adds memory and contention.
+fn worker_count(requested: usize, observer: &dyn Observer) -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let jobs = requested.clamp(1, cores);
+    if jobs < requested {
+        observer.notice(&Notice::Warning(format!(
+            "jobs = {requested} capped to {jobs}, the machine's cores: more OCR workers than cores read no faster and take more memory"
+        )));
+    }
+    jobs
 }
 
 /// Imports the register and catalog, unless a signal stopped the run (then says so).

@@ -9,6 +9,7 @@ use std::sync::mpsc::{Sender, SyncSender};
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::admission::Admission;
 use super::batch::{Fate, Splitter};
 use super::events::{Event, PageJob, PageResult, Planned, TextSource, WorkItem};
 use super::leases::{Claimed, Claimer};
@@ -311,6 +312,7 @@ impl BatchSplit {
 /// Where the producer sends pages: OCR jobs, or straight to the collector.
 pub(super) struct Outlet<'a> {
     pub force_ocr: bool,
+    pub admission: Arc<Admission>,
     pub jobs: SyncSender<PageJob>,
     pub events: Sender<Event>,
     pub cancel: &'a AtomicBool,
@@ -346,6 +348,7 @@ impl Outlet<'_> {
         let quality = quality::assess(&page.image, page.meta_dpi);
         let (width, height) = page.image.dimensions();
         let (image, ocr_dpi) = crate::ocr::image_for_ocr(page.image, quality.dpi);
+        let admitted = self.admission.admit(|| self.stopping())?;
         let job = PageJob {
             doc,
             page: number,
@@ -356,6 +359,7 @@ impl Outlet<'_> {
             quality,
             source_page,
             original,
+            admitted,
         };
         if self.jobs.send(job).is_err() || self.stopping() {
             return Err(Stop);

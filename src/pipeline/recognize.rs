@@ -82,6 +82,8 @@ fn read_page<R: Recognizer>(recognizer: &mut R, job: PageJob) -> PageResult {
     let started = Instant::now();
     let read = recognizer.read(job.image, job.ocr_dpi);
     let seconds = started.elapsed().as_secs_f64();
+    // Read: its memory is given back, and the next page may be queued.
+    drop(job.admitted);
     let (ocr, turned, deskewed, view) = match read {
         Ok(r) => {
             let view = PageView::choose(
