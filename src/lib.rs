@@ -19,6 +19,7 @@ pub mod cover;
 pub mod coverage;
 pub mod date;
 pub mod decode;
+pub mod evidence;
 pub mod exit_codes;
 pub mod fixity;
 pub mod fold;

@@ -26,6 +26,10 @@ pub struct LedgerEntry {
     pub documents_root: String,
     /// SHA-256 of the run report file (`runs/RUN_ID.json`), for runs.
     pub report_sha256: Option<String>,
+    /// Merkle root over the sorted hashes of the evidence records a run added (documents and
+    /// imports; see `evidence.rs`). Absent in entries written before records existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub records_root: Option<String>,
     /// Counts and outcome, as the entry's kind has them.
     pub summary: serde_json::Value,
     pub prev: String,
@@ -126,6 +130,8 @@ impl Index {
         summary: serde_json::Value,
     ) -> Result<LedgerHead, IndexError> {
         let leaves = self.run_leaves(run_id)?;
+        let records =
+            super::records::run_record_leaves(&mut self.db(), run_id).map_err(|e| self.err(e))?;
         let entry = |seq: u64, prev: String| LedgerEntry {
             seq,
             kind: "run".into(),
@@ -135,6 +141,7 @@ impl Index {
             documents: leaves.len() as u64,
             documents_root: merkle_root(&leaves),
             report_sha256: Some(report_sha256.to_owned()),
+            records_root: Some(merkle_root(&records)),
             summary: summary.clone(),
             prev,
         };
@@ -194,10 +201,18 @@ impl Index {
                 documents: 0,
                 documents_root: GENESIS.into(),
                 report_sha256: None,
+                records_root: None,
                 summary: summary.clone(),
                 prev,
             })
         })
+    }
+
+    /// The Merkle root over the records a run added, as the index holds them now.
+    pub fn run_records_root(&self, run_id: &str) -> Result<String, IndexError> {
+        let leaves =
+            super::records::run_record_leaves(&mut self.db(), run_id).map_err(|e| self.err(e))?;
+        Ok(merkle_root(&leaves))
     }
 
     /// Every ledger entry as stored: (seq, entry text, hash).
@@ -330,7 +345,7 @@ impl Index {
         let mut db = self.db();
         let result = (|| -> Result<(), DbError> {
             db.for_each(
-                "SELECT id, sha256, bytes, path, dossier_code, searchable_pdf
+                "SELECT id, sha256, bytes, path, dossier_code, searchable_pdf, record_sha256
                  FROM documents ORDER BY id",
                 &[],
                 |r| {
@@ -351,8 +366,15 @@ impl Index {
                             what: "searchable PDF".into(),
                             ..original.clone()
                         });
+                    let record = r.get::<Option<String>>(6)?.map(|sha256| ObjectRef {
+                        sha256,
+                        bytes: None,
+                        what: "evidence record".into(),
+                        ..original.clone()
+                    });
                     out.push(original);
                     out.extend(derivative);
+                    out.extend(record);
                     Ok::<_, DbError>(())
                 },
             )?;
@@ -389,17 +411,24 @@ impl Index {
                 Ok::<_, DbError>(())
             })?;
             db.for_each(
-                "SELECT sha256, what, source FROM imports ORDER BY id",
+                "SELECT sha256, what, source, record_sha256 FROM imports ORDER BY id",
                 &[],
                 |r| {
-                    out.push(ObjectRef {
+                    let import = ObjectRef {
                         sha256: r.get(0)?,
                         bytes: None,
                         what: format!("{} import of {}", r.str(1)?, r.str(2)?),
                         document: None,
                         dossier_code: None,
                         document_id: None,
+                    };
+                    let record = r.get::<Option<String>>(3)?.map(|sha256| ObjectRef {
+                        sha256,
+                        what: format!("evidence record of the {}", import.what),
+                        ..import.clone()
                     });
+                    out.push(import);
+                    out.extend(record);
                     Ok::<_, DbError>(())
                 },
             )

@@ -6,10 +6,80 @@
 
 use std::collections::HashMap;
 
-use super::db::{vals, Backend, DbError, Row};
+use super::db::{vals, Backend, Db, DbError, Row};
+use super::records;
 use super::{Index, IndexError};
 use crate::date::Date;
+use crate::evidence::{self, ImportRecord, RowsDigest};
 use crate::register::{CatalogRow, Channel, RegisterRow};
+
+/// An evidence record as stored: its bytes and their hash.
+#[derive(Debug, Clone)]
+pub struct EncodedRecord {
+    pub bytes: Vec<u8>,
+    pub sha256: String,
+}
+
+/// One import, as its `imports` row and record say.
+struct Import<'a> {
+    what: &'a str,
+    run_id: &'a str,
+    source: &'a str,
+    sha256: &'a str,
+    rows: usize,
+    problems: usize,
+}
+
+/// The import's row, with the digest of the rows it brought and its record's hash.
+fn insert_import(
+    tx: &mut Db,
+    import: &Import<'_>,
+    rows_sha256: String,
+) -> Result<EncodedRecord, DbError> {
+    let record = ImportRecord {
+        record: import.what.to_owned(),
+        run_id: import.run_id.to_owned(),
+        source: import.source.to_owned(),
+        sha256: import.sha256.to_owned(),
+        rows: import.rows as u64,
+        problems: import.problems as u64,
+        rows_sha256,
+    };
+    let (bytes, record_sha256) = evidence::encode(&record);
+    tx.execute(
+        "INSERT INTO imports(what, run_id, source, sha256, rows, problems, rows_sha256,
+                             record_sha256)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        &vals![
+            import.what,
+            import.run_id,
+            import.source,
+            import.sha256,
+            import.rows,
+            import.problems,
+            &record.rows_sha256,
+            &record_sha256
+        ],
+    )?;
+    Ok(EncodedRecord {
+        bytes,
+        sha256: record_sha256,
+    })
+}
+
+/// SHA-256 over the catalog rows the index holds, ordered by procedure code.
+pub(super) fn catalog_digest(db: &mut Db) -> Result<String, DbError> {
+    let mut digest = RowsDigest::default();
+    db.for_each(
+        "SELECT code, COALESCE(name, ''), COALESCE(field, '') FROM procedures ORDER BY code",
+        &[],
+        |r| {
+            digest.line(&[r.str(0)?, r.str(1)?, r.str(2)?]);
+            Ok::<_, DbError>(())
+        },
+    )?;
+    Ok(digest.finish())
+}
 
 impl Index {
     /// Replaces the stored register with a new import, in one transaction.
@@ -20,7 +90,7 @@ impl Index {
         source: &str,
         sha256: &str,
         problems: usize,
-    ) -> Result<(), IndexError> {
+    ) -> Result<EncodedRecord, IndexError> {
         self.transaction(|tx| {
             if tx.backend() == Backend::Postgres {
                 // Two workers importing the register at once: one after the other.
@@ -42,12 +112,16 @@ impl Index {
                     ],
                 )?;
             }
-            tx.execute(
-                "INSERT INTO imports(what, run_id, source, sha256, rows, problems)
-                 VALUES ('register', ?1, ?2, ?3, ?4, ?5)",
-                &vals![run_id, source, sha256, rows.len(), problems],
-            )?;
-            Ok(())
+            let rows_sha256 = records::register_digest(tx)?;
+            let import = Import {
+                what: "register",
+                run_id,
+                source,
+                sha256,
+                rows: rows.len(),
+                problems,
+            };
+            insert_import(tx, &import, rows_sha256)
         })
     }
 
@@ -59,7 +133,7 @@ impl Index {
         source: &str,
         sha256: &str,
         problems: usize,
-    ) -> Result<(), IndexError> {
+    ) -> Result<EncodedRecord, IndexError> {
         self.transaction(|tx| {
             for r in rows {
                 tx.execute(
@@ -68,12 +142,16 @@ impl Index {
                     &vals![&r.procedure_code, &r.name, &r.field],
                 )?;
             }
-            tx.execute(
-                "INSERT INTO imports(what, run_id, source, sha256, rows, problems)
-                 VALUES ('catalog', ?1, ?2, ?3, ?4, ?5)",
-                &vals![run_id, source, sha256, rows.len(), problems],
-            )?;
-            Ok(())
+            let rows_sha256 = catalog_digest(tx)?;
+            let import = Import {
+                what: "catalog",
+                run_id,
+                source,
+                sha256,
+                rows: rows.len(),
+                problems,
+            };
+            insert_import(tx, &import, rows_sha256)
         })
     }
 

@@ -8,6 +8,7 @@
 //! intake file, if any, ends in the same transaction.
 
 use super::db::{vals, Backend, Db, DbError};
+use super::records;
 use super::search::lexeme;
 use super::{Index, IndexError};
 use crate::fold;
@@ -60,6 +61,14 @@ pub struct NewBatch {
     pub segments: String,
     pub quarantined: String,
     pub rejected: Option<String>,
+}
+
+/// A document as committed: its version, and its evidence record to keep in the store.
+#[derive(Debug, Clone)]
+pub struct Committed {
+    pub version: u32,
+    pub record: Vec<u8>,
+    pub record_sha256: String,
 }
 
 #[derive(Debug, Clone)]
@@ -140,8 +149,10 @@ impl Index {
     }
 
     /// Commits one document (new version of its path) with its pages, in one transaction.
-    /// Returns the version number given. The claim on its intake file, if any, ends with it.
-    pub fn add_document(&mut self, doc: &NewDocument) -> Result<u32, IndexError> {
+    /// Returns the version number given and the document's evidence record (its bytes, to be
+    /// kept in the store, and its hash, which the document row carries). The claim on its
+    /// intake file, if any, ends with it.
+    pub fn add_document(&mut self, doc: &NewDocument) -> Result<Committed, IndexError> {
         self.transaction(|tx| {
             // Takes the dossier's row lock first (PostgreSQL): two workers committing to one
             // dossier compute its flags one after the other.
@@ -152,7 +163,9 @@ impl Index {
             } else {
                 "fail"
             };
-            let document_id = insert_document(tx, doc, version, quality)?;
+            let (record, record_sha256) =
+                records::encode(&records::document_record(doc, version, quality));
+            let document_id = insert_document(tx, doc, version, quality, &record_sha256)?;
             insert_events(tx, doc, document_id)?;
             set_current_document(tx, doc, document_id, quality)?;
             for p in &doc.pages {
@@ -171,7 +184,11 @@ impl Index {
                     },
                 )?;
             }
-            Ok(version)
+            Ok(Committed {
+                version,
+                record,
+                record_sha256,
+            })
         })
     }
 
@@ -235,13 +252,16 @@ fn insert_document(
     doc: &NewDocument,
     version: u32,
     quality: &str,
+    record_sha256: &str,
 ) -> Result<i64, DbError> {
     let reasons = serde_json::to_string(&doc.reasons).expect("strings serialize");
     tx.query_one(
         "INSERT INTO documents(dossier_code, path, version, kind, sha256, bytes,
                                media_type, archived_at, run_id, quality, reasons,
-                               rejected, page_count, searchable_pdf)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
+                               rejected, page_count, searchable_pdf, procedure_code, unit,
+                               mtime_ns, intake_file, record_sha256)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,
+                 ?18, ?19)
          RETURNING id",
         &vals![
             &doc.dossier,
@@ -258,6 +278,11 @@ fn insert_document(
             &doc.rejected,
             doc.pages.len(),
             &doc.searchable_pdf,
+            &doc.procedure,
+            &doc.unit,
+            doc.mtime_ns,
+            i64::from(doc.intake_file),
+            record_sha256,
         ],
     )?
     .get(0)
@@ -265,18 +290,11 @@ fn insert_document(
 
 /// The document's PREMIS-style events at ingestion: ingestion, message digest calculation.
 fn insert_events(tx: &mut Db, doc: &NewDocument, document_id: i64) -> Result<(), DbError> {
-    let agent = concat!("dossier ", env!("CARGO_PKG_VERSION"));
-    for (kind, detail) in [
-        ("ingestion", format!("{} from the intake", doc.path)),
-        (
-            "message digest calculation",
-            format!("SHA-256 {}", doc.sha256),
-        ),
-    ] {
+    for e in records::ingest_events(doc) {
         tx.execute(
             "INSERT INTO events(document_id, type, at, agent, outcome, detail)
-             VALUES (?1, ?2, ?3, ?4, 'success', ?5)",
-            &vals![document_id, kind, &doc.archived_at, agent, detail],
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            &vals![document_id, &e.kind, &e.at, &e.agent, &e.outcome, &e.detail],
         )?;
     }
     Ok(())

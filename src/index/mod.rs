@@ -26,6 +26,7 @@ mod holdings;
 mod imports;
 mod ingest;
 mod location;
+mod records;
 mod schema;
 mod search;
 mod show;
@@ -36,8 +37,10 @@ use std::path::Path;
 pub use consistency::IndexProblem;
 use db::{Backend, Db, DbError};
 pub use holdings::{DossierHoldings, FailingDocument};
-pub use ingest::{KnownFile, NewBatch, NewDocument, NewPage};
+pub use imports::EncodedRecord;
+pub use ingest::{Committed, KnownFile, NewBatch, NewDocument, NewPage};
 pub use location::Location;
+pub use records::RecordedDocument;
 pub use search::SearchHit;
 pub use show::{DocumentView, DossierView, EventView, PageView};
 
@@ -172,7 +175,8 @@ mod tests {
                 "aa",
                 "TỜ KHAI ĐĂNG KÝ KHAI SINH\nHọ và tên: Nguyễn Văn Đức",
             ))
-            .unwrap();
+            .unwrap()
+            .version;
         assert_eq!(v1, 1);
         let hits = index.search("dang ky khai sinh", 10).unwrap();
         assert_eq!(hits.len(), 1);
@@ -190,7 +194,8 @@ mod tests {
 
         let v2 = index
             .add_document(&doc("p/d/input/a.png", "bb", "Giấy khai sinh"))
-            .unwrap();
+            .unwrap()
+            .version;
         assert_eq!(v2, 2);
         assert!(
             index.search("Nguyễn", 10).unwrap().is_empty(),

@@ -8,7 +8,7 @@
 use super::db::{vals, Backend};
 use super::{Index, IndexError};
 
-const SCHEMA_VERSION: &str = "3";
+const SCHEMA_VERSION: &str = "4";
 
 /// Version 1 → 2: per-page corrections and text source, the searchable PDF derivative.
 const MIGRATE_1_TO_2: &str = r#"
@@ -25,6 +25,25 @@ UPDATE meta SET value = '2' WHERE key = 'schema_version';
 const MIGRATE_2_TO_3: &str = r#"
 ALTER TABLE runs ADD COLUMN lease_until INTEGER;
 UPDATE meta SET value = '3' WHERE key = 'schema_version';
+"#;
+
+/// Version 3 → 4: evidence records. A document row carries what its record holds (its own
+/// procedure and unit, the intake file's mtime, whether it is an intake file) and the
+/// record's hash; an import row the digest of the rows it brought and its record's hash.
+/// Documents archived before carry no record until the next run writes theirs.
+const MIGRATE_3_TO_4: &str = r#"
+ALTER TABLE documents ADD COLUMN procedure_code TEXT;
+ALTER TABLE documents ADD COLUMN unit TEXT;
+ALTER TABLE documents ADD COLUMN mtime_ns BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE documents ADD COLUMN intake_file BIGINT NOT NULL DEFAULT 1;
+ALTER TABLE documents ADD COLUMN record_sha256 TEXT;
+ALTER TABLE imports ADD COLUMN rows_sha256 TEXT;
+ALTER TABLE imports ADD COLUMN record_sha256 TEXT;
+UPDATE documents SET
+    procedure_code = (SELECT d.procedure_code FROM dossiers d WHERE d.code = documents.dossier_code),
+    unit = (SELECT d.unit FROM dossiers d WHERE d.code = documents.dossier_code),
+    intake_file = CASE WHEN path LIKE '%#%' AND path LIKE '\_batch/%' ESCAPE '\' THEN 0 ELSE 1 END;
+UPDATE meta SET value = '4' WHERE key = 'schema_version';
 "#;
 
 /// The schema, in SQLite's words; [`postgres_schema`] says the same to PostgreSQL.
@@ -78,6 +97,13 @@ CREATE TABLE IF NOT EXISTS documents (
     page_count INTEGER NOT NULL,
     -- The searchable PDF derivative (an object), or the original when it already is one.
     searchable_pdf TEXT,
+    -- The document's own placement (the dossier row takes its first document's).
+    procedure_code TEXT,
+    unit TEXT,
+    mtime_ns INTEGER NOT NULL DEFAULT 0,
+    intake_file INTEGER NOT NULL DEFAULT 1,
+    -- The hash of the document's evidence record (an object; see evidence.rs).
+    record_sha256 TEXT,
     UNIQUE (path, version)
 );
 CREATE INDEX IF NOT EXISTS documents_dossier ON documents(dossier_code);
@@ -149,7 +175,9 @@ CREATE TABLE IF NOT EXISTS imports (
     source TEXT NOT NULL,
     sha256 TEXT NOT NULL,
     rows INTEGER NOT NULL,
-    problems INTEGER NOT NULL
+    problems INTEGER NOT NULL,
+    rows_sha256 TEXT,
+    record_sha256 TEXT
 );
 -- Batch scans split by cover sheets: the original as it came, how it was split, and the
 -- pages set aside (the documents of its segments point at the same original).
@@ -253,7 +281,11 @@ impl Index {
             )?;
             Ok(())
         })?;
-        for (from, step) in [("1", MIGRATE_1_TO_2), ("2", MIGRATE_2_TO_3)] {
+        for (from, step) in [
+            ("1", MIGRATE_1_TO_2),
+            ("2", MIGRATE_2_TO_3),
+            ("3", MIGRATE_3_TO_4),
+        ] {
             if self.version()?.as_deref() == Some(from) {
                 self.transaction(|db| db.batch(step))?;
             }
@@ -300,7 +332,7 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("index.sqlite");
         {
-            // Made as version 1 made it: without the columns version 2 added.
+            // Made as version 1 made it: without the columns versions 2 to 4 added.
             let index = Index::open_rw(&path).unwrap();
             index
                 .db()
@@ -310,6 +342,13 @@ mod tests {
                      ALTER TABLE pages DROP COLUMN deskewed;
                      ALTER TABLE pages DROP COLUMN source_page;
                      ALTER TABLE documents DROP COLUMN searchable_pdf;
+                     ALTER TABLE documents DROP COLUMN procedure_code;
+                     ALTER TABLE documents DROP COLUMN unit;
+                     ALTER TABLE documents DROP COLUMN mtime_ns;
+                     ALTER TABLE documents DROP COLUMN intake_file;
+                     ALTER TABLE documents DROP COLUMN record_sha256;
+                     ALTER TABLE imports DROP COLUMN rows_sha256;
+                     ALTER TABLE imports DROP COLUMN record_sha256;
                      ALTER TABLE runs DROP COLUMN lease_until;
                      DROP TABLE claims;
                      UPDATE meta SET value = '1' WHERE key = 'schema_version';",

@@ -101,7 +101,11 @@ impl Committer<'_> {
             searchable_pdf,
             intake_file,
         };
-        index.add_document(&doc)?;
+        let committed = index.add_document(&doc)?;
+        // The record after the rows it vouches for: a crash between leaves it to the next
+        // run, which writes it again from the rows (see `session`).
+        self.archive
+            .put_object_with_hash(&committed.record, &committed.record_sha256)?;
         Ok(Committed {
             pages: doc.pages.len(),
             rejected,

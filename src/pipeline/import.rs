@@ -9,7 +9,7 @@ use super::observer::{Notice, Observer};
 use super::report::{ImportSummary, RunReport};
 use super::RunError;
 use crate::config::Config;
-use crate::index::{Index, IndexError};
+use crate::index::{EncodedRecord, Index, IndexError};
 use crate::intake::Rejection;
 use crate::register::{read_catalog, read_register_rows, Problem, RegisterError};
 use crate::store::Archive;
@@ -55,8 +55,9 @@ pub(super) struct Importer<'a> {
 /// Parses a register or catalog file: its rows and the rows it could not read.
 type Read<R> = fn(&Path) -> Result<(Vec<R>, Vec<Problem>), RegisterError>;
 
-/// Stores parsed rows in the index: rows, run id, source, file hash, number of problems.
-type Store<R> = fn(&mut Index, &[R], &str, &str, &str, usize) -> Result<(), IndexError>;
+/// Stores parsed rows in the index (rows, run id, source, file hash, number of problems);
+/// the import's evidence record.
+type Store<R> = fn(&mut Index, &[R], &str, &str, &str, usize) -> Result<EncodedRecord, IndexError>;
 
 impl Importer<'_> {
     /// Reads a register or catalog (`what`) and stores its readable rows; `None` when the
@@ -93,7 +94,7 @@ impl Importer<'_> {
             });
         }
         let source = path.display().to_string();
-        store(
+        let record = store(
             self.index,
             &rows,
             self.run_id,
@@ -101,6 +102,10 @@ impl Importer<'_> {
             &sha256,
             problems.len(),
         )?;
+        // The record after the rows it vouches for: a crash between leaves it to the next
+        // run, which writes it again from the import's row.
+        self.archive
+            .put_object_with_hash(&record.bytes, &record.sha256)?;
         Ok(Some(ImportSummary {
             source,
             sha256,

@@ -12,6 +12,7 @@ use super::leases::Claimer;
 use super::report::RunReport;
 use super::RunError;
 use crate::config::Config;
+use crate::evidence;
 use crate::index::{Index, Location};
 use crate::store::{sha256_hex, Archive, ArchiveLock, StoreError};
 use crate::timefmt;
@@ -115,6 +116,28 @@ impl Session {
     }
 }
 
+/// Writes again the evidence records of a run's commits that a crash left unwritten (a record
+/// follows its rows into the store): rebuilt from the rows, and written only when they still
+/// hash to what the rows say.
+fn restore_records(archive: &Archive, index: &Index, run_id: &str) -> Result<(), RunError> {
+    let documents = index.documents_as_recorded(Some(run_id))?;
+    let imports = index.imports_as_recorded(Some(run_id))?;
+    let encoded = documents
+        .iter()
+        .map(|d| (evidence::encode(&d.record), d.record_sha256.as_deref()))
+        .chain(
+            imports
+                .iter()
+                .map(|(r, sha)| (evidence::encode(r), sha.as_deref())),
+        );
+    for ((bytes, sha256), expected) in encoded {
+        if expected == Some(sha256.as_str()) {
+            archive.put_object_with_hash(&bytes, &sha256)?;
+        }
+    }
+    Ok(())
+}
+
 /// A run killed before its end (power cut, kill -9) left committed documents but no run end:
 /// close it now, with a report that says so and a ledger entry covering its documents, and
 /// restore the report and ledger files if a crash came between the index and them.
@@ -124,6 +147,7 @@ fn close_interrupted_runs(
     closing_run: &str,
 ) -> Result<(), RunError> {
     for run_id in index.unfinished_runs()? {
+        restore_records(archive, index, &run_id)?;
         let now = timefmt::now_rfc3339();
         let json = serde_json::to_string_pretty(&serde_json::json!({
             "run_id": run_id,
