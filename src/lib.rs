@@ -11,7 +11,6 @@ pub mod config;
 pub mod cover;
 pub mod coverage;
 pub mod decode;
-pub mod exit_codes;
 pub mod fixity;
 pub mod index;
 pub mod intake;

@@ -2,19 +2,18 @@
 //! outcome to an exit code (SPEC.md).
 
 mod cli;
-
-use std::process::ExitCode;
+mod exit_codes;
 
 use anyhow::Context as _;
 use clap::Parser;
 
 use cli::{Cli, Command, ReportArgs};
 use dossier::config::{self, Config};
-use dossier::exit_codes;
 use dossier::pipeline::{self, ProgressMode};
 use dossier::{ocr, query, sample};
+use exit_codes::ExitCode;
 
-fn main() -> ExitCode {
+fn main() -> std::process::ExitCode {
     reexec_with_single_omp_thread();
     // Everything the archive gets is private to its owner: dossiers hold personal data.
     // SAFETY: umask only changes this process's file-creation mask.
@@ -23,10 +22,10 @@ fn main() -> ExitCode {
     }
     let cli = Cli::parse();
     match execute(cli) {
-        Ok(code) => ExitCode::from(code as u8),
+        Ok(code) => code.into(),
         Err(e) => {
             eprintln!("dossier: error: {e:#}");
-            ExitCode::from(exit_codes::FATAL as u8)
+            ExitCode::Fatal.into()
         }
     }
 }
@@ -70,7 +69,7 @@ fn reexec_with_single_omp_thread() {
     );
 }
 
-fn execute(cli: Cli) -> anyhow::Result<i32> {
+fn execute(cli: Cli) -> anyhow::Result<ExitCode> {
     let index_url = cli.index.as_deref();
     match cli.command {
         Command::Run {
@@ -100,15 +99,11 @@ fn execute(cli: Cli) -> anyhow::Result<i32> {
                 println!("{}", serde_json::to_string_pretty(&report)?);
             }
             Ok(if let Some(signal) = &report.interrupted {
-                if signal == "SIGINT" {
-                    130
-                } else {
-                    143
-                }
+                ExitCode::from_signal(signal)
             } else if report.has_rejections() {
-                exit_codes::REJECTED_INPUTS
+                ExitCode::RejectedInputs
             } else {
-                exit_codes::SUCCESS
+                ExitCode::Success
             })
         }
         Command::Report(args) => report(args, index_url),
@@ -155,9 +150,9 @@ fn execute(cli: Cli) -> anyhow::Result<i32> {
                 );
             }
             Ok(if report.clean() {
-                exit_codes::SUCCESS
+                ExitCode::Success
             } else {
-                exit_codes::VERIFY_FINDINGS
+                ExitCode::VerifyFindings
             })
         }
         Command::ExportBag {
@@ -186,7 +181,7 @@ fn execute(cli: Cli) -> anyhow::Result<i32> {
                 summary.payload_files,
                 summary.payload_bytes
             );
-            Ok(exit_codes::SUCCESS)
+            Ok(ExitCode::Success)
         }
         Command::Search {
             archive,
@@ -200,7 +195,7 @@ fn execute(cli: Cli) -> anyhow::Result<i32> {
             } else {
                 print!("{}", query::render_hits(&hits));
             }
-            Ok(exit_codes::SUCCESS)
+            Ok(ExitCode::Success)
         }
         Command::Show {
             archive,
@@ -213,7 +208,7 @@ fn execute(cli: Cli) -> anyhow::Result<i32> {
             } else {
                 print!("{}", query::render_dossier(&view));
             }
-            Ok(exit_codes::SUCCESS)
+            Ok(ExitCode::Success)
         }
         Command::Sample {
             output,
@@ -239,7 +234,7 @@ fn execute(cli: Cli) -> anyhow::Result<i32> {
                 manifest.files.len(),
                 output.display()
             );
-            Ok(exit_codes::SUCCESS)
+            Ok(ExitCode::Success)
         }
         Command::CoverSheets { output, codes } => {
             let mut parsed = Vec::with_capacity(codes.len());
@@ -248,7 +243,7 @@ fn execute(cli: Cli) -> anyhow::Result<i32> {
                     Ok(c) => parsed.push(c),
                     Err(reason) => {
                         eprintln!("dossier: {reason}");
-                        return Ok(exit_codes::USAGE);
+                        return Ok(ExitCode::Usage);
                     }
                 }
             }
@@ -260,12 +255,12 @@ fn execute(cli: Cli) -> anyhow::Result<i32> {
                 parsed.len(),
                 output.display()
             );
-            Ok(exit_codes::SUCCESS)
+            Ok(ExitCode::Success)
         }
     }
 }
 
-fn report(a: ReportArgs, index_url: Option<&str>) -> anyhow::Result<i32> {
+fn report(a: ReportArgs, index_url: Option<&str>) -> anyhow::Result<ExitCode> {
     use dossier::coverage::{self, render, GroupBy, RegisterSource, ReportOptions};
     let config = a.pipeline.as_deref().map(Config::load).transpose()?;
     let archive = a
@@ -358,9 +353,9 @@ fn report(a: ReportArgs, index_url: Option<&str>) -> anyhow::Result<i32> {
         }
     }
     Ok(if computed.problems.is_empty() {
-        exit_codes::SUCCESS
+        ExitCode::Success
     } else {
-        exit_codes::REJECTED_INPUTS
+        ExitCode::RejectedInputs
     })
 }
 
