@@ -1,12 +1,16 @@
 //! The coverage report in each format: `json` (SPEC.md's shape, byte-stable), `csv`, and the
 //! human-facing `table`, `html` and `xlsx`, in Vietnamese (default) or English.
 
+mod html;
+
 use std::fmt::Write as _;
 
 use unicode_width::UnicodeWidthStr;
 
 use super::date::Date;
-use super::{Counts, CoverageReport, GroupBy};
+use super::{Counts, CoverageReport, Group, GroupBy};
+
+pub use html::html;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Lang {
@@ -196,10 +200,46 @@ pub fn json_to(report: &CoverageReport, w: &mut dyn std::io::Write) -> std::io::
     w.write_all(b"\n")
 }
 
+/// The heading of the group column.
 fn key_heading(by: GroupBy, l: &Labels) -> &'static str {
     match by {
         GroupBy::Procedure => l.procedure,
         GroupBy::Unit => l.unit,
+    }
+}
+
+/// The figures' column headings.
+fn figure_headings(by: GroupBy, l: &Labels) -> [&'static str; 11] {
+    [
+        key_heading(by, l),
+        l.name,
+        l.received,
+        l.input_digitized,
+        l.rate,
+        l.completed,
+        l.result_digitized,
+        l.rate,
+        l.digitized,
+        l.rate,
+        l.below_target,
+    ]
+}
+
+/// A group's key as shown: "(unknown)" for dossiers without one (the workbook leaves it empty).
+fn group_key<'a>(g: &'a Group, l: &'static Labels) -> &'a str {
+    if g.key.is_empty() {
+        l.unknown
+    } else {
+        &g.key
+    }
+}
+
+/// A procedure's name; units have none.
+fn group_name(g: &Group, by: GroupBy) -> &str {
+    if by == GroupBy::Unit {
+        ""
+    } else {
+        g.name.as_deref().unwrap_or("")
     }
 }
 
@@ -352,207 +392,6 @@ pub fn table(report: &CoverageReport, by: GroupBy, lang: Lang) -> String {
     }
     let _ = writeln!(out, "\n{}", lang.ledger(report));
     out
-}
-
-fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-/// One self-contained page: no scripts, fonts or images from elsewhere; prints on A4.
-pub fn html(report: &CoverageReport, by: GroupBy, lang: Lang) -> String {
-    let l = lang.labels();
-    let mut h = String::new();
-    let lang_code = if lang == Lang::Vi { "vi" } else { "en" };
-    let _ = write!(
-        h,
-        r#"<!DOCTYPE html>
-<html lang="{lang_code}"><head><meta charset="utf-8"><title>{title}</title>
-<style>
-body {{ font-family: "Liberation Serif", "Times New Roman", serif; margin: 2em; color: #111; }}
-h1 {{ font-size: 1.4em; }} h2 {{ font-size: 1.15em; margin-top: 1.6em; }}
-table {{ border-collapse: collapse; margin: 0.5em 0; }}
-th, td {{ border: 1px solid #999; padding: 0.25em 0.5em; }}
-th {{ background: #eee; }} td.n {{ text-align: right; font-variant-numeric: tabular-nums; }}
-tr.total td {{ font-weight: bold; }} tr.below td.flag {{ color: #a00; font-weight: bold; }}
-.chart {{ margin: 0.2em 0 0.8em 0; }} .legend span {{ margin-right: 1.5em; }}
-.swatch {{ display: inline-block; width: 0.9em; height: 0.9em; vertical-align: middle; margin-right: 0.3em; }}
-@media print {{ body {{ margin: 0; }} h2 {{ page-break-after: avoid; }} tr {{ page-break-inside: avoid; }} }}
-</style></head><body>
-<h1>{title}</h1>
-<p>{period}: {from} – {to} · {target}: {target_pct}</p>
-"#,
-        title = esc(l.title),
-        period = esc(l.period),
-        from = esc(&lang.date(&report.period.from)),
-        to = esc(&lang.date(&report.period.to)),
-        target = esc(l.target),
-        target_pct = esc(&lang.percent(Some(report.target_percent))),
-    );
-    let _ = writeln!(
-        h,
-        "<table><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>",
-        esc(key_heading(by, l)),
-        esc(l.name),
-        esc(l.received),
-        esc(l.input_digitized),
-        esc(l.rate),
-        esc(l.completed),
-        esc(l.result_digitized),
-        esc(l.rate),
-        esc(l.digitized),
-        esc(l.rate),
-        esc(l.below_target)
-    );
-    let row = |h: &mut String, class: &str, key: &str, name: &str, c: &Counts, below: bool| {
-        let _ = writeln!(
-            h,
-            "<tr class=\"{class}\"><td>{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"flag\">{}</td></tr>",
-            esc(key),
-            esc(name),
-            c.received,
-            c.input_digitized,
-            esc(&lang.percent(c.input_percent)),
-            c.completed,
-            c.result_digitized,
-            esc(&lang.percent(c.result_percent)),
-            c.digitized,
-            esc(&lang.percent(c.digitized_percent)),
-            if below { esc(l.yes) } else { String::new() }
-        );
-    };
-    for g in &report.groups {
-        let key = if g.key.is_empty() { l.unknown } else { &g.key };
-        let name = if by == GroupBy::Unit {
-            ""
-        } else {
-            g.name.as_deref().unwrap_or("")
-        };
-        row(
-            &mut h,
-            if g.below_target { "below" } else { "" },
-            key,
-            name,
-            &g.counts,
-            g.below_target,
-        );
-    }
-    row(&mut h, "total", l.totals, "", &report.totals, false);
-    h.push_str("</tbody></table>\n");
-
-    // Bar chart: input and result rates per group against the target line (inline SVG).
-    let _ = writeln!(
-        h,
-        "<h2>{}</h2>\n<p class=\"legend\"><span><i class=\"swatch\" style=\"background:#2b6cb0\"></i>{}</span><span><i class=\"swatch\" style=\"background:#38a169\"></i>{}</span><span><i class=\"swatch\" style=\"background:#c53030\"></i>{} {}</span></p>",
-        esc(l.rate),
-        esc(l.input_digitized),
-        esc(l.result_digitized),
-        esc(l.target),
-        esc(&lang.percent(Some(report.target_percent)))
-    );
-    let (label_w, bar_w) = (110.0, 420.0);
-    for g in &report.groups {
-        let key = if g.key.is_empty() { l.unknown } else { &g.key };
-        let bar = |y: f64, p: Option<f64>, colour: &str| {
-            let w = p.unwrap_or(0.0) / 100.0 * bar_w;
-            format!(
-                "<rect x=\"{label_w}\" y=\"{y}\" width=\"{w:.1}\" height=\"12\" fill=\"{colour}\"/><text x=\"{:.1}\" y=\"{:.1}\" font-size=\"11\">{}</text>",
-                label_w + w + 4.0,
-                y + 10.0,
-                esc(&lang.percent(p))
-            )
-        };
-        let target_x = label_w + report.target_percent / 100.0 * bar_w;
-        let _ = writeln!(
-            h,
-            "<svg class=\"chart\" role=\"img\" aria-label=\"{k}\" width=\"{total_w}\" height=\"34\" xmlns=\"http://www.w3.org/2000/svg\"><text x=\"0\" y=\"20\" font-size=\"12\">{k}</text><rect x=\"{label_w}\" y=\"2\" width=\"{bar_w}\" height=\"30\" fill=\"#f4f4f4\"/>{}{}<line x1=\"{target_x:.1}\" x2=\"{target_x:.1}\" y1=\"0\" y2=\"34\" stroke=\"#c53030\" stroke-width=\"2\"/></svg><br>",
-            bar(3.0, g.counts.input_percent, "#2b6cb0"),
-            bar(18.0, g.counts.result_percent, "#38a169"),
-            k = esc(key),
-            total_w = label_w + bar_w + 60.0,
-        );
-    }
-
-    let _ = writeln!(h, "<h2>{} ({})</h2>", esc(l.missing), report.missing.len());
-    if report.missing.is_empty() {
-        let _ = writeln!(h, "<p>{}</p>", esc(l.none));
-    } else {
-        let _ = writeln!(
-            h,
-            "<table><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>",
-            esc(l.dossier),
-            esc(l.procedure),
-            esc(l.unit),
-            esc(l.missing_what)
-        );
-        for m in &report.missing {
-            let _ = writeln!(
-                h,
-                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-                esc(&m.dossier_code),
-                esc(&m.procedure_code),
-                esc(m.unit.as_deref().unwrap_or(l.unknown)),
-                esc(&lang.missing_words(&m.missing))
-            );
-        }
-        h.push_str("</tbody></table>\n");
-    }
-    let _ = writeln!(
-        h,
-        "<h2>{} ({})</h2>",
-        esc(l.needs_rescan),
-        report.needs_rescan.len()
-    );
-    if !report.needs_rescan.is_empty() {
-        let _ = writeln!(
-            h,
-            "<table><thead><tr><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>",
-            esc(l.dossier),
-            esc(l.document),
-            esc(l.reason)
-        );
-        for r in &report.needs_rescan {
-            let _ = writeln!(
-                h,
-                "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
-                esc(&r.dossier_code),
-                esc(&r.document),
-                esc(&lang.reason(&r.reason))
-            );
-        }
-        h.push_str("</tbody></table>\n");
-    }
-    let _ = writeln!(
-        h,
-        "<h2>{} ({})</h2>",
-        esc(l.unregistered),
-        report.unregistered.len()
-    );
-    if !report.unregistered.is_empty() {
-        let _ = writeln!(
-            h,
-            "<p>{}</p>",
-            report
-                .unregistered
-                .iter()
-                .map(|u| esc(u))
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
-    }
-    let _ = writeln!(h, "<p><small>{}</small></p>", esc(&lang.ledger(report)));
-    h.push_str("</body></html>\n");
-    h
 }
 
 /// A workbook: the figures (numbers as numbers, rates as percentages) and the missing list.
