@@ -2,6 +2,7 @@
 //! human-facing `table`, `html` and `xlsx`, in Vietnamese (default) or English.
 
 mod html;
+mod xlsx;
 
 use std::fmt::Write as _;
 
@@ -11,6 +12,7 @@ use super::date::Date;
 use super::{Counts, CoverageReport, Group, GroupBy};
 
 pub use html::html;
+pub use xlsx::xlsx;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Lang {
@@ -302,19 +304,14 @@ pub fn table(report: &CoverageReport, by: GroupBy, lang: Lang) -> String {
         l.target,
         lang.percent(Some(report.target_percent))
     );
-    let header = vec![
-        key_heading(by, l).to_owned(),
-        l.name.to_owned(),
-        l.received.to_owned(),
-        l.input_digitized.to_owned(),
-        l.rate.to_owned(),
-        l.completed.to_owned(),
-        l.result_digitized.to_owned(),
-        l.rate.to_owned(),
-        l.digitized.to_owned(),
-        l.rate.to_owned(),
-        l.below_target.to_owned(),
-    ];
+    write_aligned(&mut out, &table_cells(report, by, lang));
+    write_lists(&mut out, report, lang);
+    out
+}
+
+/// The figures as text: the heading row, one row per group, the totals.
+fn table_cells(report: &CoverageReport, by: GroupBy, lang: Lang) -> Vec<Vec<String>> {
+    let l = lang.labels();
     let line = |key: &str, name: &str, c: &Counts, below: bool| {
         vec![
             key.to_owned(),
@@ -334,17 +331,21 @@ pub fn table(report: &CoverageReport, by: GroupBy, lang: Lang) -> String {
             },
         ]
     };
-    let mut rows = vec![header];
+    let mut rows = vec![figure_headings(by, l).map(str::to_owned).to_vec()];
     for g in &report.groups {
-        let key = if g.key.is_empty() { l.unknown } else { &g.key };
-        let name = if by == GroupBy::Unit {
-            ""
-        } else {
-            g.name.as_deref().unwrap_or("")
-        };
-        rows.push(line(key, name, &g.counts, g.below_target));
+        rows.push(line(
+            group_key(g, l),
+            group_name(g, by),
+            &g.counts,
+            g.below_target,
+        ));
     }
     rows.push(line(l.totals, "", &report.totals, false));
+    rows
+}
+
+/// Text columns (and the heading row) left-aligned, figures right-aligned, two spaces apart.
+fn write_aligned(out: &mut String, rows: &[Vec<String>]) {
     let widths: Vec<usize> = (0..rows[0].len())
         .map(|i| rows.iter().map(|r| r[i].width()).max().unwrap_or(0))
         .collect();
@@ -352,7 +353,6 @@ pub fn table(report: &CoverageReport, by: GroupBy, lang: Lang) -> String {
         let mut text = String::new();
         for (i, cell) in r.iter().enumerate() {
             let pad = widths[i] - cell.width();
-            // Text columns left-aligned, figures right-aligned.
             if i < 2 || n == 0 {
                 text.push_str(cell);
                 text.push_str(&" ".repeat(pad));
@@ -364,6 +364,11 @@ pub fn table(report: &CoverageReport, by: GroupBy, lang: Lang) -> String {
         }
         let _ = writeln!(out, "{}", text.trim_end());
     }
+}
+
+/// Missing dossiers, documents to rescan, unregistered dossiers, and the ledger head.
+fn write_lists(out: &mut String, report: &CoverageReport, lang: Lang) {
+    let l = lang.labels();
     let _ = writeln!(out, "\n{} ({})", l.missing, report.missing.len());
     for m in &report.missing {
         let _ = writeln!(
@@ -391,119 +396,6 @@ pub fn table(report: &CoverageReport, by: GroupBy, lang: Lang) -> String {
         let _ = writeln!(out, "  {u}");
     }
     let _ = writeln!(out, "\n{}", lang.ledger(report));
-    out
-}
-
-/// A workbook: the figures (numbers as numbers, rates as percentages) and the missing list.
-pub fn xlsx(
-    report: &CoverageReport,
-    by: GroupBy,
-    lang: Lang,
-) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
-    use rust_xlsxwriter::{Format, Workbook};
-    let l = lang.labels();
-    let mut wb = Workbook::new();
-    let bold = Format::new().set_bold();
-    let pct = Format::new().set_num_format("0.00%");
-    let sheet = wb.add_worksheet().set_name(l.figures_sheet)?;
-    sheet.write_string_with_format(0, 0, l.title, &bold)?;
-    sheet.write_string(
-        1,
-        0,
-        format!(
-            "{}: {} – {}; {}: {}",
-            l.period,
-            lang.date(&report.period.from),
-            lang.date(&report.period.to),
-            l.target,
-            lang.percent(Some(report.target_percent))
-        ),
-    )?;
-    let header = [
-        key_heading(by, l),
-        l.name,
-        l.received,
-        l.input_digitized,
-        l.rate,
-        l.completed,
-        l.result_digitized,
-        l.rate,
-        l.digitized,
-        l.rate,
-        l.below_target,
-    ];
-    for (c, text) in header.iter().enumerate() {
-        sheet.write_string_with_format(3, c as u16, *text, &bold)?;
-    }
-    let mut write_row = |row: u32,
-                         key: &str,
-                         name: &str,
-                         c: &Counts,
-                         below: Option<bool>|
-     -> Result<(), rust_xlsxwriter::XlsxError> {
-        sheet.write_string(row, 0, key)?;
-        sheet.write_string(row, 1, name)?;
-        let figures = [
-            (2, Some(c.received as f64), false),
-            (3, Some(c.input_digitized as f64), false),
-            (4, c.input_percent.map(|p| p / 100.0), true),
-            (5, Some(c.completed as f64), false),
-            (6, Some(c.result_digitized as f64), false),
-            (7, c.result_percent.map(|p| p / 100.0), true),
-            (8, Some(c.digitized as f64), false),
-            (9, c.digitized_percent.map(|p| p / 100.0), true),
-        ];
-        for (col, value, is_pct) in figures {
-            match (value, is_pct) {
-                (Some(v), true) => {
-                    sheet.write_number_with_format(row, col, v, &pct)?;
-                }
-                (Some(v), false) => {
-                    sheet.write_number(row, col, v)?;
-                }
-                (None, _) => {}
-            }
-        }
-        if let Some(b) = below {
-            sheet.write_boolean(row, 10, b)?;
-        }
-        Ok(())
-    };
-    let mut row = 4u32;
-    for g in &report.groups {
-        let name = if by == GroupBy::Unit {
-            ""
-        } else {
-            g.name.as_deref().unwrap_or("")
-        };
-        write_row(row, &g.key, name, &g.counts, Some(g.below_target))?;
-        row += 1;
-    }
-    write_row(row, l.totals, "", &report.totals, None)?;
-    sheet.set_column_width(0, 16)?;
-    sheet.set_column_width(1, 40)?;
-
-    let missing = wb.add_worksheet().set_name(trim_sheet_name(l.missing))?;
-    for (c, text) in [l.dossier, l.procedure, l.unit, l.missing_what]
-        .iter()
-        .enumerate()
-    {
-        missing.write_string_with_format(0, c as u16, *text, &bold)?;
-    }
-    for (i, m) in report.missing.iter().enumerate() {
-        let r = i as u32 + 1;
-        missing.write_string(r, 0, &m.dossier_code)?;
-        missing.write_string(r, 1, &*m.procedure_code)?;
-        missing.write_string(r, 2, m.unit.as_deref().unwrap_or(""))?;
-        missing.write_string(r, 3, lang.missing_words(&m.missing))?;
-    }
-    missing.set_column_width(0, 28)?;
-    wb.save_to_buffer()
-}
-
-/// Excel limits sheet names to 31 characters.
-fn trim_sheet_name(s: &str) -> String {
-    s.chars().take(31).collect()
 }
 
 #[cfg(test)]
