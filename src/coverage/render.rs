@@ -21,7 +21,7 @@ pub enum Lang {
 }
 
 /// Headings in the words of provincial digitization tables ("Theo dõi mức độ số hóa").
-pub struct Labels {
+pub(crate) struct Labels {
     pub title: &'static str,
     pub procedure: &'static str,
     pub unit: &'static str,
@@ -35,7 +35,6 @@ pub struct Labels {
     pub below_target: &'static str,
     pub totals: &'static str,
     pub period: &'static str,
-    pub all_time: &'static str,
     pub target: &'static str,
     pub missing: &'static str,
     pub missing_what: &'static str,
@@ -53,7 +52,7 @@ pub struct Labels {
     pub ledger: &'static str,
 }
 
-pub const VI: Labels = Labels {
+pub(crate) const VI: Labels = Labels {
     title: "Theo dõi mức độ số hóa hồ sơ (QĐ 766/QĐ-TTg, chỉ tiêu 4.2)",
     procedure: "Mã TTHC",
     unit: "Đơn vị",
@@ -67,7 +66,6 @@ pub const VI: Labels = Labels {
     below_target: "Dưới mục tiêu",
     totals: "Tổng cộng",
     period: "Kỳ báo cáo",
-    all_time: "toàn bộ",
     target: "Mục tiêu",
     missing: "Hồ sơ chưa số hóa",
     missing_what: "Còn thiếu",
@@ -85,7 +83,7 @@ pub const VI: Labels = Labels {
     ledger: "Sổ ghi vết (đầu chuỗi)",
 };
 
-pub const EN: Labels = Labels {
+pub(crate) const EN: Labels = Labels {
     title: "Dossier digitization coverage (Decision 766/QĐ-TTg, indicator 4.2)",
     procedure: "Procedure",
     unit: "Unit",
@@ -99,7 +97,6 @@ pub const EN: Labels = Labels {
     below_target: "Below target",
     totals: "Totals",
     period: "Period",
-    all_time: "all",
     target: "Target",
     missing: "Dossiers not fully digitized",
     missing_what: "Missing",
@@ -118,7 +115,7 @@ pub const EN: Labels = Labels {
 };
 
 impl Lang {
-    pub fn labels(self) -> &'static Labels {
+    pub(crate) fn labels(self) -> &'static Labels {
         match self {
             Lang::Vi => &VI,
             Lang::En => &EN,
@@ -126,7 +123,7 @@ impl Lang {
     }
 
     /// `58,8%` in Vietnamese, `58.8%` in English; two decimals as computed.
-    pub fn percent(self, p: Option<f64>) -> String {
+    pub(crate) fn percent(self, p: Option<f64>) -> String {
         match p {
             None => "—".to_owned(),
             Some(p) => {
@@ -139,7 +136,7 @@ impl Lang {
         }
     }
 
-    pub fn date(self, iso: &Option<String>) -> String {
+    pub(crate) fn date(self, iso: &Option<String>) -> String {
         match iso.as_deref().and_then(Date::parse) {
             Some(d) if self == Lang::Vi => d.vn(),
             Some(d) => d.iso(),
@@ -149,7 +146,7 @@ impl Lang {
 
     /// A quality or rejection reason in the report's language. Reasons are stored in English
     /// (the run report's words); the Vietnamese report translates the known phrases.
-    pub fn reason(self, reason: &str) -> String {
+    pub(crate) fn reason(self, reason: &str) -> String {
         if self == Lang::En {
             return reason.to_owned();
         }

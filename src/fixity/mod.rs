@@ -27,7 +27,7 @@ pub enum FixityError {
 
 /// Writes the ledger file from the index's ledger table (the table is the source of truth,
 /// committed with each run; the file is the copy auditors read and `verify` compares).
-pub fn export_ledger(archive: &Archive, index: &Index) -> Result<(), FixityError> {
+pub(crate) fn export_ledger(archive: &Archive, index: &Index) -> Result<(), FixityError> {
     index.with_ledger(|entries| {
         let mut text = String::new();
         for (_, entry, _) in entries {

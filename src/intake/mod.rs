@@ -12,7 +12,7 @@ use layout::{Layout, Placement};
 
 /// A file that looks like a document, with where it belongs.
 #[derive(Debug, Clone)]
-pub struct Candidate {
+pub(crate) struct Candidate {
     /// Path relative to the intake root, `/`-separated: the document's name in the archive.
     pub rel_path: String,
     pub abs_path: PathBuf,
@@ -24,7 +24,7 @@ pub struct Candidate {
 }
 
 /// The intake folder for batch scans with cover sheets.
-pub const BATCH_FOLDER: &str = "_batch";
+pub(crate) const BATCH_FOLDER: &str = "_batch";
 
 /// An intake entry that cannot become a document, and why.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -34,7 +34,7 @@ pub struct Rejection {
 }
 
 #[derive(Debug, Default)]
-pub struct Walk {
+pub(crate) struct Walk {
     pub candidates: Vec<Candidate>,
     pub rejected: Vec<Rejection>,
     /// Files modified within the settle time: possibly still being written.
@@ -49,7 +49,7 @@ pub enum IntakeError {
     Missing(PathBuf),
 }
 
-pub fn walk(
+pub(crate) fn walk(
     intake: &Path,
     layout: &Layout,
     settle: Duration,
