@@ -1,4 +1,4 @@
-//! Command-line arguments (SPEC.md "Command line"). Parsing only: `main` resolves them.
+//! Command-line arguments (SPEC.md "Command line"). Parsing only: `cmd` resolves them.
 
 use std::path::PathBuf;
 
@@ -24,95 +24,118 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the nightly batch described by a pipeline file.
-    Run {
-        /// The pipeline file (pipelines/*.toml).
-        pipeline: PathBuf,
-        /// OCR workers (0: one per core); overrides [pipeline] jobs.
-        #[arg(long)]
-        jobs: Option<usize>,
-        /// Print the run report as JSON on standard output.
-        #[arg(long)]
-        json: bool,
-        /// OCR PDFs even when they carry a text layer (applies once PDF input is read).
-        #[arg(long)]
-        force_ocr: bool,
-        /// No progress output on standard error (errors are still printed).
-        #[arg(long, short)]
-        quiet: bool,
-    },
+    Run(RunArgs),
     /// Digitization coverage per procedure or unit, against the one-stop-shop register.
     Report(ReportArgs),
     /// Fixity audit: re-hash every stored file, check the index and the run ledger.
-    Verify {
-        #[arg(long)]
-        archive: PathBuf,
-        /// Presence and sizes only (no re-hashing).
-        #[arg(long)]
-        fast: bool,
-        #[arg(long)]
-        json: bool,
-    },
+    Verify(VerifyArgs),
     /// Export dossiers as a BagIt bag (RFC 8493) for another archive.
-    ExportBag {
-        #[arg(long)]
-        archive: PathBuf,
-        /// A new (or empty) folder for the bag.
-        #[arg(long)]
-        output: PathBuf,
-        /// First received date, YYYY-MM-DD or dd/mm/yyyy.
-        #[arg(long)]
-        from: Option<String>,
-        #[arg(long)]
-        to: Option<String>,
-        /// Only this procedure code.
-        #[arg(long)]
-        procedure: Option<String>,
-    },
+    ExportBag(ExportBagArgs),
     /// Full-text search, ignoring case and Vietnamese diacritics.
-    Search {
-        #[arg(long)]
-        archive: PathBuf,
-        /// Words to find; every word must be on the page.
-        query: String,
-        #[arg(long, default_value_t = 20)]
-        limit: usize,
-        #[arg(long)]
-        json: bool,
-    },
+    Search(SearchArgs),
     /// One dossier with its documents, pages and evidence.
-    Show {
-        #[arg(long)]
-        archive: PathBuf,
-        dossier_code: String,
-        #[arg(long)]
-        json: bool,
-    },
+    Show(ShowArgs),
     /// Print cover sheets (QR code + Code 128) to put in front of dossiers in a batch scan.
-    CoverSheets {
-        /// The PDF to write (one A4 sheet per code).
-        #[arg(long)]
-        output: PathBuf,
-        /// `PROCEDURE/DOSSIER` for input documents, `PROCEDURE/DOSSIER/result` for results.
-        #[arg(required = true)]
-        codes: Vec<String>,
-    },
+    CoverSheets(CoverSheetsArgs),
     /// Write sample dossiers (intake tree, register, catalog, manifest of the printed text).
-    Sample {
-        /// Folder to write into (intake/, register.csv, procedures.csv, manifest.json).
-        #[arg(long)]
-        output: PathBuf,
-        /// Generate this many dossiers instead of the curated sample set.
-        #[arg(long)]
-        dossiers: Option<usize>,
-        #[arg(long, default_value_t = 20240115)]
-        seed: u64,
-        /// Resolution of generated dossiers.
-        #[arg(long, default_value_t = 300)]
-        dpi: u32,
-        /// Page height in millimetres (297: A4; smaller pages OCR faster in tests).
-        #[arg(long, default_value_t = 297.0)]
-        page_height_mm: f32,
-    },
+    Sample(SampleArgs),
+}
+
+// Each subcommand's arguments; its help is the doc comment of its variant above.
+
+#[derive(Debug, clap::Args)]
+pub struct RunArgs {
+    /// The pipeline file (pipelines/*.toml).
+    pub pipeline: PathBuf,
+    /// OCR workers (0: one per core); overrides [pipeline] jobs.
+    #[arg(long)]
+    pub jobs: Option<usize>,
+    /// Print the run report as JSON on standard output.
+    #[arg(long)]
+    pub json: bool,
+    /// OCR PDFs even when they carry a text layer (applies once PDF input is read).
+    #[arg(long)]
+    pub force_ocr: bool,
+    /// No progress output on standard error (errors are still printed).
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct VerifyArgs {
+    #[arg(long)]
+    pub archive: PathBuf,
+    /// Presence and sizes only (no re-hashing).
+    #[arg(long)]
+    pub fast: bool,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ExportBagArgs {
+    #[arg(long)]
+    pub archive: PathBuf,
+    /// A new (or empty) folder for the bag.
+    #[arg(long)]
+    pub output: PathBuf,
+    /// First received date, YYYY-MM-DD or dd/mm/yyyy.
+    #[arg(long)]
+    pub from: Option<String>,
+    #[arg(long)]
+    pub to: Option<String>,
+    /// Only this procedure code.
+    #[arg(long)]
+    pub procedure: Option<String>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct SearchArgs {
+    #[arg(long)]
+    pub archive: PathBuf,
+    /// Words to find; every word must be on the page.
+    pub query: String,
+    #[arg(long, default_value_t = 20)]
+    pub limit: usize,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ShowArgs {
+    #[arg(long)]
+    pub archive: PathBuf,
+    pub dossier_code: String,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CoverSheetsArgs {
+    /// The PDF to write (one A4 sheet per code).
+    #[arg(long)]
+    pub output: PathBuf,
+    /// `PROCEDURE/DOSSIER` for input documents, `PROCEDURE/DOSSIER/result` for results.
+    #[arg(required = true)]
+    pub codes: Vec<String>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct SampleArgs {
+    /// Folder to write into (intake/, register.csv, procedures.csv, manifest.json).
+    #[arg(long)]
+    pub output: PathBuf,
+    /// Generate this many dossiers instead of the curated sample set.
+    #[arg(long)]
+    pub dossiers: Option<usize>,
+    #[arg(long, default_value_t = 20240115)]
+    pub seed: u64,
+    /// Resolution of generated dossiers.
+    #[arg(long, default_value_t = 300)]
+    pub dpi: u32,
+    /// Page height in millimetres (297: A4; smaller pages OCR faster in tests).
+    #[arg(long, default_value_t = 297.0)]
+    pub page_height_mm: f32,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

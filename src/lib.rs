@@ -20,7 +20,6 @@ pub mod coverage;
 pub mod date;
 pub mod decode;
 pub mod evidence;
-pub mod exit_codes;
 pub mod fixity;
 pub mod fold;
 pub mod index;

@@ -1,12 +1,18 @@
 //! The coverage report in each format: `json` (SPEC.md's shape, byte-stable), `csv`, and the
 //! human-facing `table`, `html` and `xlsx`, in Vietnamese (default) or English.
 
+mod html;
+mod xlsx;
+
 use std::fmt::Write as _;
 
 use unicode_width::UnicodeWidthStr;
 
-use super::{Counts, CoverageReport, GroupBy};
+use super::{Counts, CoverageReport, Group, GroupBy};
 use crate::date::Date;
+
+pub use html::html;
+pub use xlsx::xlsx;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Lang {
@@ -15,7 +21,7 @@ pub enum Lang {
 }
 
 /// Headings in the words of provincial digitization tables ("Theo dõi mức độ số hóa").
-pub struct Labels {
+pub(crate) struct Labels {
     pub title: &'static str,
     pub procedure: &'static str,
     pub unit: &'static str,
@@ -29,7 +35,6 @@ pub struct Labels {
     pub below_target: &'static str,
     pub totals: &'static str,
     pub period: &'static str,
-    pub all_time: &'static str,
     pub target: &'static str,
     pub missing: &'static str,
     pub missing_what: &'static str,
@@ -47,7 +52,7 @@ pub struct Labels {
     pub ledger: &'static str,
 }
 
-pub const VI: Labels = Labels {
+pub(crate) const VI: Labels = Labels {
     title: "Theo dõi mức độ số hóa hồ sơ (QĐ 766/QĐ-TTg, chỉ tiêu 4.2)",
     procedure: "Mã TTHC",
     unit: "Đơn vị",
@@ -61,7 +66,6 @@ pub const VI: Labels = Labels {
     below_target: "Dưới mục tiêu",
     totals: "Tổng cộng",
     period: "Kỳ báo cáo",
-    all_time: "toàn bộ",
     target: "Mục tiêu",
     missing: "Hồ sơ chưa số hóa",
     missing_what: "Còn thiếu",
@@ -79,7 +83,7 @@ pub const VI: Labels = Labels {
     ledger: "Sổ ghi vết (đầu chuỗi)",
 };
 
-pub const EN: Labels = Labels {
+pub(crate) const EN: Labels = Labels {
     title: "Dossier digitization coverage (Decision 766/QĐ-TTg, indicator 4.2)",
     procedure: "Procedure",
     unit: "Unit",
@@ -93,7 +97,6 @@ pub const EN: Labels = Labels {
     below_target: "Below target",
     totals: "Totals",
     period: "Period",
-    all_time: "all",
     target: "Target",
     missing: "Dossiers not fully digitized",
     missing_what: "Missing",
@@ -112,7 +115,7 @@ pub const EN: Labels = Labels {
 };
 
 impl Lang {
-    pub fn labels(self) -> &'static Labels {
+    pub(crate) fn labels(self) -> &'static Labels {
         match self {
             Lang::Vi => &VI,
             Lang::En => &EN,
@@ -120,7 +123,7 @@ impl Lang {
     }
 
     /// `58,8%` in Vietnamese, `58.8%` in English; two decimals as computed.
-    pub fn percent(self, p: Option<f64>) -> String {
+    pub(crate) fn percent(self, p: Option<f64>) -> String {
         match p {
             None => "—".to_owned(),
             Some(p) => {
@@ -133,7 +136,7 @@ impl Lang {
         }
     }
 
-    pub fn date(self, iso: &Option<String>) -> String {
+    pub(crate) fn date(self, iso: &Option<String>) -> String {
         match iso.as_deref().and_then(Date::parse) {
             Some(d) if self == Lang::Vi => d.vn(),
             Some(d) => d.iso(),
@@ -143,7 +146,7 @@ impl Lang {
 
     /// A quality or rejection reason in the report's language. Reasons are stored in English
     /// (the run report's words); the Vietnamese report translates the known phrases.
-    pub fn reason(self, reason: &str) -> String {
+    pub(crate) fn reason(self, reason: &str) -> String {
         if self == Lang::En {
             return reason.to_owned();
         }
@@ -196,10 +199,46 @@ pub fn json_to(report: &CoverageReport, w: &mut dyn std::io::Write) -> std::io::
     w.write_all(b"\n")
 }
 
+/// The heading of the group column.
 fn key_heading(by: GroupBy, l: &Labels) -> &'static str {
     match by {
         GroupBy::Procedure => l.procedure,
         GroupBy::Unit => l.unit,
+    }
+}
+
+/// The figures' column headings.
+fn figure_headings(by: GroupBy, l: &Labels) -> [&'static str; 11] {
+    [
+        key_heading(by, l),
+        l.name,
+        l.received,
+        l.input_digitized,
+        l.rate,
+        l.completed,
+        l.result_digitized,
+        l.rate,
+        l.digitized,
+        l.rate,
+        l.below_target,
+    ]
+}
+
+/// A group's key as shown: "(unknown)" for dossiers without one (the workbook leaves it empty).
+fn group_key<'a>(g: &'a Group, l: &'static Labels) -> &'a str {
+    if g.key.is_empty() {
+        l.unknown
+    } else {
+        &g.key
+    }
+}
+
+/// A procedure's name; units have none.
+fn group_name(g: &Group, by: GroupBy) -> &str {
+    if by == GroupBy::Unit {
+        ""
+    } else {
+        g.name.as_deref().unwrap_or("")
     }
 }
 
@@ -262,19 +301,14 @@ pub fn table(report: &CoverageReport, by: GroupBy, lang: Lang) -> String {
         l.target,
         lang.percent(Some(report.target_percent))
     );
-    let header = vec![
-        key_heading(by, l).to_owned(),
-        l.name.to_owned(),
-        l.received.to_owned(),
-        l.input_digitized.to_owned(),
-        l.rate.to_owned(),
-        l.completed.to_owned(),
-        l.result_digitized.to_owned(),
-        l.rate.to_owned(),
-        l.digitized.to_owned(),
-        l.rate.to_owned(),
-        l.below_target.to_owned(),
-    ];
+    write_aligned(&mut out, &table_cells(report, by, lang));
+    write_lists(&mut out, report, lang);
+    out
+}
+
+/// The figures as text: the heading row, one row per group, the totals.
+fn table_cells(report: &CoverageReport, by: GroupBy, lang: Lang) -> Vec<Vec<String>> {
+    let l = lang.labels();
     let line = |key: &str, name: &str, c: &Counts, below: bool| {
         vec![
             key.to_owned(),
@@ -294,17 +328,21 @@ pub fn table(report: &CoverageReport, by: GroupBy, lang: Lang) -> String {
             },
         ]
     };
-    let mut rows = vec![header];
+    let mut rows = vec![figure_headings(by, l).map(str::to_owned).to_vec()];
     for g in &report.groups {
-        let key = if g.key.is_empty() { l.unknown } else { &g.key };
-        let name = if by == GroupBy::Unit {
-            ""
-        } else {
-            g.name.as_deref().unwrap_or("")
-        };
-        rows.push(line(key, name, &g.counts, g.below_target));
+        rows.push(line(
+            group_key(g, l),
+            group_name(g, by),
+            &g.counts,
+            g.below_target,
+        ));
     }
     rows.push(line(l.totals, "", &report.totals, false));
+    rows
+}
+
+/// Text columns (and the heading row) left-aligned, figures right-aligned, two spaces apart.
+fn write_aligned(out: &mut String, rows: &[Vec<String>]) {
     let widths: Vec<usize> = (0..rows[0].len())
         .map(|i| rows.iter().map(|r| r[i].width()).max().unwrap_or(0))
         .collect();
@@ -312,7 +350,6 @@ pub fn table(report: &CoverageReport, by: GroupBy, lang: Lang) -> String {
         let mut text = String::new();
         for (i, cell) in r.iter().enumerate() {
             let pad = widths[i] - cell.width();
-            // Text columns left-aligned, figures right-aligned.
             if i < 2 || n == 0 {
                 text.push_str(cell);
                 text.push_str(&" ".repeat(pad));
@@ -324,6 +361,11 @@ pub fn table(report: &CoverageReport, by: GroupBy, lang: Lang) -> String {
         }
         let _ = writeln!(out, "{}", text.trim_end());
     }
+}
+
+/// Missing dossiers, documents to rescan, unregistered dossiers, and the ledger head.
+fn write_lists(out: &mut String, report: &CoverageReport, lang: Lang) {
+    let l = lang.labels();
     let _ = writeln!(out, "\n{} ({})", l.missing, report.missing.len());
     for m in &report.missing {
         let _ = writeln!(
@@ -351,320 +393,6 @@ pub fn table(report: &CoverageReport, by: GroupBy, lang: Lang) -> String {
         let _ = writeln!(out, "  {u}");
     }
     let _ = writeln!(out, "\n{}", lang.ledger(report));
-    out
-}
-
-fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-/// One self-contained page: no scripts, fonts or images from elsewhere; prints on A4.
-pub fn html(report: &CoverageReport, by: GroupBy, lang: Lang) -> String {
-    let l = lang.labels();
-    let mut h = String::new();
-    let lang_code = if lang == Lang::Vi { "vi" } else { "en" };
-    let _ = write!(
-        h,
-        r#"<!DOCTYPE html>
-<html lang="{lang_code}"><head><meta charset="utf-8"><title>{title}</title>
-<style>
-body {{ font-family: "Liberation Serif", "Times New Roman", serif; margin: 2em; color: #111; }}
-h1 {{ font-size: 1.4em; }} h2 {{ font-size: 1.15em; margin-top: 1.6em; }}
-table {{ border-collapse: collapse; margin: 0.5em 0; }}
-th, td {{ border: 1px solid #999; padding: 0.25em 0.5em; }}
-th {{ background: #eee; }} td.n {{ text-align: right; font-variant-numeric: tabular-nums; }}
-tr.total td {{ font-weight: bold; }} tr.below td.flag {{ color: #a00; font-weight: bold; }}
-.chart {{ margin: 0.2em 0 0.8em 0; }} .legend span {{ margin-right: 1.5em; }}
-.swatch {{ display: inline-block; width: 0.9em; height: 0.9em; vertical-align: middle; margin-right: 0.3em; }}
-@media print {{ body {{ margin: 0; }} h2 {{ page-break-after: avoid; }} tr {{ page-break-inside: avoid; }} }}
-</style></head><body>
-<h1>{title}</h1>
-<p>{period}: {from} – {to} · {target}: {target_pct}</p>
-"#,
-        title = esc(l.title),
-        period = esc(l.period),
-        from = esc(&lang.date(&report.period.from)),
-        to = esc(&lang.date(&report.period.to)),
-        target = esc(l.target),
-        target_pct = esc(&lang.percent(Some(report.target_percent))),
-    );
-    let _ = writeln!(
-        h,
-        "<table><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>",
-        esc(key_heading(by, l)),
-        esc(l.name),
-        esc(l.received),
-        esc(l.input_digitized),
-        esc(l.rate),
-        esc(l.completed),
-        esc(l.result_digitized),
-        esc(l.rate),
-        esc(l.digitized),
-        esc(l.rate),
-        esc(l.below_target)
-    );
-    let row = |h: &mut String, class: &str, key: &str, name: &str, c: &Counts, below: bool| {
-        let _ = writeln!(
-            h,
-            "<tr class=\"{class}\"><td>{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"flag\">{}</td></tr>",
-            esc(key),
-            esc(name),
-            c.received,
-            c.input_digitized,
-            esc(&lang.percent(c.input_percent)),
-            c.completed,
-            c.result_digitized,
-            esc(&lang.percent(c.result_percent)),
-            c.digitized,
-            esc(&lang.percent(c.digitized_percent)),
-            if below { esc(l.yes) } else { String::new() }
-        );
-    };
-    for g in &report.groups {
-        let key = if g.key.is_empty() { l.unknown } else { &g.key };
-        let name = if by == GroupBy::Unit {
-            ""
-        } else {
-            g.name.as_deref().unwrap_or("")
-        };
-        row(
-            &mut h,
-            if g.below_target { "below" } else { "" },
-            key,
-            name,
-            &g.counts,
-            g.below_target,
-        );
-    }
-    row(&mut h, "total", l.totals, "", &report.totals, false);
-    h.push_str("</tbody></table>\n");
-
-    // Bar chart: input and result rates per group against the target line (inline SVG).
-    let _ = writeln!(
-        h,
-        "<h2>{}</h2>\n<p class=\"legend\"><span><i class=\"swatch\" style=\"background:#2b6cb0\"></i>{}</span><span><i class=\"swatch\" style=\"background:#38a169\"></i>{}</span><span><i class=\"swatch\" style=\"background:#c53030\"></i>{} {}</span></p>",
-        esc(l.rate),
-        esc(l.input_digitized),
-        esc(l.result_digitized),
-        esc(l.target),
-        esc(&lang.percent(Some(report.target_percent)))
-    );
-    let (label_w, bar_w) = (110.0, 420.0);
-    for g in &report.groups {
-        let key = if g.key.is_empty() { l.unknown } else { &g.key };
-        let bar = |y: f64, p: Option<f64>, colour: &str| {
-            let w = p.unwrap_or(0.0) / 100.0 * bar_w;
-            format!(
-                "<rect x=\"{label_w}\" y=\"{y}\" width=\"{w:.1}\" height=\"12\" fill=\"{colour}\"/><text x=\"{:.1}\" y=\"{:.1}\" font-size=\"11\">{}</text>",
-                label_w + w + 4.0,
-                y + 10.0,
-                esc(&lang.percent(p))
-            )
-        };
-        let target_x = label_w + report.target_percent / 100.0 * bar_w;
-        let _ = writeln!(
-            h,
-            "<svg class=\"chart\" role=\"img\" aria-label=\"{k}\" width=\"{total_w}\" height=\"34\" xmlns=\"http://www.w3.org/2000/svg\"><text x=\"0\" y=\"20\" font-size=\"12\">{k}</text><rect x=\"{label_w}\" y=\"2\" width=\"{bar_w}\" height=\"30\" fill=\"#f4f4f4\"/>{}{}<line x1=\"{target_x:.1}\" x2=\"{target_x:.1}\" y1=\"0\" y2=\"34\" stroke=\"#c53030\" stroke-width=\"2\"/></svg><br>",
-            bar(3.0, g.counts.input_percent, "#2b6cb0"),
-            bar(18.0, g.counts.result_percent, "#38a169"),
-            k = esc(key),
-            total_w = label_w + bar_w + 60.0,
-        );
-    }
-
-    let _ = writeln!(h, "<h2>{} ({})</h2>", esc(l.missing), report.missing.len());
-    if report.missing.is_empty() {
-        let _ = writeln!(h, "<p>{}</p>", esc(l.none));
-    } else {
-        let _ = writeln!(
-            h,
-            "<table><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>",
-            esc(l.dossier),
-            esc(l.procedure),
-            esc(l.unit),
-            esc(l.missing_what)
-        );
-        for m in &report.missing {
-            let _ = writeln!(
-                h,
-                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-                esc(&m.dossier_code),
-                esc(&m.procedure_code),
-                esc(m.unit.as_deref().unwrap_or(l.unknown)),
-                esc(&lang.missing_words(&m.missing))
-            );
-        }
-        h.push_str("</tbody></table>\n");
-    }
-    let _ = writeln!(
-        h,
-        "<h2>{} ({})</h2>",
-        esc(l.needs_rescan),
-        report.needs_rescan.len()
-    );
-    if !report.needs_rescan.is_empty() {
-        let _ = writeln!(
-            h,
-            "<table><thead><tr><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>",
-            esc(l.dossier),
-            esc(l.document),
-            esc(l.reason)
-        );
-        for r in &report.needs_rescan {
-            let _ = writeln!(
-                h,
-                "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
-                esc(&r.dossier_code),
-                esc(&r.document),
-                esc(&lang.reason(&r.reason))
-            );
-        }
-        h.push_str("</tbody></table>\n");
-    }
-    let _ = writeln!(
-        h,
-        "<h2>{} ({})</h2>",
-        esc(l.unregistered),
-        report.unregistered.len()
-    );
-    if !report.unregistered.is_empty() {
-        let _ = writeln!(
-            h,
-            "<p>{}</p>",
-            report
-                .unregistered
-                .iter()
-                .map(|u| esc(u))
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
-    }
-    let _ = writeln!(h, "<p><small>{}</small></p>", esc(&lang.ledger(report)));
-    h.push_str("</body></html>\n");
-    h
-}
-
-/// A workbook: the figures (numbers as numbers, rates as percentages) and the missing list.
-pub fn xlsx(
-    report: &CoverageReport,
-    by: GroupBy,
-    lang: Lang,
-) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
-    use rust_xlsxwriter::{Format, Workbook};
-    let l = lang.labels();
-    let mut wb = Workbook::new();
-    let bold = Format::new().set_bold();
-    let pct = Format::new().set_num_format("0.00%");
-    let sheet = wb.add_worksheet().set_name(l.figures_sheet)?;
-    sheet.write_string_with_format(0, 0, l.title, &bold)?;
-    sheet.write_string(
-        1,
-        0,
-        format!(
-            "{}: {} – {}; {}: {}",
-            l.period,
-            lang.date(&report.period.from),
-            lang.date(&report.period.to),
-            l.target,
-            lang.percent(Some(report.target_percent))
-        ),
-    )?;
-    let header = [
-        key_heading(by, l),
-        l.name,
-        l.received,
-        l.input_digitized,
-        l.rate,
-        l.completed,
-        l.result_digitized,
-        l.rate,
-        l.digitized,
-        l.rate,
-        l.below_target,
-    ];
-    for (c, text) in header.iter().enumerate() {
-        sheet.write_string_with_format(3, c as u16, *text, &bold)?;
-    }
-    let mut write_row = |row: u32,
-                         key: &str,
-                         name: &str,
-                         c: &Counts,
-                         below: Option<bool>|
-     -> Result<(), rust_xlsxwriter::XlsxError> {
-        sheet.write_string(row, 0, key)?;
-        sheet.write_string(row, 1, name)?;
-        let figures = [
-            (2, Some(c.received as f64), false),
-            (3, Some(c.input_digitized as f64), false),
-            (4, c.input_percent.map(|p| p / 100.0), true),
-            (5, Some(c.completed as f64), false),
-            (6, Some(c.result_digitized as f64), false),
-            (7, c.result_percent.map(|p| p / 100.0), true),
-            (8, Some(c.digitized as f64), false),
-            (9, c.digitized_percent.map(|p| p / 100.0), true),
-        ];
-        for (col, value, is_pct) in figures {
-            match (value, is_pct) {
-                (Some(v), true) => {
-                    sheet.write_number_with_format(row, col, v, &pct)?;
-                }
-                (Some(v), false) => {
-                    sheet.write_number(row, col, v)?;
-                }
-                (None, _) => {}
-            }
-        }
-        if let Some(b) = below {
-            sheet.write_boolean(row, 10, b)?;
-        }
-        Ok(())
-    };
-    let mut row = 4u32;
-    for g in &report.groups {
-        let name = if by == GroupBy::Unit {
-            ""
-        } else {
-            g.name.as_deref().unwrap_or("")
-        };
-        write_row(row, &g.key, name, &g.counts, Some(g.below_target))?;
-        row += 1;
-    }
-    write_row(row, l.totals, "", &report.totals, None)?;
-    sheet.set_column_width(0, 16)?;
-    sheet.set_column_width(1, 40)?;
-
-    let missing = wb.add_worksheet().set_name(trim_sheet_name(l.missing))?;
-    for (c, text) in [l.dossier, l.procedure, l.unit, l.missing_what]
-        .iter()
-        .enumerate()
-    {
-        missing.write_string_with_format(0, c as u16, *text, &bold)?;
-    }
-    for (i, m) in report.missing.iter().enumerate() {
-        let r = i as u32 + 1;
-        missing.write_string(r, 0, &m.dossier_code)?;
-        missing.write_string(r, 1, &*m.procedure_code)?;
-        missing.write_string(r, 2, m.unit.as_deref().unwrap_or(""))?;
-        missing.write_string(r, 3, lang.missing_words(&m.missing))?;
-    }
-    missing.set_column_width(0, 28)?;
-    wb.save_to_buffer()
-}
-
-/// Excel limits sheet names to 31 characters.
-fn trim_sheet_name(s: &str) -> String {
-    s.chars().take(31).collect()
 }
 
 #[cfg(test)]

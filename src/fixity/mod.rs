@@ -14,7 +14,7 @@ use sha2::{Digest, Sha256};
 
 use crate::index::audit::{LedgerEntry, LedgerHead, ObjectRef, GENESIS};
 use crate::index::{Index, IndexError, Location};
-use crate::store::{hex, is_sha256_hex, Archive, StoreError};
+use crate::store::{hex, is_sha256_hex, Archive, ArchiveLock, StoreError};
 use crate::timefmt;
 
 #[derive(Debug, thiserror::Error)]
@@ -27,7 +27,7 @@ pub enum FixityError {
 
 /// Writes the ledger file from the index's ledger table (the table is the source of truth,
 /// committed with each run; the file is the copy auditors read and `verify` compares).
-pub fn export_ledger(archive: &Archive, index: &Index) -> Result<(), FixityError> {
+pub(crate) fn export_ledger(archive: &Archive, index: &Index) -> Result<(), FixityError> {
     index.with_ledger(|entries| {
         let mut text = String::new();
         for (_, entry, _) in entries {
@@ -107,6 +107,55 @@ pub fn verify(
     mode: Mode,
 ) -> Result<VerifyReport, FixityError> {
     let started_at = timefmt::now_rfc3339();
+    let (archive, location, lock, mut index) = open_archive(root, index_url)?;
+
+    // 1. Every object the index refers to: present, right size, right content.
+    let refs = index.referenced_objects()?;
+    let objects = check_objects(&archive, &refs, mode);
+    let mut findings = objects.findings;
+
+    // 2. Nothing stored that the index does not know.
+    let runs: HashSet<String> = index
+        .finished_runs()?
+        .into_iter()
+        .map(|(id, _)| id)
+        .collect();
+    findings.extend(untracked(&archive, &objects.known, &runs)?);
+
+    // 3. Index rows agree with each other.
+    findings.extend(index_findings(&index)?);
+
+    // 4. The ledger: an unbroken chain, the same in the file, covering every run, and
+    // agreeing with the documents and run reports it vouches for.
+    findings.extend(check_ledger(&archive, &index)?);
+
+    let documents = refs.iter().filter(|r| r.what == "original").count();
+    let mut report = VerifyReport {
+        mode,
+        started_at,
+        finished_at: timefmt::now_rfc3339(),
+        objects_checked: objects.checked,
+        bytes_read: objects.bytes_read,
+        documents,
+        findings,
+        ledger_head: index.ledger_head()?,
+        recorded: false,
+    };
+    if lock.is_some() {
+        record(&mut report, &archive, &mut index, &refs)?;
+    }
+    if location.is_shared() {
+        index.unlock(true)?;
+    }
+    Ok(report)
+}
+
+/// The archive, its index, and the archive's lock when it can be written (`None`: a
+/// read-only copy, an auditor's account). Fails while a run holds either.
+fn open_archive(
+    root: &Path,
+    index_url: Option<&str>,
+) -> Result<(Archive, Location, Option<ArchiveLock>, Index), FixityError> {
     let archive = Archive::open_existing(root, index_url.is_some())?;
     let location = Location::resolve(archive.index_path(), index_url)?;
     let lock = match archive.lock() {
@@ -118,7 +167,7 @@ pub fn verify(
         Err(StoreError::Io { .. }) => None,
         Err(e) => return Err(e.into()),
     };
-    let mut index = Index::open(&location, lock.is_some())?;
+    let index = Index::open(&location, lock.is_some())?;
     // Workers sharing the index hold its shared lock while they run.
     if location.is_shared() && !index.try_lock(true)? {
         return Err(StoreError::Locked {
@@ -130,19 +179,30 @@ pub fn verify(
         }
         .into());
     }
-    let mut findings = Vec::new();
+    Ok((archive, location, lock, index))
+}
 
-    // 1. Every object the index refers to: present, right size, right content.
-    let refs = index.referenced_objects()?;
+/// What checking the stored objects found.
+struct ObjectsChecked<'r> {
+    /// One per document (or import) that refers to a bad object.
+    findings: Vec<Finding>,
+    /// The objects the index refers to, each once.
+    known: HashSet<&'r str>,
+    checked: usize,
+    bytes_read: u64,
+}
+
+/// Checks each object once (in parallel), and reports it for every reference to it.
+fn check_objects<'r>(archive: &Archive, refs: &'r [ObjectRef], mode: Mode) -> ObjectsChecked<'r> {
     let mut unique: HashMap<&str, &ObjectRef> = HashMap::new();
-    for r in &refs {
+    for r in refs {
         unique.entry(r.sha256.as_str()).or_insert(r);
     }
     let mut objects: Vec<&ObjectRef> = unique.values().copied().collect();
     objects.sort_by(|a, b| a.sha256.cmp(&b.sha256));
     let checked: Vec<(Option<Finding>, u64)> = objects
         .par_iter()
-        .map(|r| check_object(&archive, r, mode))
+        .map(|r| check_object(archive, r, mode))
         .collect();
     let bytes_read = checked.iter().map(|(_, b)| b).sum();
     // One finding per document (or import) that refers to a bad object, shared or not.
@@ -151,7 +211,8 @@ pub fn verify(
         .zip(checked)
         .filter_map(|(r, (f, _))| f.map(|f| (r.sha256.as_str(), f)))
         .collect();
-    for r in &refs {
+    let mut findings = Vec::new();
+    for r in refs {
         if let Some(f) = bad.get(r.sha256.as_str()) {
             findings.push(Finding {
                 dossier_code: r.dossier_code.clone(),
@@ -163,83 +224,73 @@ pub fn verify(
             });
         }
     }
+    ObjectsChecked {
+        findings,
+        known: unique.keys().copied().collect(),
+        checked: objects.len(),
+        bytes_read,
+    }
+}
 
-    // 2. Nothing stored that the index does not know.
-    let known: HashSet<&str> = unique.keys().copied().collect();
-    let runs: HashSet<String> = index
-        .finished_runs()?
+/// Index rows that disagree with each other.
+fn index_findings(index: &Index) -> Result<Vec<Finding>, FixityError> {
+    Ok(index
+        .consistency_problems()?
         .into_iter()
-        .map(|(id, _)| id)
-        .collect();
-    findings.extend(untracked(&archive, &known, &runs)?);
-
-    // 3. Index rows agree with each other.
-    for p in index.consistency_problems()? {
-        findings.push(Finding {
+        .map(|p| Finding {
             kind: "index",
             file: Some("index.sqlite".into()),
             dossier_code: p.dossier_code,
             document: p.document,
             detail: p.detail,
-        });
-    }
+        })
+        .collect())
+}
 
-    // 4. The ledger: an unbroken chain, the same in the file, covering every run, and
-    // agreeing with the documents and run reports it vouches for.
-    findings.extend(check_ledger(&archive, &index)?);
-
-    let documents = refs.iter().filter(|r| r.what == "original").count();
-    let mut report = VerifyReport {
-        mode,
-        started_at,
-        finished_at: timefmt::now_rfc3339(),
-        objects_checked: objects.len(),
-        bytes_read,
-        documents,
-        findings,
-        ledger_head: index.ledger_head()?,
-        recorded: false,
-    };
-    if lock.is_some() {
-        let failing: HashSet<&str> = report
-            .findings
-            .iter()
-            .filter_map(|f| f.document.as_deref())
-            .collect();
-        let outcomes: Vec<(i64, bool, String)> = refs
-            .iter()
-            .filter(|r| r.what == "original")
-            .filter_map(|r| {
-                let ok = !r.document.as_deref().is_some_and(|d| failing.contains(d));
-                r.document_id.map(|id| {
-                    let detail = match (mode, ok) {
-                        (Mode::Full, true) => format!("SHA-256 {} matches", r.sha256),
-                        (Mode::Fast, true) => "present, size matches".to_owned(),
-                        (_, false) => "see the verify findings".to_owned(),
-                    };
-                    (id, ok, detail)
-                })
+/// Records the check: a fixity event per document (passed unless a finding names it) and a
+/// ledger entry, then rewrites the ledger file.
+fn record(
+    report: &mut VerifyReport,
+    archive: &Archive,
+    index: &mut Index,
+    refs: &[ObjectRef],
+) -> Result<(), FixityError> {
+    let failing: HashSet<&str> = report
+        .findings
+        .iter()
+        .filter_map(|f| f.document.as_deref())
+        .collect();
+    let mode = report.mode;
+    let outcomes: Vec<(i64, bool, String)> = refs
+        .iter()
+        .filter(|r| r.what == "original")
+        .filter_map(|r| {
+            let ok = !r.document.as_deref().is_some_and(|d| failing.contains(d));
+            r.document_id.map(|id| {
+                let detail = match (mode, ok) {
+                    (Mode::Full, true) => format!("SHA-256 {} matches", r.sha256),
+                    (Mode::Fast, true) => "present, size matches".to_owned(),
+                    (_, false) => "see the verify findings".to_owned(),
+                };
+                (id, ok, detail)
             })
-            .collect();
-        let summary = serde_json::json!({
-            "objects_checked": report.objects_checked,
-            "bytes_read": report.bytes_read,
-            "findings": report.findings.len(),
-            "outcome": if report.clean() { "pass" } else { "fail" },
-        });
-        let mode_name = match mode {
-            Mode::Full => "full",
-            Mode::Fast => "fast",
-        };
-        report.ledger_head =
-            Some(index.record_verify(&report.finished_at, mode_name, summary, &outcomes)?);
-        export_ledger(&archive, &index)?;
-        report.recorded = true;
-    }
-    if location.is_shared() {
-        index.unlock(true)?;
-    }
-    Ok(report)
+        })
+        .collect();
+    let summary = serde_json::json!({
+        "objects_checked": report.objects_checked,
+        "bytes_read": report.bytes_read,
+        "findings": report.findings.len(),
+        "outcome": if report.clean() { "pass" } else { "fail" },
+    });
+    let mode_name = match mode {
+        Mode::Full => "full",
+        Mode::Fast => "fast",
+    };
+    report.ledger_head =
+        Some(index.record_verify(&report.finished_at, mode_name, summary, &outcomes)?);
+    export_ledger(archive, index)?;
+    report.recorded = true;
+    Ok(())
 }
 
 fn check_object(archive: &Archive, r: &ObjectRef, mode: Mode) -> (Option<Finding>, u64) {
@@ -360,38 +411,50 @@ fn untracked(
 }
 
 fn check_ledger(archive: &Archive, index: &Index) -> Result<Vec<Finding>, FixityError> {
-    let mut out = Vec::new();
-    let ledger = |detail: String| Finding {
+    let table = index.ledger()?;
+    let (mut out, runs_in_ledger) = check_chain(&table);
+    out.extend(check_ledger_file(archive, &table));
+    out.extend(check_runs(archive, index, &runs_in_ledger)?);
+    Ok(out)
+}
+
+fn ledger_finding(detail: String) -> Finding {
+    Finding {
         kind: "ledger",
         file: Some("ledger.jsonl".into()),
         dossier_code: None,
         document: None,
         detail,
-    };
-    let table = index.ledger()?;
+    }
+}
+
+/// The index's ledger table: numbered in order, unedited, each entry following the one
+/// before. Also returns the run entries, by run.
+fn check_chain(table: &[(u64, String, String)]) -> (Vec<Finding>, HashMap<String, LedgerEntry>) {
+    let mut out = Vec::new();
     let mut prev = GENESIS.to_owned();
     let mut runs_in_ledger: HashMap<String, LedgerEntry> = HashMap::new();
     for (i, (seq, text, hash)) in table.iter().enumerate() {
         if *seq != i as u64 + 1 {
-            out.push(ledger(format!(
+            out.push(ledger_finding(format!(
                 "index ledger entry {seq} is out of order (expected {})",
                 i + 1
             )));
         }
         if crate::store::sha256_hex(text.as_bytes()) != *hash {
-            out.push(ledger(format!(
+            out.push(ledger_finding(format!(
                 "index ledger entry {seq} was edited: its text no longer hashes to {hash}"
             )));
         }
         match serde_json::from_str::<LedgerEntry>(text) {
             Ok(entry) => {
                 if entry.prev != prev {
-                    out.push(ledger(format!(
+                    out.push(ledger_finding(format!(
                         "ledger entry {seq} does not follow the entry before it"
                     )));
                 }
                 if entry.seq != *seq {
-                    out.push(ledger(format!(
+                    out.push(ledger_finding(format!(
                         "ledger entry {seq} says it is entry {}",
                         entry.seq
                     )));
@@ -400,32 +463,37 @@ fn check_ledger(archive: &Archive, index: &Index) -> Result<Vec<Finding>, Fixity
                     runs_in_ledger.insert(entry.subject.clone(), entry);
                 }
             }
-            Err(e) => out.push(ledger(format!(
+            Err(e) => out.push(ledger_finding(format!(
                 "ledger entry {seq} is not a ledger entry: {e}"
             ))),
         }
         prev = hash.clone();
     }
-    // The file must be the table, line for line.
+    (out, runs_in_ledger)
+}
+
+/// The file must be the table, line for line.
+fn check_ledger_file(archive: &Archive, table: &[(u64, String, String)]) -> Vec<Finding> {
+    let mut out = Vec::new();
     match std::fs::read_to_string(archive.ledger_path()) {
         Ok(file) => {
             let lines: Vec<&str> = file.lines().collect();
             if lines.len() < table.len() {
-                out.push(ledger(format!(
+                out.push(ledger_finding(format!(
                     "the ledger file has {} entries, the index {}: entries were removed",
                     lines.len(),
                     table.len()
                 )));
             } else if lines.len() > table.len() {
-                out.push(ledger(format!(
+                out.push(ledger_finding(format!(
                     "the ledger file has {} entries, the index {}: entries were added",
                     lines.len(),
                     table.len()
                 )));
             }
-            for (i, (line, (seq, text, _))) in lines.iter().zip(&table).enumerate() {
+            for (i, (line, (seq, text, _))) in lines.iter().zip(table).enumerate() {
                 if line != text {
-                    out.push(ledger(format!(
+                    out.push(ledger_finding(format!(
                         "ledger file line {} (entry {seq}) differs from the index",
                         i + 1
                     )));
@@ -433,12 +501,22 @@ fn check_ledger(archive: &Archive, index: &Index) -> Result<Vec<Finding>, Fixity
             }
         }
         Err(_) if table.is_empty() => {}
-        Err(e) => out.push(ledger(format!("cannot read the ledger file: {e}"))),
+        Err(e) => out.push(ledger_finding(format!("cannot read the ledger file: {e}"))),
     }
-    // Every finished run is in the ledger, and what the ledger vouches for still holds.
+    out
+}
+
+/// Every finished run is in the ledger, and what the ledger vouches for still holds: its
+/// documents, and its run report.
+fn check_runs(
+    archive: &Archive,
+    index: &Index,
+    runs_in_ledger: &HashMap<String, LedgerEntry>,
+) -> Result<Vec<Finding>, FixityError> {
+    let mut out = Vec::new();
     for (run_id, report_sha) in index.finished_runs()? {
         let Some(entry) = runs_in_ledger.get(&run_id) else {
-            out.push(ledger(format!("run {run_id} has no ledger entry")));
+            out.push(ledger_finding(format!("run {run_id} has no ledger entry")));
             continue;
         };
         let (count, root) = index.run_documents_root(&run_id)?;
@@ -454,29 +532,37 @@ fn check_ledger(archive: &Archive, index: &Index) -> Result<Vec<Finding>, Fixity
                 ),
             });
         }
-        let report_path = archive.runs_dir().join(format!("{run_id}.json"));
-        let file = format!("runs/{run_id}.json");
-        match std::fs::read(&report_path) {
-            Ok(bytes) => {
-                let sha = crate::store::sha256_hex(&bytes);
-                if Some(&sha) != entry.report_sha256.as_ref() || Some(&sha) != report_sha.as_ref() {
-                    out.push(Finding {
-                        kind: "run_report",
-                        file: Some(file),
-                        dossier_code: None,
-                        document: None,
-                        detail: "the run report was changed after its run".into(),
-                    });
-                }
-            }
-            Err(_) => out.push(Finding {
-                kind: "run_report",
-                file: Some(file),
-                dossier_code: None,
-                document: None,
-                detail: "the run report is missing".into(),
-            }),
-        }
+        out.extend(check_run_report(
+            archive,
+            &run_id,
+            entry,
+            report_sha.as_ref(),
+        ));
     }
     Ok(out)
+}
+
+/// The run report on disk hashes as the ledger and the index say it did.
+fn check_run_report(
+    archive: &Archive,
+    run_id: &str,
+    entry: &LedgerEntry,
+    report_sha: Option<&String>,
+) -> Option<Finding> {
+    let report_path = archive.runs_dir().join(format!("{run_id}.json"));
+    let finding = |detail: &str| Finding {
+        kind: "run_report",
+        file: Some(format!("runs/{run_id}.json")),
+        dossier_code: None,
+        document: None,
+        detail: detail.into(),
+    };
+    match std::fs::read(&report_path) {
+        Ok(bytes) => {
+            let sha = crate::store::sha256_hex(&bytes);
+            (Some(&sha) != entry.report_sha256.as_ref() || Some(&sha) != report_sha)
+                .then(|| finding("the run report was changed after its run"))
+        }
+        Err(_) => Some(finding("the run report is missing")),
+    }
 }

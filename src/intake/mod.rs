@@ -2,18 +2,18 @@
 //! are left for the next run (hidden files, files the scanner may still be writing).
 
 pub mod layout;
-pub mod read;
+pub(crate) mod read;
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use walkdir::WalkDir;
+use walkdir::{DirEntry, WalkDir};
 
 use layout::{Layout, Placement};
 
 /// A file that looks like a document, with where it belongs.
 #[derive(Debug, Clone)]
-pub struct Candidate {
+pub(crate) struct Candidate {
     /// Path relative to the intake root, `/`-separated: the document's name in the archive.
     pub rel_path: String,
     pub abs_path: PathBuf,
@@ -25,7 +25,7 @@ pub struct Candidate {
 }
 
 /// The intake folder for batch scans with cover sheets.
-pub const BATCH_FOLDER: &str = "_batch";
+pub(crate) const BATCH_FOLDER: &str = "_batch";
 
 /// An intake entry that cannot become a document, and why.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -35,7 +35,7 @@ pub struct Rejection {
 }
 
 #[derive(Debug, Default)]
-pub struct Walk {
+pub(crate) struct Walk {
     pub candidates: Vec<Candidate>,
     pub rejected: Vec<Rejection>,
     /// Files modified within the settle time: possibly still being written.
@@ -50,7 +50,7 @@ pub enum IntakeError {
     Missing(PathBuf),
 }
 
-pub fn walk(
+pub(crate) fn walk(
     intake: &Path,
     layout: &Layout,
     settle: Duration,
@@ -59,7 +59,6 @@ pub fn walk(
     if !intake.is_dir() {
         return Err(IntakeError::Missing(intake.to_owned()));
     }
-    let mut walk = Walk::default();
     let mut hidden = 0usize;
     let entries = WalkDir::new(intake)
         .follow_links(false)
@@ -73,113 +72,136 @@ pub fn walk(
             }
             !is_hidden
         });
+    let mut walker = Walker {
+        intake,
+        layout,
+        settle,
+        now,
+        walk: Walk::default(),
+    };
     for entry in entries {
+        walker.visit(entry);
+    }
+    let mut walk = walker.walk;
+    walk.hidden = hidden;
+    Ok(walk)
+}
+
+/// Sorts the entries of one walk into candidates, rejections and files left for later.
+struct Walker<'a> {
+    intake: &'a Path,
+    layout: &'a Layout,
+    settle: Duration,
+    now: SystemTime,
+    walk: Walk,
+}
+
+/// What becomes of one file.
+enum Verdict {
+    Take(Candidate),
+    /// Modified within the settle time.
+    Defer,
+    Reject(String),
+}
+
+impl Walker<'_> {
+    fn visit(&mut self, entry: walkdir::Result<DirEntry>) {
         let entry = match entry {
             Ok(e) => e,
             Err(e) => {
                 let path = e
                     .path()
-                    .map(|p| relative(intake, p))
+                    .map(|p| relative(self.intake, p))
                     .unwrap_or_else(|| "(intake)".into());
-                walk.rejected.push(Rejection {
-                    path,
-                    reason: format!(
-                        "cannot read: {}",
-                        e.io_error().map_or(e.to_string(), |io| io.to_string())
-                    ),
-                });
-                continue;
+                let reason = format!(
+                    "cannot read: {}",
+                    e.io_error().map_or(e.to_string(), |io| io.to_string())
+                );
+                self.walk.rejected.push(Rejection { path, reason });
+                return;
             }
         };
-        let ft = entry.file_type();
-        if ft.is_dir() {
-            continue;
+        if entry.file_type().is_dir() {
+            return;
         }
-        let rel = relative(intake, entry.path());
-        if ft.is_symlink() {
-            walk.rejected.push(Rejection {
-                path: rel,
-                reason:
-                    "symbolic link: not followed (documents are read only from inside the intake)"
-                        .into(),
-            });
-            continue;
+        let rel = relative(self.intake, entry.path());
+        match self.judge(&entry) {
+            Verdict::Take(candidate) => self.walk.candidates.push(candidate),
+            Verdict::Defer => self.walk.deferred.push(rel),
+            Verdict::Reject(reason) => self.walk.rejected.push(Rejection { path: rel, reason }),
         }
-        if !ft.is_file() {
-            walk.rejected.push(Rejection {
-                path: rel,
-                reason: "not a regular file".into(),
-            });
-            continue;
-        }
-        let Some(rel_utf8) = entry
-            .path()
-            .strip_prefix(intake)
-            .ok()
-            .and_then(|p| p.to_str())
-        else {
-            walk.rejected.push(Rejection {
-                path: rel,
-                reason: "file or folder name is not valid UTF-8: rename it".into(),
-            });
-            continue;
+    }
+
+    /// A regular file with a usable name, settled, and in a place of the layout.
+    fn judge(&self, entry: &DirEntry) -> Verdict {
+        let rel_utf8 = match usable_name(self.intake, entry) {
+            Ok(rel) => rel,
+            Err(reason) => return Verdict::Reject(reason.into()),
         };
-        if rel_utf8.chars().any(char::is_control) {
-            walk.rejected.push(Rejection {
-                path: rel,
-                reason: "file or folder name contains control characters: rename it".into(),
-            });
-            continue;
-        }
         let meta = match entry.metadata() {
             Ok(m) => m,
-            Err(e) => {
-                walk.rejected.push(Rejection {
-                    path: rel,
-                    reason: format!("cannot read: {e}"),
-                });
-                continue;
-            }
+            Err(e) => return Verdict::Reject(format!("cannot read: {e}")),
         };
         let mtime = meta.modified().unwrap_or(UNIX_EPOCH);
-        let age = now.duration_since(mtime).unwrap_or(Duration::ZERO);
-        if age < settle {
-            walk.deferred.push(rel);
-            continue;
+        let age = self.now.duration_since(mtime).unwrap_or(Duration::ZERO);
+        if age < self.settle {
+            return Verdict::Defer;
         }
-        let folders: Vec<&str> = rel_utf8.split('/').collect();
-        let batch = folders.len() > 1 && folders[0] == BATCH_FOLDER;
-        let placement = if batch {
-            // Where its pages belong is read from its cover sheets.
-            Ok(Placement {
-                procedure: BATCH_FOLDER.into(),
-                dossier: BATCH_FOLDER.into(),
-                kind: layout::Kind::Input,
-                unit: None,
-            })
-        } else {
-            layout.place(&folders[..folders.len() - 1])
+        let (placement, batch) = match self.place(rel_utf8) {
+            Ok(placed) => placed,
+            Err(reason) => return Verdict::Reject(reason),
         };
-        let placement = match placement {
-            Ok(p) => p,
-            Err(reason) => {
-                walk.rejected.push(Rejection { path: rel, reason });
-                continue;
-            }
-        };
-        walk.candidates.push(Candidate {
+        Verdict::Take(Candidate {
             rel_path: rel_utf8.to_owned(),
             abs_path: entry.path().to_owned(),
             placement,
             bytes: meta.len(),
-            mtime_ns: mtime
-                .duration_since(UNIX_EPOCH)
-                .map_or(0, |d| d.as_nanos().min(i64::MAX as u128) as i64),
+            mtime_ns: read::mtime_ns(&meta),
             batch,
-        });
+        })
     }
-    walk.hidden = hidden;
-    Ok(walk)
+
+    /// Where a file belongs by its folders, and whether it is a batch scan (whose pages are
+    /// placed by their cover sheets).
+    fn place(&self, rel_utf8: &str) -> Result<(Placement, bool), String> {
+        let folders: Vec<&str> = rel_utf8.split('/').collect();
+        let batch = folders.len() > 1 && folders[0] == BATCH_FOLDER;
+        let placement = if batch {
+            // Where its pages belong is read from its cover sheets.
+            Placement {
+                procedure: BATCH_FOLDER.into(),
+                dossier: BATCH_FOLDER.into(),
+                kind: layout::Kind::Input,
+                unit: None,
+            }
+        } else {
+            self.layout.place(&folders[..folders.len() - 1])?
+        };
+        Ok((placement, batch))
+    }
+}
+
+/// The path of a regular file under `intake`, when it is UTF-8 without control characters.
+fn usable_name<'e>(intake: &Path, entry: &'e DirEntry) -> Result<&'e str, &'static str> {
+    let ft = entry.file_type();
+    if ft.is_symlink() {
+        return Err("symbolic link: not followed (documents are read only from inside the intake)");
+    }
+    if !ft.is_file() {
+        return Err("not a regular file");
+    }
+    let Some(rel_utf8) = entry
+        .path()
+        .strip_prefix(intake)
+        .ok()
+        .and_then(|p| p.to_str())
+    else {
+        return Err("file or folder name is not valid UTF-8: rename it");
+    };
+    if rel_utf8.chars().any(char::is_control) {
+        return Err("file or folder name contains control characters: rename it");
+    }
+    Ok(rel_utf8)
 }
 
 /// Printable relative path (lossy for non-UTF-8 names, control characters escaped).

@@ -26,7 +26,7 @@ pub enum ReadError {
 }
 
 /// A file's modification time in nanoseconds since the epoch, as the stat cache keeps it.
-pub fn mtime_ns(meta: &Metadata) -> i64 {
+pub(crate) fn mtime_ns(meta: &Metadata) -> i64 {
     meta.modified()
         .ok()
         .and_then(|m| m.duration_since(UNIX_EPOCH).ok())
@@ -34,7 +34,7 @@ pub fn mtime_ns(meta: &Metadata) -> i64 {
 }
 
 /// Reads `candidate` whole, as listed (see the module doc).
-pub fn read_listed(candidate: &Candidate) -> Result<Vec<u8>, ReadError> {
+pub(crate) fn read_listed(candidate: &Candidate) -> Result<Vec<u8>, ReadError> {
     let mut file = std::fs::OpenOptions::new()
         .read(true)
         .custom_flags(libc::O_NONBLOCK | libc::O_NOFOLLOW)

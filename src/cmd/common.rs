@@ -1,0 +1,54 @@
+//! What several subcommands share: reading a date flag, printing JSON, writing a file whole.
+
+use std::io::Write;
+use std::path::Path;
+
+use anyhow::Context as _;
+use dossier::date::Date;
+
+/// A `--from`/`--to` value: ISO or Vietnamese date.
+pub(crate) fn date_flag(flag: &str, value: &Option<String>) -> anyhow::Result<Option<Date>> {
+    value
+        .as_deref()
+        .map(|s| {
+            Date::parse(s)
+                .with_context(|| format!("{flag} {s:?} is not a date (YYYY-MM-DD or dd/mm/yyyy)"))
+        })
+        .transpose()
+}
+
+/// `--json`: the value, pretty-printed, on standard output.
+pub(crate) fn print_json(value: &impl serde::Serialize) -> anyhow::Result<()> {
+    println!("{}", serde_json::to_string_pretty(value)?);
+    Ok(())
+}
+
+/// temp file beside the target, fsync, rename: a reader never sees half a report.
+pub(crate) fn write_atomically(
+    path: &Path,
+    render: impl FnOnce(&mut dyn Write) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let tmp = dir.join(format!(
+        ".{}.{}.tmp",
+        path.file_name()
+            .map(|n| n.to_string_lossy())
+            .unwrap_or_default(),
+        std::process::id()
+    ));
+    let result = (|| -> anyhow::Result<()> {
+        let mut w = std::io::BufWriter::new(std::fs::File::create(&tmp)?);
+        render(&mut w)?;
+        let file = w.into_inner().map_err(|e| e.into_error())?;
+        file.sync_all()?;
+        std::fs::rename(&tmp, path)?;
+        Ok(())
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}

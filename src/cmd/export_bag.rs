@@ -1,0 +1,28 @@
+//! `dossier export-bag`: dossiers as a BagIt bag for another archive.
+
+use dossier::date::Date;
+use dossier::fixity::bag::{self, BagFilter};
+
+use super::common::date_flag;
+use crate::cli::ExportBagArgs;
+use crate::exit_codes::ExitCode;
+
+pub(crate) fn export_bag(args: ExportBagArgs, index_url: Option<&str>) -> anyhow::Result<ExitCode> {
+    let filter = BagFilter {
+        from: date_flag("--from", &args.from)?,
+        to: date_flag("--to", &args.to)?,
+        procedure: args.procedure,
+    };
+    let today =
+        Date(dossier::timefmt::unix_seconds(std::time::SystemTime::now()).div_euclid(86_400));
+    let summary = bag::export_bag(&args.archive, index_url, &args.output, &filter, today)?;
+    eprintln!(
+        "bag {}: {} dossiers, {} documents, {} payload files, {} bytes",
+        summary.output,
+        summary.dossiers,
+        summary.documents,
+        summary.payload_files,
+        summary.payload_bytes
+    );
+    Ok(ExitCode::Success)
+}

@@ -1,0 +1,59 @@
+//! `dossier run PIPELINE`: the nightly batch.
+
+use anyhow::Context as _;
+use dossier::config::{self, Config};
+use dossier::pipeline;
+
+use super::progress::{Progress, ProgressMode};
+
+use super::common::print_json;
+use crate::cli::RunArgs;
+use crate::exit_codes::ExitCode;
+
+pub(crate) fn run(args: RunArgs, index_url: Option<&str>) -> anyhow::Result<ExitCode> {
+    let mut config = Config::load(&args.pipeline)?;
+    if let Some(jobs) = args.jobs {
+        config.jobs = config::resolve_jobs(jobs);
+    }
+    config.force_ocr |= args.force_ocr;
+    if let Some(url) = index_url {
+        config.index_url = Some(url.to_owned());
+    }
+    let mode = if args.quiet {
+        ProgressMode::Quiet
+    } else {
+        ProgressMode::detect()
+    };
+    install_stop_handlers();
+    let report = pipeline::run(&config, &Progress::new(mode))
+        .with_context(|| format!("run of {} stopped", args.pipeline.display()))?;
+    if args.json {
+        print_json(&report)?;
+    }
+    Ok(if let Some(signal) = &report.interrupted {
+        ExitCode::from_signal(signal)
+    } else if report.has_rejections() {
+        ExitCode::RejectedInputs
+    } else {
+        ExitCode::Success
+    })
+}
+
+/// SIGINT and SIGTERM ask the run to stop cleanly (finish or drop the work in flight, write
+/// the run report, exit 130/143); a second one stops at once, which the archive survives like
+/// a power cut.
+fn install_stop_handlers() {
+    extern "C" fn on_signal(signal: libc::c_int) {
+        use std::sync::atomic::Ordering;
+        if pipeline::INTERRUPTED_BY.swap(signal, Ordering::SeqCst) != 0 {
+            // SAFETY: _exit is async-signal-safe.
+            unsafe { libc::_exit(128 + signal) };
+        }
+    }
+    for signal in [libc::SIGINT, libc::SIGTERM] {
+        // SAFETY: the handler only touches an atomic and calls _exit.
+        unsafe {
+            libc::signal(signal, on_signal as *const () as libc::sighandler_t);
+        }
+    }
+}

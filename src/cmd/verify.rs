@@ -1,0 +1,61 @@
+//! `dossier verify`: the fixity audit, its findings one per line (or JSON).
+
+use anyhow::Context as _;
+use dossier::fixity::{self, Finding, Mode, VerifyReport};
+
+use super::common::print_json;
+use crate::cli::VerifyArgs;
+use crate::exit_codes::ExitCode;
+
+pub(crate) fn verify(args: VerifyArgs, index_url: Option<&str>) -> anyhow::Result<ExitCode> {
+    let mode = if args.fast { Mode::Fast } else { Mode::Full };
+    let report = fixity::verify(&args.archive, index_url, mode)
+        .with_context(|| format!("cannot verify {}", args.archive.display()))?;
+    if args.json {
+        print_json(&report)?;
+    } else {
+        for f in &report.findings {
+            println!("{}", finding_line(f));
+        }
+        eprintln!("{}", summary_line(&report));
+    }
+    Ok(if report.clean() {
+        ExitCode::Success
+    } else {
+        ExitCode::VerifyFindings
+    })
+}
+
+/// `kind: file[ dossier D][ document P]: detail`.
+fn finding_line(f: &Finding) -> String {
+    format!(
+        "{}: {}{}{}: {}",
+        f.kind,
+        f.file.as_deref().unwrap_or("-"),
+        f.dossier_code
+            .as_deref()
+            .map(|d| format!(" dossier {d}"))
+            .unwrap_or_default(),
+        f.document
+            .as_deref()
+            .map(|d| format!(" document {d}"))
+            .unwrap_or_default(),
+        f.detail
+    )
+}
+
+fn summary_line(report: &VerifyReport) -> String {
+    format!(
+        "verify ({:?}): {} objects, {} bytes read, {} documents, {} findings{}",
+        report.mode,
+        report.objects_checked,
+        report.bytes_read,
+        report.documents,
+        report.findings.len(),
+        if report.recorded {
+            ""
+        } else {
+            " (read-only archive: this check is not recorded)"
+        }
+    )
+}
