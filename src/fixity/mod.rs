@@ -2,6 +2,7 @@
 //! `export-bag` hands dossiers to another archive as BagIt.
 
 pub mod bag;
+mod evidence;
 
 use std::collections::{HashMap, HashSet};
 use std::fs::File;
@@ -125,7 +126,10 @@ pub fn verify(
     // 3. Index rows agree with each other.
     findings.extend(index_findings(&index)?);
 
-    // 4. The ledger: an unbroken chain, the same in the file, covering every run, and
+    // 4. The rows that enter a figure say what their evidence records say.
+    findings.extend(evidence::check_evidence(&archive, &index));
+
+    // 5. The ledger: an unbroken chain, the same in the file, covering every run, and
     // agreeing with the documents and run reports it vouches for.
     findings.extend(check_ledger(&archive, &index)?);
 
@@ -280,6 +284,7 @@ fn record(
         "objects_checked": report.objects_checked,
         "bytes_read": report.bytes_read,
         "findings": report.findings.len(),
+        "events": outcomes.len(),
         "outcome": if report.clean() { "pass" } else { "fail" },
     });
     let mode_name = match mode {
@@ -418,7 +423,7 @@ fn check_ledger(archive: &Archive, index: &Index) -> Result<Vec<Finding>, Fixity
     Ok(out)
 }
 
-fn ledger_finding(detail: String) -> Finding {
+pub(super) fn ledger_finding(detail: String) -> Finding {
     Finding {
         kind: "ledger",
         file: Some("ledger.jsonl".into()),

@@ -215,6 +215,13 @@ impl Index {
         Ok(merkle_root(&leaves))
     }
 
+    /// How many fixity events each verify (by its time) recorded.
+    pub fn fixity_event_counts(&self) -> Result<Vec<(String, u64)>, IndexError> {
+        self.string_pairs(
+            "SELECT at, COUNT(*) FROM events WHERE type = 'fixity check' GROUP BY at ORDER BY at",
+        )
+    }
+
     /// Every ledger entry as stored: (seq, entry text, hash).
     pub fn ledger(&self) -> Result<Vec<(u64, String, String)>, IndexError> {
         let mut out = Vec::new();

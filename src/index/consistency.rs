@@ -132,6 +132,22 @@ fn derived_checks() -> Vec<Check> {
                 }))
             },
         ),
+        // A dossier's row takes its first document's procedure and first unit given.
+        (
+            "SELECT s.code FROM dossiers s WHERE
+                 s.procedure_code IS DISTINCT FROM (SELECT d.procedure_code FROM documents d
+                     WHERE d.dossier_code = s.code AND d.procedure_code IS NOT NULL
+                     ORDER BY d.id LIMIT 1)
+              OR s.unit IS DISTINCT FROM (SELECT d.unit FROM documents d
+                     WHERE d.dossier_code = s.code AND d.unit IS NOT NULL ORDER BY d.id LIMIT 1)".into(),
+            |r| {
+                Ok(Some(IndexProblem {
+                    document: None,
+                    dossier_code: Some(r.get(0)?),
+                    detail: "the dossier's procedure or unit differs from what its documents were archived under".into(),
+                }))
+            },
+        ),
         // OCR text in the index must be the text stored as an object under its hash.
         (
             "SELECT d.path, d.dossier_code, p.page, p.text, p.text_sha256 FROM pages p

@@ -95,7 +95,7 @@ impl Index {
     ) -> Result<Vec<RecordedDocument>, IndexError> {
         let mut db = self.db();
         // One scan per table rather than a query per document; `?1` is the run, or NULL.
-        let of_run = "(?1 IS NULL OR document_id IN (SELECT id FROM documents WHERE run_id = ?1))";
+        let of_run = "(CAST(?1 AS TEXT) IS NULL OR document_id IN (SELECT id FROM documents WHERE run_id = CAST(?1 AS TEXT)))";
         let run = vals![run];
         let mut pages: HashMap<i64, Vec<PageRecord>> = HashMap::new();
         db.for_each(
@@ -136,7 +136,7 @@ impl Index {
             "SELECT id, path, version, kind, dossier_code, COALESCE(procedure_code, ''), unit,
                     sha256, bytes, mtime_ns, media_type, archived_at, run_id, quality, reasons,
                     rejected, searchable_pdf, intake_file, record_sha256
-             FROM documents WHERE ?1 IS NULL OR run_id = ?1 ORDER BY id",
+             FROM documents WHERE CAST(?1 AS TEXT) IS NULL OR run_id = CAST(?1 AS TEXT) ORDER BY id",
             &run,
             |r| {
                 let id: i64 = r.get(0)?;
@@ -187,7 +187,7 @@ impl Index {
             .for_each(
                 "SELECT what, run_id, source, sha256, rows, problems,
                         COALESCE(rows_sha256, ''), record_sha256
-                 FROM imports WHERE ?1 IS NULL OR run_id = ?1 ORDER BY id",
+                 FROM imports WHERE CAST(?1 AS TEXT) IS NULL OR run_id = CAST(?1 AS TEXT) ORDER BY id",
                 &vals![run],
                 |r| {
                     let record = ImportRecord {

@@ -115,8 +115,11 @@ impl TestEnv {
 }
 
 pub fn sha256_file(path: &Path) -> String {
-    let bytes = std::fs::read(path).expect("readable");
-    Sha256::digest(&bytes)
+    sha256_bytes(&std::fs::read(path).expect("readable"))
+}
+
+pub fn sha256_bytes(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect()

@@ -1,0 +1,172 @@
+//! Evidence an auditor can trust: no index row that enters a figure changes without `verify`
+//! saying so, however consistently the rows are edited together.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::TestEnv;
+use serde_json::Value;
+
+fn copy_archive(env: &TestEnv, name: &str) -> PathBuf {
+    let dest = env.root().join(name);
+    let status = Command::new("cp")
+        .arg("-a")
+        .arg(env.archive())
+        .arg(&dest)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    dest
+}
+
+fn sql(archive: &Path, statement: &str) {
+    let conn = rusqlite::Connection::open(archive.join("index.sqlite")).unwrap();
+    conn.execute_batch(statement).unwrap();
+}
+
+fn verify(env: &TestEnv, archive: &Path, extra: &[&str]) -> (i32, Value) {
+    let mut args = vec!["verify", "--archive", archive.to_str().unwrap(), "--json"];
+    args.extend_from_slice(extra);
+    let out = env.dossier(&args);
+    let report = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "verify prints JSON ({e}): {}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    (out.status.code().unwrap_or(-1), report)
+}
+
+/// verify exits 4 on the tampered copy and one finding has `kind` and mentions `text`.
+fn detected(env: &TestEnv, archive: &Path, kind: &str, text: &str) {
+    for mode in [&[][..], &["--fast"][..]] {
+        let (code, report) = verify(env, archive, mode);
+        assert_eq!(code, 4, "{mode:?}: {report:#}");
+        let found = report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["kind"] == kind && f["detail"].as_str().unwrap().contains(text));
+        assert!(
+            found,
+            "{mode:?}: no {kind} finding with {text:?}: {report:#}"
+        );
+    }
+}
+
+fn report_json(env: &TestEnv, archive: &Path) -> Value {
+    let out = env.dossier(&[
+        "report",
+        "--archive",
+        archive.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn first_dossier_with_input(archive: &Path) -> String {
+    rusqlite::Connection::open(archive.join("index.sqlite"))
+        .unwrap()
+        .query_row(
+            "SELECT dossier_code FROM documents WHERE kind = 'input' AND quality = 'pass'
+             ORDER BY id LIMIT 1",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap()
+}
+
+#[test]
+fn every_edit_of_what_enters_a_figure_is_a_verify_finding() {
+    let env = TestEnv::generated(3);
+    env.write_pipeline("[register]\npath = \"register.csv\"\n");
+    let (code, _, stderr) = env.run();
+    assert_eq!(code, 0, "{stderr}");
+    let (code, clean) = verify(&env, &env.archive(), &[]);
+    assert_eq!(code, 0, "{clean:#}");
+    let dossier = first_dossier_with_input(&env.archive());
+
+    // 1. A consistent edit of three rows: the document's verdict, the current-document view
+    // and the dossier's flag. The figure moves, and verify names the record's fields.
+    let a = copy_archive(&env, "quality");
+    let before = report_json(&env, &a)["totals"]["input_digitized"].clone();
+    sql(
+        &a,
+        &format!(
+            "UPDATE documents SET quality = 'fail', reasons = '[\"below 200 dpi\"]'
+                 WHERE dossier_code = '{dossier}' AND kind = 'input';
+             UPDATE current_documents SET quality = 'fail'
+                 WHERE dossier_code = '{dossier}' AND kind = 'input';
+             UPDATE dossiers SET input_passes = 0 WHERE code = '{dossier}';"
+        ),
+    );
+    assert_ne!(
+        report_json(&env, &a)["totals"]["input_digitized"],
+        before,
+        "the edit moves the figure"
+    );
+    detected(
+        &env,
+        &a,
+        "evidence",
+        "differ from its evidence record in: quality, reasons",
+    );
+
+    // 2. A register row deleted.
+    let a = copy_archive(&env, "register-row");
+    sql(
+        &a,
+        "DELETE FROM register WHERE dossier_code = (SELECT MIN(dossier_code) FROM register)",
+    );
+    detected(
+        &env,
+        &a,
+        "evidence",
+        "the rows in the index differ from the rows this import brought",
+    );
+
+    // 3. The events deleted, or their table dropped.
+    let a = copy_archive(&env, "events");
+    sql(&a, "DELETE FROM events");
+    detected(&env, &a, "evidence", "in: events");
+    detected(&env, &a, "ledger", "fixity events");
+    let a = copy_archive(&env, "events-table");
+    sql(&a, "DROP TABLE events");
+    detected(&env, &a, "evidence", "in: events");
+
+    // 4. OCR text changed together with its hash.
+    let a = copy_archive(&env, "text");
+    let text = "GIẤY KHAI SINH (giả)";
+    let sha = common::sha256_bytes(text.as_bytes());
+    sql(
+        &a,
+        &format!("UPDATE pages SET text = '{text}', text_sha256 = '{sha}' WHERE id = 1"),
+    );
+    detected(&env, &a, "evidence", "in: pages");
+
+    // 5. A dossier moved to another procedure, its documents with it.
+    let a = copy_archive(&env, "procedure");
+    sql(
+        &a,
+        &format!(
+            "UPDATE dossiers SET procedure_code = '9.999999' WHERE code = '{dossier}';
+             UPDATE documents SET procedure_code = '9.999999' WHERE dossier_code = '{dossier}';"
+        ),
+    );
+    detected(&env, &a, "evidence", "in: procedure");
+    let a = copy_archive(&env, "procedure-dossier-only");
+    sql(
+        &a,
+        &format!("UPDATE dossiers SET procedure_code = '9.999999' WHERE code = '{dossier}'"),
+    );
+    detected(&env, &a, "index", "procedure or unit differs");
+
+    // 6. The record hash taken off a document, or its record's hash replaced.
+    let a = copy_archive(&env, "no-record");
+    sql(&a, "UPDATE documents SET record_sha256 = NULL WHERE id = 1");
+    detected(&env, &a, "evidence", "has no evidence record");
+    detected(&env, &a, "ledger", "no longer give the root");
+}
