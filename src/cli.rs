@@ -70,6 +70,9 @@ pub struct VerifyArgs {
     pub fast: bool,
     #[arg(long)]
     pub json: bool,
+    /// A ledger head kept earlier (SEQ:HASH, as reports print it): today's ledger must extend it.
+    #[arg(long, value_name = "SEQ:HASH")]
+    pub since: Option<String>,
 }
 
 #[derive(Debug, clap::Args)]

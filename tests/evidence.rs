@@ -170,3 +170,81 @@ fn every_edit_of_what_enters_a_figure_is_a_verify_finding() {
     detected(&env, &a, "evidence", "has no evidence record");
     detected(&env, &a, "ledger", "no longer give the root");
 }
+
+#[test]
+fn a_lost_index_is_refused_and_the_history_is_anchored() {
+    let env = TestEnv::generated(1);
+    let (code, _, stderr) = env.run();
+    assert_eq!(code, 0, "{stderr}");
+    let (code, clean) = verify(&env, &env.archive(), &[]);
+    assert_eq!(code, 0, "{clean:#}");
+    let head = format!(
+        "{}:{}",
+        clean["ledger_head"]["seq"],
+        clean["ledger_head"]["hash"].as_str().unwrap()
+    );
+    // Today's ledger extends the head kept earlier.
+    let (code, report) = verify(&env, &env.archive(), &["--since", &head]);
+    assert_eq!(code, 0, "{report:#}");
+    let out = env.dossier(&[
+        "verify",
+        "--archive",
+        env.archive().to_str().unwrap(),
+        "--since",
+        "1:abc",
+    ]);
+    assert_eq!(out.status.code(), Some(2), "not a head: a usage error");
+
+    // The index deleted: run and verify refuse, naming rebuild-index; the ledger file stays.
+    let a = copy_archive(&env, "lost");
+    let ledger = std::fs::read(a.join("ledger.jsonl")).unwrap();
+    std::fs::remove_file(a.join("index.sqlite")).unwrap();
+    let out = env.dossier(&["verify", "--archive", a.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("dossier rebuild-index --archive"));
+    let pipeline = env.root().join("lost.toml");
+    std::fs::write(
+        &pipeline,
+        "[pipeline]\nname = \"t\"\nintake = \"intake\"\narchive = \"lost\"\n[intake]\nsettle_seconds = 0\n",
+    )
+    .unwrap();
+    let out = env.dossier(&["run", pipeline.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("rebuild-index"), "{stderr}");
+    assert_eq!(
+        std::fs::read(a.join("ledger.jsonl")).unwrap(),
+        ledger,
+        "ledger.jsonl unchanged"
+    );
+
+    // History regenerated over the same objects (a new index and ledger): verify --since
+    // the head kept earlier finds it rewritten.
+    let a = copy_archive(&env, "regenerated");
+    std::fs::remove_file(a.join("index.sqlite")).unwrap();
+    std::fs::remove_file(a.join("ledger.jsonl")).unwrap();
+    std::fs::remove_dir_all(a.join("objects")).unwrap();
+    std::fs::remove_dir_all(a.join("runs")).unwrap();
+    let pipeline = env.root().join("regenerated.toml");
+    std::fs::write(
+        &pipeline,
+        "[pipeline]\nname = \"t\"\nintake = \"intake\"\narchive = \"regenerated\"\n[intake]\nsettle_seconds = 0\n",
+    )
+    .unwrap();
+    let out = env.dossier(&["run", pipeline.to_str().unwrap()]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (code, report) = verify(&env, &a, &["--since", &head]);
+    assert_eq!(code, 4, "{report:#}");
+    assert!(
+        report["findings"][0]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("does not extend the head"),
+        "{report:#}"
+    );
+}

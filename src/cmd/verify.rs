@@ -9,7 +9,14 @@ use crate::exit_codes::ExitCode;
 
 pub(crate) fn verify(args: VerifyArgs, index_url: Option<&str>) -> anyhow::Result<ExitCode> {
     let mode = if args.fast { Mode::Fast } else { Mode::Full };
-    let report = fixity::verify(&args.archive, index_url, mode)
+    let since = match args.since.as_deref().map(fixity::parse_head).transpose() {
+        Ok(since) => since,
+        Err(e) => {
+            eprintln!("dossier: {e}");
+            return Ok(ExitCode::Usage);
+        }
+    };
+    let report = fixity::verify(&args.archive, index_url, mode, since.as_ref())
         .with_context(|| format!("cannot verify {}", args.archive.display()))?;
     if args.json {
         print_json(&report)?;

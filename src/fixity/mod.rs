@@ -24,16 +24,51 @@ pub enum FixityError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Index(#[from] IndexError),
+    #[error(
+        "the index of {archive} is missing or empty while the archive holds objects or a ledger: \
+         run `dossier rebuild-index --archive {archive}` first (a new index would start a second ledger)"
+    )]
+    IndexLost { archive: String },
+    #[error(
+        "{path} holds ledger entries the index does not: it is not rewritten (restore the index, \
+         or run `dossier rebuild-index`)"
+    )]
+    LedgerAhead { path: String },
+    #[error("--since {0:?} is not SEQ:HASH (a ledger head as reports print it)")]
+    BadHead(String),
+}
+
+/// Refuses to work on an archive whose index was lost: an empty index beside stored objects
+/// or a ledger would begin a new history over the old evidence.
+pub(crate) fn refuse_lost_index(archive: &Archive, index: &Index) -> Result<(), FixityError> {
+    if index.is_empty()? && archive.holds_evidence()? {
+        return Err(FixityError::IndexLost {
+            archive: archive.root().display().to_string(),
+        });
+    }
+    Ok(())
 }
 
 /// Writes the ledger file from the index's ledger table (the table is the source of truth,
 /// committed with each run; the file is the copy auditors read and `verify` compares).
+/// The file is never replaced by a shorter or different history: it must be a prefix of the
+/// table's.
 pub(crate) fn export_ledger(archive: &Archive, index: &Index) -> Result<(), FixityError> {
     index.with_ledger(|entries| {
         let mut text = String::new();
         for (_, entry, _) in entries {
             text.push_str(&entry);
             text.push('\n');
+        }
+        let path = archive.ledger_path();
+        match std::fs::read(&path) {
+            Ok(old) if !text.as_bytes().starts_with(&old) => {
+                return Err(FixityError::LedgerAhead {
+                    path: path.display().to_string(),
+                })
+            }
+            Ok(old) if old.len() == text.len() => return Ok(()),
+            _ => {}
         }
         archive.write_ledger(text.as_bytes())?;
         Ok(())
@@ -106,6 +141,7 @@ pub fn verify(
     root: &Path,
     index_url: Option<&str>,
     mode: Mode,
+    since: Option<&LedgerHead>,
 ) -> Result<VerifyReport, FixityError> {
     let started_at = timefmt::now_rfc3339();
     let (archive, location, lock, mut index) = open_archive(root, index_url)?;
@@ -132,6 +168,9 @@ pub fn verify(
     // 5. The ledger: an unbroken chain, the same in the file, covering every run, and
     // agreeing with the documents and run reports it vouches for.
     findings.extend(check_ledger(&archive, &index)?);
+    if let Some(head) = since {
+        findings.extend(check_extends(&index, head)?);
+    }
 
     let documents = refs.iter().filter(|r| r.what == "original").count();
     let mut report = VerifyReport {
@@ -154,6 +193,38 @@ pub fn verify(
     Ok(report)
 }
 
+/// `SEQ:HASH`, as reports print a ledger head.
+pub fn parse_head(text: &str) -> Result<LedgerHead, FixityError> {
+    let bad = || FixityError::BadHead(text.to_owned());
+    let (seq, hash) = text.split_once(':').ok_or_else(bad)?;
+    let seq = seq.trim().parse().map_err(|_| bad())?;
+    let hash = hash.trim().to_ascii_lowercase();
+    if !is_sha256_hex(&hash) {
+        return Err(bad());
+    }
+    Ok(LedgerHead { seq, hash })
+}
+
+/// Today's ledger extends `head`, a head kept earlier (the chain itself is checked apart).
+fn check_extends(index: &Index, head: &LedgerHead) -> Result<Option<Finding>, FixityError> {
+    let entry = index
+        .ledger()?
+        .into_iter()
+        .find(|(seq, _, _)| *seq == head.seq);
+    let detail = match entry {
+        Some((_, _, hash)) if hash == head.hash => return Ok(None),
+        Some((_, _, hash)) => format!(
+            "the ledger does not extend the head {}:{} kept earlier: entry {} is now {hash} (history was rewritten)",
+            head.seq, head.hash, head.seq
+        ),
+        None => format!(
+            "the ledger does not extend the head {}:{} kept earlier: it has no entry {} (history was cut)",
+            head.seq, head.hash, head.seq
+        ),
+    };
+    Ok(Some(ledger_finding(detail)))
+}
+
 /// The archive, its index, and the archive's lock when it can be written (`None`: a
 /// read-only copy, an auditor's account). Fails while a run holds either.
 fn open_archive(
@@ -172,6 +243,7 @@ fn open_archive(
         Err(e) => return Err(e.into()),
     };
     let index = Index::open(&location, lock.is_some())?;
+    refuse_lost_index(&archive, &index)?;
     // Workers sharing the index hold its shared lock while they run.
     if location.is_shared() && !index.try_lock(true)? {
         return Err(StoreError::Locked {
@@ -293,7 +365,12 @@ fn record(
     };
     report.ledger_head =
         Some(index.record_verify(&report.finished_at, mode_name, summary, &outcomes)?);
-    export_ledger(archive, index)?;
+    match export_ledger(archive, index) {
+        // The file differs from the table: a finding already says so, and the file is kept
+        // as it is, as evidence.
+        Ok(()) | Err(FixityError::LedgerAhead { .. }) => {}
+        Err(e) => return Err(e),
+    }
     report.recorded = true;
     Ok(())
 }

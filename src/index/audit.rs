@@ -215,6 +215,19 @@ impl Index {
         Ok(merkle_root(&leaves))
     }
 
+    /// An index with no run and no ledger entry: new, or lost and made again.
+    pub fn is_empty(&self) -> Result<bool, IndexError> {
+        self.db()
+            .query_one(
+                "SELECT CASE WHEN EXISTS(SELECT 1 FROM runs) OR EXISTS(SELECT 1 FROM ledger)
+                        THEN 0 ELSE 1 END",
+                &[],
+            )
+            .and_then(|r| r.get::<i64>(0))
+            .map(|v| v == 1)
+            .map_err(|e| self.err(e))
+    }
+
     /// How many fixity events each verify (by its time) recorded.
     pub fn fixity_event_counts(&self) -> Result<Vec<(String, u64)>, IndexError> {
         self.string_pairs(

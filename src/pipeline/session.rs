@@ -40,6 +40,7 @@ impl Session {
         };
         let lock = if shared { None } else { Some(archive.lock()?) };
         let mut index = Index::open(&location, true)?;
+        crate::fixity::refuse_lost_index(&archive, &index)?;
         if shared {
             if !index.try_lock(false)? {
                 return Err(StoreError::Locked {

@@ -28,6 +28,12 @@ pub enum StoreError {
     Io { path: PathBuf, source: io::Error },
     #[error("archive {path} is locked by another run ({holder}); try again when it has finished")]
     Locked { path: PathBuf, holder: String },
+    #[error(
+        "the index of {} is missing while the archive holds objects or a ledger: run \
+         `dossier rebuild-index --archive {}` first",
+        path.display(), path.display()
+    )]
+    IndexMissing { path: PathBuf },
     #[error("{path} is not a dossier archive (no {missing})")]
     NotAnArchive {
         path: PathBuf,
@@ -119,6 +125,11 @@ impl Archive {
         } else {
             archive.index_path().is_file()
         };
+        if !present && !shared_index && archive.holds_evidence()? {
+            return Err(StoreError::IndexMissing {
+                path: root.to_owned(),
+            });
+        }
         if !present {
             return Err(StoreError::NotAnArchive {
                 path: root.to_owned(),
@@ -312,6 +323,23 @@ impl Archive {
     }
 
     /// Replaces the ledger file with a longer one: tmp → fsync → rename → fsync folder.
+    /// Whether anything was ever archived here: a stored object or a ledger entry.
+    pub fn holds_evidence(&self) -> Result<bool, StoreError> {
+        let ledger = std::fs::metadata(self.ledger_path()).map_or(0, |m| m.len());
+        if ledger > 0 {
+            return Ok(true);
+        }
+        let objects = self.objects_dir();
+        match std::fs::read_dir(&objects) {
+            Ok(mut entries) => Ok(entries.next().is_some()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+            Err(source) => Err(StoreError::Io {
+                path: objects,
+                source,
+            }),
+        }
+    }
+
     pub fn write_ledger(&self, bytes: &[u8]) -> Result<(), StoreError> {
         let dest = self.ledger_path();
         let tmp = self.tmp_dir().join(format!("ledger-{}.tmp", worker_tag()));
