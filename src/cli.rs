@@ -35,6 +35,8 @@ pub enum Command {
     Search(SearchArgs),
     /// One dossier with its documents, pages and evidence.
     Show(ShowArgs),
+    /// Make the index again from the evidence (records, imports, ledger), without OCR.
+    RebuildIndex(RebuildIndexArgs),
     /// Print cover sheets (QR code + Code 128) to put in front of dossiers in a batch scan.
     CoverSheets(CoverSheetsArgs),
     /// Write sample dossiers (intake tree, register, catalog, manifest of the printed text).
@@ -73,6 +75,15 @@ pub struct VerifyArgs {
     /// A ledger head kept earlier (SEQ:HASH, as reports print it): today's ledger must extend it.
     #[arg(long, value_name = "SEQ:HASH")]
     pub since: Option<String>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct RebuildIndexArgs {
+    /// The archive whose index is missing or empty.
+    #[arg(long)]
+    pub archive: PathBuf,
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, clap::Args)]

@@ -36,6 +36,7 @@ fn execute(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::ExportBag(args) => cmd::export_bag::export_bag(args, index_url),
         Command::Search(args) => cmd::search::search(args, index_url),
         Command::Show(args) => cmd::show::show(args, index_url),
+        Command::RebuildIndex(args) => cmd::rebuild_index::rebuild_index(args, index_url),
         Command::Sample(args) => cmd::sample::sample(args),
         Command::CoverSheets(args) => cmd::cover_sheets::cover_sheets(args),
     }

@@ -5,6 +5,7 @@ pub(crate) mod common;
 pub(crate) mod cover_sheets;
 pub(crate) mod export_bag;
 pub(crate) mod progress;
+pub(crate) mod rebuild_index;
 pub(crate) mod report;
 pub(crate) mod run;
 pub(crate) mod sample;

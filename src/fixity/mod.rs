@@ -3,6 +3,7 @@
 
 pub mod bag;
 mod evidence;
+pub mod rebuild;
 
 use std::collections::{HashMap, HashSet};
 use std::fs::File;
@@ -36,6 +37,10 @@ pub enum FixityError {
     LedgerAhead { path: String },
     #[error("--since {0:?} is not SEQ:HASH (a ledger head as reports print it)")]
     BadHead(String),
+    #[error("the index {index} is not empty: rebuild-index makes a new index only (move the old one away first)")]
+    NotEmpty { index: String },
+    #[error("ledger.jsonl line {line}: {why}; the index cannot be rebuilt from it")]
+    BrokenLedger { line: usize, why: String },
 }
 
 /// Refuses to work on an archive whose index was lost: an empty index beside stored objects

@@ -215,6 +215,60 @@ impl Index {
         Ok(merkle_root(&leaves))
     }
 
+    /// Rebuilding: a finished run as its ledger entry and report file say it was.
+    pub fn restore_run(
+        &self,
+        entry: &LedgerEntry,
+        pipeline: &str,
+        started_at: &str,
+        report: &str,
+    ) -> Result<(), IndexError> {
+        self.db()
+            .execute(
+                "INSERT INTO runs(run_id, pipeline, started_at, finished_at, report, report_sha256)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                &vals![
+                    &entry.subject,
+                    pipeline,
+                    started_at,
+                    &entry.at,
+                    report,
+                    &entry.report_sha256
+                ],
+            )
+            .map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
+    /// Rebuilding: a ledger entry exactly as the ledger file holds it.
+    pub fn restore_ledger_entry(&self, seq: u64, text: &str, hash: &str) -> Result<(), IndexError> {
+        self.db()
+            .execute(
+                "INSERT INTO ledger(seq, entry, hash) VALUES (?1, ?2, ?3)",
+                &vals![seq, text, hash],
+            )
+            .map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
+    /// Rebuilding: the fixity events of a verify at `at`, one per document archived by then
+    /// (its ledger entry gives their number and the outcome, not each document's).
+    pub fn restore_fixity_events(
+        &mut self,
+        at: &str,
+        outcome: &str,
+        detail: &str,
+    ) -> Result<u64, IndexError> {
+        self.transaction(|tx| {
+            tx.execute(
+                "INSERT INTO events(document_id, type, at, agent, outcome, detail)
+                 SELECT id, 'fixity check', ?1, ?2, ?3, ?4 FROM documents
+                 WHERE archived_at <= ?1 ORDER BY id",
+                &vals![at, super::records::AGENT, outcome, detail],
+            )
+        })
+    }
+
     /// An index with no run and no ledger entry: new, or lost and made again.
     pub fn is_empty(&self) -> Result<bool, IndexError> {
         self.db()

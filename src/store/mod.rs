@@ -164,7 +164,7 @@ impl Archive {
         self.root.join("runs")
     }
 
-    fn tmp_dir(&self) -> PathBuf {
+    pub(crate) fn tmp_dir(&self) -> PathBuf {
         self.root.join("tmp")
     }
 

@@ -1,0 +1,244 @@
+//! `rebuild-index`: the index made again from the evidence, without OCR.
+//!
+//! The ledger file gives the history (copied entry by entry, its chain checked first); the run
+//! report files give each run's report; the evidence records in the store give every document
+//! (committed again in their order, their pages' text read back from the text objects) and
+//! every import (the stored register or catalog file parsed again). A rebuilt document must
+//! give back its own record's hash, and the rebuilt index must pass `verify`. Fixity events
+//! come back from the verify entries of the ledger, one per document archived by then.
+
+use std::path::Path;
+
+use super::FixityError;
+use crate::evidence::{self, DocumentRecord, ImportRecord};
+use crate::index::audit::{LedgerEntry, GENESIS};
+use crate::index::{Index, Location, NewDocument, NewPage};
+use crate::intake::layout::Kind;
+use crate::store::{sha256_hex, Archive, StoreError};
+
+/// What a rebuild restored.
+#[derive(Debug, Default, serde::Serialize)]
+pub struct Rebuilt {
+    pub ledger_entries: usize,
+    pub runs: usize,
+    pub documents: usize,
+    pub pages: usize,
+    pub imports: usize,
+    /// Records that did not come back to the same hash (each a problem to look into).
+    pub mismatches: Vec<String>,
+}
+
+/// Rebuilds the index of `root` (it must be missing or empty).
+pub fn rebuild_index(root: &Path, index_url: Option<&str>) -> Result<Rebuilt, FixityError> {
+    let archive = Archive::create_or_open(root)?;
+    let _lock = archive.lock()?;
+    let location = Location::resolve(archive.index_path(), index_url)?;
+    let mut index = Index::open(&location, true)?;
+    if !index.is_empty()? {
+        return Err(FixityError::NotEmpty {
+            index: location.display(),
+        });
+    }
+    let ledger = read_ledger(&archive)?;
+    let (documents, imports) = read_records(&archive)?;
+    let mut done = Rebuilt::default();
+    for (text, hash, entry) in &ledger {
+        index.restore_ledger_entry(entry.seq, text, hash)?;
+        done.ledger_entries += 1;
+        if entry.kind == "run" {
+            restore_run(&archive, &index, entry)?;
+            done.runs += 1;
+        }
+    }
+    for record in &documents {
+        restore_document(&archive, &mut index, record, &mut done)?;
+    }
+    for record in &imports {
+        restore_import(&archive, &mut index, record, &mut done)?;
+    }
+    for (_, _, entry) in ledger.iter().filter(|(_, _, e)| e.kind == "verify") {
+        let outcome = match entry.summary.get("outcome").and_then(|o| o.as_str()) {
+            Some("pass") => "success",
+            _ => "failure",
+        };
+        let detail = format!("restored by rebuild-index from ledger entry {}", entry.seq);
+        index.restore_fixity_events(&entry.at, outcome, &detail)?;
+    }
+    Ok(done)
+}
+
+/// The ledger file's entries, with the chain checked: (text, hash, entry).
+fn read_ledger(archive: &Archive) -> Result<Vec<(String, String, LedgerEntry)>, FixityError> {
+    let path = archive.ledger_path();
+    let text = std::fs::read_to_string(&path).map_err(|source| StoreError::Io {
+        path: path.clone(),
+        source,
+    })?;
+    let mut prev = GENESIS.to_owned();
+    let mut out = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let broken = |why: &str| FixityError::BrokenLedger {
+            line: i + 1,
+            why: why.to_owned(),
+        };
+        let entry: LedgerEntry = serde_json::from_str(line).map_err(|e| broken(&e.to_string()))?;
+        if entry.prev != prev || entry.seq != i as u64 + 1 {
+            return Err(broken("the chain is broken here"));
+        }
+        prev = sha256_hex(line.as_bytes());
+        out.push((line.to_owned(), prev.clone(), entry));
+    }
+    Ok(out)
+}
+
+/// Every evidence record in the store: documents in commit order, imports in run order.
+fn read_records(
+    archive: &Archive,
+) -> Result<(Vec<DocumentRecord>, Vec<ImportRecord>), FixityError> {
+    let mut documents = Vec::new();
+    let mut imports = Vec::new();
+    let objects = archive.objects_dir();
+    for entry in walkdir::WalkDir::new(&objects).min_depth(2).max_depth(2) {
+        let entry = entry.map_err(|e| StoreError::Io {
+            path: objects.clone(),
+            source: e.into(),
+        })?;
+        // Records are small and begin with their kind: read the head of every object first.
+        if !entry.file_type().is_file() || entry.metadata().map_or(0, |m| m.len()) > 16 << 20 {
+            continue;
+        }
+        let bytes = std::fs::read(entry.path()).map_err(|source| StoreError::Io {
+            path: entry.path().to_owned(),
+            source,
+        })?;
+        if let Some(d) = evidence::as_document_record(&bytes) {
+            documents.push(d);
+        } else if let Some(i) = evidence::as_import_record(&bytes) {
+            imports.push(i);
+        }
+    }
+    documents.sort_by(|a, b| {
+        (&a.archived_at, &a.path, a.version).cmp(&(&b.archived_at, &b.path, b.version))
+    });
+    // The run ids begin with their start time; a run imports its register, then its catalog.
+    imports.sort_by(|a, b| (&a.run_id, &b.record).cmp(&(&b.run_id, &a.record)));
+    Ok((documents, imports))
+}
+
+fn restore_run(archive: &Archive, index: &Index, entry: &LedgerEntry) -> Result<(), FixityError> {
+    let path = archive.runs_dir().join(format!("{}.json", entry.subject));
+    let report = std::fs::read_to_string(&path).unwrap_or_default();
+    let json: serde_json::Value = serde_json::from_str(&report).unwrap_or_default();
+    let field = |k: &str| json.get(k).and_then(|v| v.as_str()).map(str::to_owned);
+    let started_at = field("started_at").unwrap_or_else(|| entry.at.clone());
+    let pipeline = field("pipeline").unwrap_or_default();
+    index.restore_run(entry, &pipeline, &started_at, &report)?;
+    Ok(())
+}
+
+fn restore_document(
+    archive: &Archive,
+    index: &mut Index,
+    r: &DocumentRecord,
+    done: &mut Rebuilt,
+) -> Result<(), FixityError> {
+    let mut pages = Vec::with_capacity(r.pages.len());
+    for p in &r.pages {
+        let text = match &p.text_sha256 {
+            Some(sha) => std::fs::read_to_string(archive.object_path(sha)).unwrap_or_default(),
+            None => String::new(),
+        };
+        pages.push(NewPage {
+            page: p.page,
+            width: p.width,
+            height: p.height,
+            dpi: p.dpi,
+            dpi_source: known(&p.dpi_source, &["metadata", "estimated_a4", "not_scanned"]),
+            blank: p.blank,
+            confidence: p.confidence,
+            text,
+            text_sha256: p.text_sha256.clone(),
+            hocr_sha256: p.hocr_sha256.clone(),
+            ocr_seconds: p.ocr_seconds,
+            text_source: known(&p.text_source, &["ocr", "text_layer"]),
+            turned: p.turned,
+            deskewed: p.deskewed,
+            source_page: p.source_page,
+        });
+    }
+    let doc = NewDocument {
+        path: r.path.clone(),
+        procedure: r.procedure.clone(),
+        dossier: r.dossier.clone(),
+        unit: r.unit.clone(),
+        kind: Kind::parse(&r.kind).unwrap_or(Kind::Input),
+        sha256: r.sha256.clone(),
+        bytes: r.bytes,
+        mtime_ns: r.mtime_ns,
+        media_type: r.media_type.as_deref().map(|m| {
+            known(
+                m,
+                &["image/jpeg", "image/png", "image/tiff", "application/pdf"],
+            )
+        }),
+        archived_at: r.archived_at.clone(),
+        run_id: r.run_id.clone(),
+        rejected: r.rejected.clone(),
+        reasons: r.reasons.clone(),
+        pages,
+        searchable_pdf: r.searchable_pdf.clone(),
+        intake_file: r.intake_file,
+    };
+    let committed = index.add_document(&doc)?;
+    if committed.record_sha256 != evidence::encode(r).1 {
+        done.mismatches
+            .push(format!("{} version {}", r.path, r.version));
+    }
+    done.documents += 1;
+    done.pages += doc.pages.len();
+    Ok(())
+}
+
+fn restore_import(
+    archive: &Archive,
+    index: &mut Index,
+    r: &ImportRecord,
+    done: &mut Rebuilt,
+) -> Result<(), FixityError> {
+    // The parsers know a file by its name's ending (.xlsx or text): give the copy the source's.
+    let ext = Path::new(&r.source)
+        .extension()
+        .map(|e| e.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "csv".into());
+    let copy = archive
+        .tmp_dir()
+        .join(format!("rebuild-{}.{ext}", r.sha256));
+    std::fs::copy(archive.object_path(&r.sha256), &copy).map_err(|source| StoreError::Io {
+        path: copy.clone(),
+        source,
+    })?;
+    let unreadable = || format!("{} import of {} (run {})", r.record, r.source, r.run_id);
+    let result = if r.record == "register" {
+        crate::register::read_register_rows(&copy)
+            .ok()
+            .map(|(rows, _)| {
+                index.replace_register(&rows, &r.run_id, &r.source, &r.sha256, r.problems as usize)
+            })
+    } else {
+        crate::register::read_catalog(&copy).ok().map(|(rows, _)| {
+            index.import_catalog(&rows, &r.run_id, &r.source, &r.sha256, r.problems as usize)
+        })
+    };
+    let _ = std::fs::remove_file(&copy);
+    let restored = result.transpose()?.map(|c| c.sha256);
+    if restored != Some(evidence::encode(r).1) {
+        done.mismatches.push(unreadable());
+    }
+    done.imports += 1;
+    Ok(())
+}
+
+/// The static name among `names` equal to `value` (the index takes static names for these).
+fn known(value: &str, names: &[&'static str]) -> &'static str {
+    names.iter().copied().find(|n| *n == value).unwrap_or("")
+}
