@@ -68,8 +68,12 @@ pub struct VerifyArgs {
     #[arg(long)]
     pub archive: PathBuf,
     /// Presence and sizes only (no re-hashing).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "deep")]
     pub fast: bool,
+    /// Also decode every original again (no OCR) and compare each page's size, resolution
+    /// and blankness with its record, and read the stored register again.
+    #[arg(long)]
+    pub deep: bool,
     #[arg(long)]
     pub json: bool,
     /// A ledger head kept earlier (SEQ:HASH, as reports print it): today's ledger must extend it.

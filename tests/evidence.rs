@@ -326,9 +326,99 @@ fn a_rebuilt_index_gives_the_same_reports_and_passes_verify() {
     assert_eq!(std::fs::read(archive.join("ledger.jsonl")).unwrap(), ledger);
     let (code, report) = verify(&env, &archive, &[]);
     assert_eq!(code, 0, "{report:#}");
+    // --deep derives the page facts and the register rows again from the originals.
+    let (code, report) = verify(&env, &archive, &["--deep"]);
+    assert_eq!(code, 0, "{report:#}");
+    assert_eq!(
+        report["deep"]["documents"], report["documents"],
+        "{report:#}"
+    );
+    assert!(report["deep"]["pages"].as_u64().unwrap() >= 3, "{report:#}");
+    assert!(report["deep"]["pages_per_second"].as_f64().unwrap() > 0.0);
     // The next run reads nothing again: the stat cache came back from the records.
     let (code, run, _) = env.run();
     assert_eq!(code, 0);
     assert_eq!(run["documents_added"], 0, "{run:#}");
     assert_eq!(run["pages_ocr"], 0, "{run:#}");
+}
+
+/// Found by an adversarial review: rows added beside the real ones, with records of their own
+/// or none, are findings too; a malformed hash in the index is a finding, not a crash.
+#[test]
+fn rows_added_beside_the_evidence_are_findings() {
+    let env = TestEnv::generated(2);
+    env.write_pipeline("[register]\npath = \"register.csv\"\n");
+    let (code, _, stderr) = env.run();
+    assert_eq!(code, 0, "{stderr}");
+
+    // An import row without a record, then the register rows edited to match nothing.
+    let a = copy_archive(&env, "import-without-record");
+    sql(
+        &a,
+        "INSERT INTO imports(what, run_id, source, sha256, rows, problems, rows_sha256, record_sha256)
+             SELECT what, run_id, source, sha256, rows, problems, rows_sha256, NULL
+             FROM imports WHERE what = 'register';
+         DELETE FROM register WHERE dossier_code = (SELECT MAX(dossier_code) FROM register);",
+    );
+    detected(&env, &a, "evidence", "it has no evidence record");
+    detected(&env, &a, "evidence", "the rows in the index differ");
+
+    // A forged later version of a document, with a record of its own in the store, in a run
+    // no ledger entry knows.
+    let a = copy_archive(&env, "forged-version");
+    let conn = rusqlite::Connection::open(a.join("index.sqlite")).unwrap();
+    let (id, record_sha): (i64, String) = conn
+        .query_row(
+            "SELECT id, record_sha256 FROM documents ORDER BY id LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    let stored =
+        std::fs::read_to_string(a.join("objects").join(&record_sha[..2]).join(&record_sha))
+            .unwrap();
+    let mut forged: Value = serde_json::from_str(&stored).unwrap();
+    forged["version"] = 2.into();
+    forged["run_id"] = "forged".into();
+    forged["quality"] = "fail".into();
+    let bytes = serde_json::to_vec(&forged).unwrap();
+    let sha = common::sha256_bytes(&bytes);
+    std::fs::create_dir_all(a.join("objects").join(&sha[..2])).unwrap();
+    std::fs::write(a.join("objects").join(&sha[..2]).join(&sha), &bytes).unwrap();
+    conn.execute_batch(&format!(
+        "INSERT INTO documents(dossier_code, path, version, kind, sha256, bytes, media_type,
+             archived_at, run_id, quality, reasons, rejected, page_count, searchable_pdf,
+             procedure_code, unit, mtime_ns, intake_file, record_sha256)
+         SELECT dossier_code, path, 2, kind, sha256, bytes, media_type, archived_at, 'forged',
+             'fail', reasons, rejected, page_count, searchable_pdf, procedure_code, unit,
+             mtime_ns, intake_file, '{sha}' FROM documents WHERE id = {id};
+         INSERT INTO pages(document_id, page, width, height, dpi, dpi_source, blank, confidence,
+             text, text_sha256, hocr_sha256, ocr_seconds, text_source, turned, deskewed, source_page)
+         SELECT (SELECT MAX(id) FROM documents), page, width, height, dpi, dpi_source, blank,
+             confidence, text, text_sha256, hocr_sha256, ocr_seconds, text_source, turned,
+             deskewed, source_page FROM pages WHERE document_id = {id};
+         INSERT INTO page_fts(rowid, folded) SELECT MAX(id), '' FROM pages;
+         INSERT INTO events(document_id, type, at, agent, outcome, detail)
+         SELECT (SELECT MAX(id) FROM documents), type, at, agent, outcome, detail FROM events
+             WHERE document_id = {id} AND type <> 'fixity check';
+         UPDATE current_documents SET document_id = (SELECT MAX(id) FROM documents),
+             quality = 'fail' WHERE document_id = {id};"
+    ))
+    .unwrap();
+    drop(conn);
+    detected(
+        &env,
+        &a,
+        "evidence",
+        "whose records no ledger entry vouches for",
+    );
+
+    // A malformed hash in an index row.
+    let a = copy_archive(&env, "malformed-hash");
+    sql(
+        &a,
+        "UPDATE imports SET sha256 = 'x' WHERE what = 'register'",
+    );
+    let (code, report) = verify(&env, &a, &[]);
+    assert_eq!(code, 4, "{report:#}");
 }

@@ -8,7 +8,11 @@ use crate::cli::VerifyArgs;
 use crate::exit_codes::ExitCode;
 
 pub(crate) fn verify(args: VerifyArgs, index_url: Option<&str>) -> anyhow::Result<ExitCode> {
-    let mode = if args.fast { Mode::Fast } else { Mode::Full };
+    let mode = match (args.fast, args.deep) {
+        (true, _) => Mode::Fast,
+        (_, true) => Mode::Deep,
+        _ => Mode::Full,
+    };
     let since = match args.since.as_deref().map(fixity::parse_head).transpose() {
         Ok(since) => since,
         Err(e) => {

@@ -11,7 +11,7 @@
 //! These read the index only (the record objects are re-hashed with every other object), so
 //! they cost the same in every mode.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use super::{ledger_finding, Finding, FixityError};
 use crate::evidence::{self, differing_fields, ImportRecord};
@@ -23,9 +23,14 @@ use crate::store::Archive;
 /// damaged index is a finding, not a failure of verify).
 pub(super) fn check_evidence(archive: &Archive, index: &Index) -> Vec<Finding> {
     let checks = || -> Result<Vec<Finding>, FixityError> {
-        let mut out = documents(archive, index)?;
-        out.extend(imports(index)?);
         let entries = ledger_entries(index)?;
+        let vouched: HashSet<&str> = entries
+            .iter()
+            .filter(|e| e.kind == "run" && e.records_root.is_some())
+            .map(|e| e.subject.as_str())
+            .collect();
+        let mut out = documents(archive, index, &vouched)?;
+        out.extend(imports(index, &vouched)?);
         out.extend(run_roots(index, &entries)?);
         out.extend(fixity_events(index, &entries)?);
         Ok(out)
@@ -41,10 +46,27 @@ pub(super) fn check_evidence(archive: &Archive, index: &Index) -> Vec<Finding> {
     })
 }
 
-fn documents(archive: &Archive, index: &Index) -> Result<Vec<Finding>, FixityError> {
+/// Every document's rows against its record; every record under a run's ledger root.
+fn documents(
+    archive: &Archive,
+    index: &Index,
+    vouched: &HashSet<&str>,
+) -> Result<Vec<Finding>, FixityError> {
     let mut out = Vec::new();
     for d in index.documents_as_recorded(None)? {
         let (_, rebuilt) = evidence::encode(&d.record);
+        if d.record_sha256.is_some() && !vouched.contains(d.record.run_id.as_str()) {
+            out.push(Finding {
+                kind: "evidence",
+                file: Some("index.sqlite".into()),
+                dossier_code: Some(d.record.dossier.clone()),
+                document: Some(d.record.path.clone()),
+                detail: format!(
+                    "version {} names run {}, whose records no ledger entry vouches for",
+                    d.record.version, d.record.run_id
+                ),
+            });
+        }
         match &d.record_sha256 {
             Some(kept) if *kept != rebuilt => out.push(document_finding(archive, &d, kept)),
             Some(_) => {}
@@ -95,16 +117,21 @@ fn document_finding(archive: &Archive, d: &RecordedDocument, kept: &str) -> Find
     }
 }
 
-fn imports(index: &Index) -> Result<Vec<Finding>, FixityError> {
+fn imports(index: &Index, vouched: &HashSet<&str>) -> Result<Vec<Finding>, FixityError> {
     let mut out = Vec::new();
     let imports = index.imports_as_recorded(None)?;
     for (record, kept) in &imports {
         let (_, rebuilt) = evidence::encode(record);
-        if kept.as_deref().is_some_and(|k| k != rebuilt) {
-            out.push(import_finding(
-                record,
-                "its row differs from its evidence record",
-            ));
+        let problem = match kept {
+            None => Some("it has no evidence record"),
+            Some(k) if *k != rebuilt => Some("its row differs from its evidence record"),
+            Some(_) if !vouched.contains(record.run_id.as_str()) => {
+                Some("no ledger entry vouches for its run's records")
+            }
+            Some(_) => None,
+        };
+        if let Some(problem) = problem {
+            out.push(import_finding(record, problem));
         }
     }
     for (what, now) in [
@@ -112,7 +139,7 @@ fn imports(index: &Index) -> Result<Vec<Finding>, FixityError> {
         ("catalog", index.catalog_rows_sha256()?),
     ] {
         let latest = imports.iter().rev().find(|(r, _)| r.record == what);
-        if let Some((record, Some(_))) = latest {
+        if let Some((record, _)) = latest {
             if record.rows_sha256 != now {
                 out.push(import_finding(
                     record,
@@ -165,16 +192,23 @@ fn run_roots(index: &Index, entries: &[LedgerEntry]) -> Result<Vec<Finding>, Fix
 
 fn fixity_events(index: &Index, entries: &[LedgerEntry]) -> Result<Vec<Finding>, FixityError> {
     let counts: HashMap<String, u64> = index.fixity_event_counts()?.into_iter().collect();
-    let mut out = Vec::new();
+    // Verifies within one second share their time: their events are counted together.
+    let mut expected: Vec<(&str, u64, u64)> = Vec::new();
     for e in entries.iter().filter(|e| e.kind == "verify") {
-        let Some(expected) = e.summary.get("events").and_then(|v| v.as_u64()) else {
+        let Some(n) = e.summary.get("events").and_then(|v| v.as_u64()) else {
             continue;
         };
-        let found = counts.get(&e.at).copied().unwrap_or(0);
+        match expected.last_mut() {
+            Some((at, total, _)) if *at == e.at => *total += n,
+            _ => expected.push((&e.at, n, e.seq)),
+        }
+    }
+    let mut out = Vec::new();
+    for (at, expected, seq) in expected {
+        let found = counts.get(at).copied().unwrap_or(0);
         if found != expected {
             out.push(ledger_finding(format!(
-                "the verify of {} (ledger entry {}) recorded {expected} fixity events; the index holds {found}",
-                e.at, e.seq
+                "the verify of {at} (ledger entry {seq}) recorded {expected} fixity events; the index holds {found}"
             )));
         }
     }

@@ -2,6 +2,7 @@
 //! `export-bag` hands dossiers to another archive as BagIt.
 
 pub mod bag;
+mod deep;
 mod evidence;
 pub mod rebuild;
 
@@ -87,6 +88,8 @@ pub enum Mode {
     Full,
     /// Presence and sizes only.
     Fast,
+    /// Full, and the page facts and register rows derived again from the originals.
+    Deep,
 }
 
 /// One thing `verify` found wrong.
@@ -115,6 +118,9 @@ pub struct VerifyReport {
     /// Whether this verify was recorded (fixity events and a ledger entry); not on a
     /// read-only archive.
     pub recorded: bool,
+    /// With `--deep`: what was derived again from the originals, and how fast.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deep: Option<deep::DeepStats>,
 }
 
 impl VerifyReport {
@@ -173,6 +179,13 @@ pub fn verify(
     // 5. The ledger: an unbroken chain, the same in the file, covering every run, and
     // agreeing with the documents and run reports it vouches for.
     findings.extend(check_ledger(&archive, &index)?);
+    let deep = if mode == Mode::Deep {
+        let (found, stats) = deep::check(&archive, &index)?;
+        findings.extend(found);
+        Some(stats)
+    } else {
+        None
+    };
     if let Some(head) = since {
         findings.extend(check_extends(&index, head)?);
     }
@@ -188,6 +201,7 @@ pub fn verify(
         findings,
         ledger_head: index.ledger_head()?,
         recorded: false,
+        deep,
     };
     if lock.is_some() {
         record(&mut report, &archive, &mut index, &refs)?;
@@ -349,7 +363,7 @@ fn record(
             let ok = !r.document.as_deref().is_some_and(|d| failing.contains(d));
             r.document_id.map(|id| {
                 let detail = match (mode, ok) {
-                    (Mode::Full, true) => format!("SHA-256 {} matches", r.sha256),
+                    (Mode::Full | Mode::Deep, true) => format!("SHA-256 {} matches", r.sha256),
                     (Mode::Fast, true) => "present, size matches".to_owned(),
                     (_, false) => "see the verify findings".to_owned(),
                 };
@@ -367,6 +381,7 @@ fn record(
     let mode_name = match mode {
         Mode::Full => "full",
         Mode::Fast => "fast",
+        Mode::Deep => "deep",
     };
     report.ledger_head =
         Some(index.record_verify(&report.finished_at, mode_name, summary, &outcomes)?);
@@ -382,7 +397,11 @@ fn record(
 
 fn check_object(archive: &Archive, r: &ObjectRef, mode: Mode) -> (Option<Finding>, u64) {
     let path = archive.object_path(&r.sha256);
-    let file = Some(format!("objects/{}/{}", &r.sha256[..2], r.sha256));
+    let file = Some(format!(
+        "objects/{}/{}",
+        r.sha256.get(..2).unwrap_or(""),
+        r.sha256
+    ));
     let finding = |kind: &'static str, detail: String| Finding {
         kind,
         file: file.clone(),
@@ -390,6 +409,12 @@ fn check_object(archive: &Archive, r: &ObjectRef, mode: Mode) -> (Option<Finding
         document: r.document.clone(),
         detail: format!("{} ({}): {detail}", r.what, r.sha256),
     };
+    if !is_sha256_hex(&r.sha256) {
+        return (
+            Some(finding("index", "the index names no SHA-256 here".into())),
+            0,
+        );
+    }
     let meta = match std::fs::metadata(&path) {
         Ok(m) => m,
         Err(_) => return (Some(finding("missing", "not in the store".into())), 0),

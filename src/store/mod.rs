@@ -168,7 +168,12 @@ impl Archive {
         self.root.join("tmp")
     }
 
+    /// Where the object of `sha256` is stored. Anything but a SHA-256 in lower-case hex (a
+    /// damaged index row) names a path that no object has, never one outside the store.
     pub fn object_path(&self, sha256: &str) -> PathBuf {
+        if !is_sha256_hex(sha256) {
+            return self.objects_dir().join("not-a-sha256");
+        }
         self.objects_dir().join(&sha256[..2]).join(sha256)
     }
 
