@@ -249,7 +249,7 @@ fn execute(cli: Cli) -> anyhow::Result<i32> {
                 match dossier::cover::parse(code) {
                     Ok(c) => parsed.push(c),
                     Err(reason) => {
-                        eprintln!("dossier: {reason}");
+                        eprintln!("dossier: {code:?}: {reason}");
                         return Ok(exit_codes::USAGE);
                     }
                 }
