@@ -254,8 +254,7 @@ fn execute(cli: Cli) -> anyhow::Result<i32> {
                     }
                 }
             }
-            let pdf = dossier::cover::sheets_pdf(&parsed).map_err(anyhow::Error::msg)?;
-            write_atomically(&output, |w| Ok(w.write_all(&pdf)?))
+            write_atomically(&output, |w| Ok(dossier::cover::sheets_pdf(&parsed, w)?))
                 .with_context(|| format!("cannot write {}", output.display()))?;
             eprintln!(
                 "wrote {} cover sheets to {}",

@@ -29,6 +29,7 @@ pub mod code128;
 mod qr;
 
 use std::fmt;
+use std::io::{self, Write};
 
 use image::{GrayImage, Luma};
 
@@ -382,19 +383,15 @@ fn fill(img: &mut GrayImage, x0: u32, y0: u32, x1: u32, y1: u32) {
 /// The resolution cover sheets are printed at.
 const SHEET_DPI: u32 = 200;
 
-/// A PDF of one cover sheet per code (both symbols carrying the code's
-/// [`CoverCode::payload`], the code printed beneath them).
-pub fn sheets_pdf(codes: &[CoverCode]) -> Result<Vec<u8>, String> {
-    let mut images = Vec::new();
-    for code in codes {
-        images.push((
-            code.text(),
-            render_sheet(&code.payload(), Symbols::BOTH, SHEET_DPI)?,
-        ));
-    }
-    let pages: Vec<crate::pdf::Page<'_>> = images
-        .iter()
-        .map(|(text, img)| crate::pdf::Page {
+/// Writes a PDF of one cover sheet per code to `out` (both symbols carrying the code's
+/// [`CoverCode::payload`], the code printed beneath them), page by page: one sheet's image
+/// is in memory at a time, whatever the number of codes.
+pub fn sheets_pdf<W: Write>(codes: &[CoverCode], out: W) -> io::Result<()> {
+    let mut doc = crate::pdf::Builder::new(out)?;
+    for (i, code) in codes.iter().enumerate() {
+        let img =
+            render_sheet(&code.payload(), Symbols::BOTH, SHEET_DPI).map_err(io::Error::other)?;
+        let page = crate::pdf::Page {
             image: crate::pdf::PageImage::Grey {
                 pixels: img.as_raw(),
                 width: img.width(),
@@ -409,7 +406,7 @@ pub fn sheets_pdf(codes: &[CoverCode]) -> Result<Vec<u8>, String> {
                     18.0,
                     "TO BIA HO SO / DOSSIER COVER SHEET".to_owned(),
                 ),
-                (56.0, 300.0, 14.0, text.clone()),
+                (56.0, 300.0, 14.0, code.text()),
                 (
                     56.0,
                     270.0,
@@ -418,9 +415,11 @@ pub fn sheets_pdf(codes: &[CoverCode]) -> Result<Vec<u8>, String> {
                 ),
             ],
             rotate: 0,
-        })
-        .collect();
-    Ok(crate::pdf::write(&pages))
+        };
+        doc.add_page(i as u32, &page)?;
+    }
+    doc.finish()?;
+    Ok(())
 }
 
 #[cfg(test)]
@@ -691,12 +690,13 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn printed_sheets_carry_the_marker() {
+    fn printed_sheets_carry_the_marker_and_go_to_any_writer() {
         let codes = [
             parse(CODE).unwrap(),
             parse(&format!("{CODE}/result")).unwrap(),
         ];
-        let pdf = sheets_pdf(&codes).unwrap();
+        let mut pdf = Vec::new();
+        sheets_pdf(&codes, &mut pdf).unwrap();
         let (_, pages) = crate::decode::pages(&pdf, Default::default()).unwrap();
         let pages: Vec<GrayImage> = pages.map(|p| p.unwrap().image).collect();
         assert_eq!(pages.len(), 2);
