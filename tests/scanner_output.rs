@@ -392,9 +392,10 @@ fn turned_and_skewed_pages_are_corrected_before_ocr() {
     }
 }
 
-/// A batch scan: pages before the first cover sheet, three dossiers behind cover sheets made
-/// by `dossier cover-sheets` (both symbols), Code 128 only and QR only, then an unreadable
-/// cover sheet and one whose code tries to climb out of the archive, each with a page after.
+/// A batch scan: pages before the first cover sheet, three dossiers behind a cover sheet made
+/// by `dossier cover-sheets` (both symbols, with the marker) and two printed before the marker
+/// (Code 128 only, QR only), then an unreadable cover sheet and one whose code tries to climb
+/// out of the archive, each with a page after.
 #[test]
 fn a_batch_scan_is_split_at_its_cover_sheets_and_the_rest_quarantined() {
     use dossier::cover::{render_sheet, Symbols};
@@ -444,7 +445,7 @@ fn a_batch_scan_is_split_at_its_cover_sheets_and_the_rest_quarantined() {
     .unwrap();
     // A Code 128 sheet with a smudge across the middle of its bars.
     let mut unreadable = render_sheet(
-        &c,
+        &format!("{}{c}", dossier::cover::MARKER),
         Symbols {
             qr: false,
             code128: true,
@@ -458,11 +459,11 @@ fn a_batch_scan_is_split_at_its_cover_sheets_and_the_rest_quarantined() {
             unreadable.put_pixel(x, y, image::Luma([0]));
         }
     }
-    assert!(matches!(
+    assert_eq!(
         dossier::cover::read(&unreadable),
-        dossier::cover::Reading::Unreadable(_)
-    ));
-    let hostile = render_sheet("../../etc/passwd", Symbols::BOTH, 300).unwrap();
+        dossier::cover::Reading::Unreadable
+    );
+    let hostile = render_sheet("TBHS1:../../etc/passwd", Symbols::BOTH, 300).unwrap();
     let batch_pages = vec![
         pages[3].0.clone(), // 1: before the first cover sheet
         cover_a,            // 2
@@ -540,7 +541,14 @@ fn a_batch_scan_is_split_at_its_cover_sheets_and_the_rest_quarantined() {
         "{reasons}"
     );
     assert!(reasons.contains("cannot be read"), "{reasons}");
-    assert!(reasons.contains("etc/passwd"), "{reasons}");
+    assert!(
+        reasons.contains("cover sheet code: not PROCEDURE/DOSSIER[/result]"),
+        "{reasons}"
+    );
+    assert!(
+        !reasons.contains("passwd"),
+        "a refused code is named by its rule, not echoed: {reasons}"
+    );
     assert_eq!(report["quarantined_pages"], 5);
 
     // Each dossier holds its pages, read, with their place in the batch.

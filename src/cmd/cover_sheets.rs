@@ -12,14 +12,13 @@ pub(crate) fn cover_sheets(args: CoverSheetsArgs) -> anyhow::Result<ExitCode> {
         match dossier::cover::parse(code) {
             Ok(c) => parsed.push(c),
             Err(reason) => {
-                eprintln!("dossier: {reason}");
+                eprintln!("dossier: {code:?}: {reason}");
                 return Ok(ExitCode::Usage);
             }
         }
     }
-    let pdf = dossier::cover::sheets_pdf(&parsed).map_err(anyhow::Error::msg)?;
     let output = &args.output;
-    write_atomically(output, |w| Ok(w.write_all(&pdf)?))
+    write_atomically(output, |w| Ok(dossier::cover::sheets_pdf(&parsed, w)?))
         .with_context(|| format!("cannot write {}", output.display()))?;
     eprintln!(
         "wrote {} cover sheets to {}",

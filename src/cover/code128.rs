@@ -47,8 +47,10 @@ pub fn encode(text: &str) -> Option<Vec<u32>> {
 #[derive(Debug, PartialEq, Eq)]
 pub enum Scan {
     Nothing,
-    /// A start symbol and a run of valid symbols, but no valid end or check.
-    Damaged,
+    /// A start symbol and a run of valid symbols, but no valid end or check: the text of the
+    /// symbols read before the damage (the longest such run on the line). Only for telling
+    /// what kind of code it was: it is unchecked, and never to be shown.
+    Damaged(String),
     Text(String),
 }
 
@@ -71,22 +73,32 @@ pub fn scan_line(dark: &[bool]) -> Scan {
         }
     }
     runs.push(len);
-    let mut damaged = false;
+    let mut damaged: Option<String> = None;
     // Bars sit at even positions; try each as the start symbol.
     let mut i = 0;
     while i + 6 <= runs.len() {
         match read_from(&runs[i..]) {
             Scan::Text(t) => return Scan::Text(t),
-            Scan::Damaged => damaged = true,
+            Scan::Damaged(partial) => {
+                if damaged.as_ref().is_none_or(|d| d.len() < partial.len()) {
+                    damaged = Some(partial);
+                }
+            }
             Scan::Nothing => {}
         }
         i += 2;
     }
-    if damaged {
-        Scan::Damaged
-    } else {
-        Scan::Nothing
+    match damaged {
+        Some(partial) => Scan::Damaged(partial),
+        None => Scan::Nothing,
     }
+}
+
+fn text_of(symbols: &[usize]) -> String {
+    symbols
+        .iter()
+        .map(|&s| char::from(b' ' + s as u8))
+        .collect()
 }
 
 fn classify(runs: &[u32], module: f32) -> Option<usize> {
@@ -118,22 +130,15 @@ fn read_from(runs: &[u32]) -> Scan {
         if at + 7 <= runs.len() && classify(&runs[at..at + 7], module) == Some(STOP) {
             break;
         }
-        if at + 6 > runs.len() {
-            return if symbols.len() > 4 {
-                Scan::Damaged
-            } else {
-                Scan::Nothing
-            };
-        }
-        match classify(&runs[at..at + 6], module) {
+        let symbol = if at + 6 > runs.len() {
+            None
+        } else {
+            classify(&runs[at..at + 6], module)
+        };
+        match symbol {
             Some(s) if s < 103 => symbols.push(s),
-            _ => {
-                return if symbols.len() > 4 {
-                    Scan::Damaged
-                } else {
-                    Scan::Nothing
-                }
-            }
+            _ if symbols.len() > 4 => return Scan::Damaged(text_of(&symbols[1..])),
+            _ => return Scan::Nothing,
         }
         at += 6;
     }
@@ -148,14 +153,9 @@ fn read_from(runs: &[u32]) -> Scan {
         .sum::<usize>()
         % 103;
     if sum != check {
-        return Scan::Damaged;
+        return Scan::Damaged(text_of(&symbols[1..]));
     }
-    Scan::Text(
-        symbols[1..]
-            .iter()
-            .map(|&s| char::from(b' ' + s as u8))
-            .collect(),
-    )
+    Scan::Text(text_of(&symbols[1..]))
 }
 
 #[cfg(test)]
@@ -194,7 +194,14 @@ mod tests {
         let mut broken = line(text, 3);
         let mid = broken.len() / 2;
         broken[mid..mid + 30].iter_mut().for_each(|d| *d = true);
-        assert_eq!(scan_line(&broken), Scan::Damaged);
+        // What was read before the damage tells what kind of code it is.
+        let Scan::Damaged(partial) = scan_line(&broken) else {
+            panic!("damage is noticed")
+        };
+        assert!(
+            partial.len() > 4 && text.starts_with(&partial),
+            "{partial:?}"
+        );
         assert_eq!(scan_line(&[false; 100]), Scan::Nothing);
         assert!(encode("mã").is_none());
     }

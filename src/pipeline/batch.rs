@@ -6,7 +6,11 @@
 //! up to the next cover sheet. Pages before the first cover sheet, unreadable or invalid cover
 //! sheets and the pages after them, and a cover sheet with no page after it are quarantined
 //! (listed with the reason; they stay in the archived batch file). A code used twice in one
-//! batch names its second document `…#CODE+2`.
+//! batch names its second document `…#CODE+2`. A page carrying any other code (a copied ID
+//! card's QR code) is a page like any other ([`crate::cover`] tells them apart).
+//!
+//! Reasons go to the run report and the index: they hold page numbers, a valid cover sheet's
+//! code at most, and the rule an invalid one breaks, never what a code on a page carried.
 
 use std::collections::HashMap;
 
@@ -66,20 +70,20 @@ impl Splitter {
     pub fn page(&mut self, n: u32, reading: Reading) -> Step {
         self.report.pages = n;
         match reading {
-            Reading::Cover(text) => {
+            Reading::Cover(code) => {
                 let close = self.cover_sheet();
-                match cover::parse(&text) {
-                    Ok(code) => self.pending = Some((n, code)),
-                    Err(reason) => {
-                        self.quarantine(n, reason);
-                        self.orphan_reason = format!("after an invalid cover sheet (page {n})");
-                    }
-                }
+                self.pending = Some((n, code));
                 set_aside(close)
             }
-            Reading::Unreadable(reason) => {
+            Reading::Invalid(error) => {
                 let close = self.cover_sheet();
-                self.quarantine(n, reason);
+                self.quarantine(n, error.to_string());
+                self.orphan_reason = format!("after an invalid cover sheet (page {n})");
+                set_aside(close)
+            }
+            Reading::Unreadable => {
+                let close = self.cover_sheet();
+                self.quarantine(n, cover::UNREADABLE.to_owned());
                 self.orphan_reason = format!("after an unreadable cover sheet (page {n})");
                 set_aside(close)
             }
@@ -188,8 +192,9 @@ fn set_aside(close: bool) -> Step {
 mod tests {
     use super::*;
 
-    fn cover(text: &str) -> Reading {
-        Reading::Cover(text.to_owned())
+    /// What a page carrying a code with `payload` reads as.
+    fn code(payload: &str) -> Reading {
+        cover::classify(payload)
     }
 
     /// Feeds readings; every document page is taken. The split and each page's fate, with
@@ -219,10 +224,10 @@ mod tests {
     #[test]
     fn each_cover_sheet_opens_a_document_of_the_pages_after_it() {
         let (report, fates) = split(vec![
-            cover("1.001193/H50-0001"),
+            code("1.001193/H50-0001"),
             Reading::Page,
             Reading::Page,
-            cover("1.001193/H50-0002/result"),
+            code("1.001193/H50-0002/result"),
             Reading::Page,
         ]);
         assert_eq!(
@@ -246,7 +251,7 @@ mod tests {
     #[test]
     fn the_placement_comes_from_the_cover_sheet() {
         let mut s = Splitter::new("_batch/b.pdf", "abc");
-        s.page(1, cover("2.000720/X-1/result"));
+        s.page(1, code("2.000720/X-1/result"));
         let step = s.page(2, Reading::Page);
         let Fate::Opens { placement, .. } = step.fate else {
             panic!("a page after a cover sheet opens a document: {step:?}")
@@ -262,7 +267,7 @@ mod tests {
         let (report, fates) = split(vec![
             Reading::Page,
             Reading::Page,
-            cover("1.001193/A"),
+            code("1.001193/A"),
             Reading::Page,
         ]);
         assert_eq!(fates[..3], ["aside", "aside", "aside"]);
@@ -279,9 +284,9 @@ mod tests {
     #[test]
     fn an_unreadable_cover_sheet_quarantines_it_and_the_pages_after_it() {
         let (report, fates) = split(vec![
-            cover("1.001193/A"),
+            code("1.001193/A"),
             Reading::Page,
-            Reading::Unreadable("QR code damaged".into()),
+            Reading::Unreadable,
             Reading::Page,
             Reading::Page,
         ]);
@@ -292,7 +297,7 @@ mod tests {
             [
                 QuarantinedPages {
                     pages: vec![3],
-                    reason: "QR code damaged".into()
+                    reason: "cover sheet found but its code cannot be read".into()
                 },
                 QuarantinedPages {
                     pages: vec![4, 5],
@@ -303,30 +308,68 @@ mod tests {
     }
 
     #[test]
-    fn an_invalid_code_is_quarantined_with_the_parser_reason() {
-        let (report, _) = split(vec![cover("1.001193/.."), Reading::Page]);
-        assert!(report.segments.is_empty());
-        assert_eq!(report.quarantined.len(), 2);
-        assert!(
-            report.quarantined[0]
-                .reason
-                .starts_with("cover sheet code \"1.001193/..\": dossier code"),
-            "{}",
-            report.quarantined[0].reason
-        );
+    fn an_invalid_code_is_quarantined_with_the_rule_it_breaks_not_its_text() {
+        let (report, _) = split(vec![
+            code("TBHS1:1.001193/000.00.01.H50-240115-0001"),
+            Reading::Page,
+            code("TBHS1:1.001193/../SECRET"),
+            Reading::Page,
+        ]);
+        assert_eq!(report.segments.len(), 1);
+        assert_eq!(report.segments[0].pages, [2]);
+        let reasons: Vec<(&[u32], &str)> = report
+            .quarantined
+            .iter()
+            .map(|q| (q.pages.as_slice(), q.reason.as_str()))
+            .collect();
         assert_eq!(
-            report.quarantined[1].reason,
-            "page after an invalid cover sheet (page 1)"
+            reasons,
+            [
+                (
+                    &[3][..],
+                    "cover sheet code: last part is not input or result"
+                ),
+                (&[4][..], "page after an invalid cover sheet (page 3)")
+            ]
         );
+    }
+
+    #[test]
+    fn a_page_with_an_id_cards_qr_code_stays_in_its_document() {
+        use crate::cover::tests::{CCCD, CCCD_ID};
+        let (report, fates) = split(vec![
+            code("TBHS1:1.001193/A"),
+            Reading::Page,
+            code(CCCD),
+            Reading::Page,
+            code("1.001193/B"),
+            code(CCCD),
+        ]);
+        assert_eq!(
+            fates,
+            [
+                "aside",
+                "opens _batch/scan.tif#1.001193/A",
+                "continues",
+                "continues",
+                "C aside",
+                "opens _batch/scan.tif#1.001193/B",
+            ]
+        );
+        assert_eq!(report.segments[0].pages, [2, 3, 4]);
+        assert_eq!(report.segments[1].pages, [6]);
+        assert!(report.quarantined.is_empty());
+        let text = format!("{report:?}");
+        assert!(!text.contains(CCCD_ID), "{text}");
     }
 
     #[test]
     fn a_cover_sheet_with_no_page_after_it_is_quarantined() {
         let (report, _) = split(vec![
-            cover("1.001193/A"),
-            cover("1.001193/B"),
+            code("1.001193/A"),
+            code("1.001193/B"),
             Reading::Page,
-            cover("1.001193/C"),
+            code("1.001193/C"),
         ]);
         let reasons: Vec<(&[u32], &str)> = report
             .quarantined
@@ -347,9 +390,9 @@ mod tests {
     #[test]
     fn a_code_used_twice_names_its_second_document_apart() {
         let (report, fates) = split(vec![
-            cover("1.001193/A"),
+            code("1.001193/A"),
             Reading::Page,
-            cover("1.001193/A"),
+            code("1.001193/A"),
             Reading::Page,
         ]);
         assert_eq!(fates[3], "opens _batch/scan.tif#1.001193/A+2");
@@ -359,7 +402,7 @@ mod tests {
     #[test]
     fn an_empty_page_is_quarantined_and_not_counted_in_its_segment() {
         let mut s = Splitter::new("_batch/b.pdf", "abc");
-        s.page(1, cover("1.001193/A"));
+        s.page(1, code("1.001193/A"));
         s.page(2, Reading::Page);
         s.taken(2);
         s.page(3, Reading::Page);

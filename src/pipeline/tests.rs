@@ -306,6 +306,121 @@ fn a_batch_scan_is_split_at_its_cover_sheets_into_each_dossiers_document() {
     assert_eq!(counts.dossiers_done.load(Ordering::SeqCst), 2);
 }
 
+/// Keeps every notice's log line, as the binary would print it.
+#[derive(Default)]
+struct Log(std::sync::Mutex<Vec<String>>);
+
+impl Observer for Log {
+    fn notice(&self, notice: &Notice<'_>) {
+        self.0.lock().expect("log").push(notice.to_string());
+    }
+}
+
+/// Every file under `dir` (the archive: index, journal, run reports, objects).
+fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).expect("readable folder") {
+        let path = entry.expect("folder entry").path();
+        if path.is_dir() {
+            out.extend(files_under(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
+}
+
+#[test]
+fn a_copied_id_cards_qr_code_stays_in_its_dossier_and_its_text_goes_nowhere() {
+    use crate::cover::tests::{id_card_copy, qr_payloads, CCCD, CCCD_ID};
+    use crate::cover::{render_sheet, Symbols, MARKER};
+    let setup = Setup::new();
+    let sheet = |payload: &str| render_sheet(payload, Symbols::BOTH, 150).expect("renders");
+    let card = id_card_copy(900);
+    assert_eq!(qr_payloads(&card), [CCCD], "the card's QR code is readable");
+    let pages = vec![
+        sheet(&format!("{PROCEDURE}/{DOSSIER_A}")), // 1: printed before the marker
+        page(600),                                  // 2 → A
+        card,                                       // 3 → A
+        page(601),                                  // 4 → A
+        sheet(&format!("{MARKER}{PROCEDURE}/{DOSSIER_B}/result")), // 5
+        page(602),                                  // 6 → B (result)
+        sheet(&format!("{MARKER}{PROCEDURE}/SECRET CODE")), // 7: marked, code refused
+        page(603),                                  // 8: after it
+    ];
+    setup.write("_batch/scan.tif", &pages, FileKind::Tiff);
+    let log = Log::default();
+    let report = setup.run(reads_well, &log);
+    let batch = &report.batches[0];
+    let segments: Vec<(&str, &[u32])> = batch
+        .segments
+        .iter()
+        .map(|s| (s.code.as_str(), s.pages.as_slice()))
+        .collect();
+    let (a, b) = (
+        format!("{PROCEDURE}/{DOSSIER_A}"),
+        format!("{PROCEDURE}/{DOSSIER_B}/result"),
+    );
+    assert_eq!(
+        segments,
+        [(a.as_str(), &[2, 3, 4][..]), (b.as_str(), &[6][..])]
+    );
+    assert_eq!(
+        page_texts(&setup.archive(), DOSSIER_A),
+        [vec![
+            "page of width 600",
+            "page of width 900",
+            "page of width 601"
+        ]],
+        "the card's page is read with its dossier's"
+    );
+    let reasons: Vec<(&[u32], &str)> = batch
+        .quarantined
+        .iter()
+        .map(|q| (q.pages.as_slice(), q.reason.as_str()))
+        .collect();
+    assert_eq!(
+        reasons,
+        [
+            (
+                &[7][..],
+                "cover sheet code: dossier code has a character that is not allowed \
+                 (allowed: letters, digits, '.', '-', '_')"
+            ),
+            (&[8][..], "page after an invalid cover sheet (page 7)")
+        ]
+    );
+    assert_eq!(report.quarantined_pages, 2);
+
+    // Neither the card's data nor the refused code reaches the report, the log or the archive.
+    let secrets = [CCCD_ID, "SECRET", "197301234", "15081990"];
+    let json = serde_json::to_string(&report).expect("report");
+    let lines = log.0.lock().expect("log").join("\n");
+    assert!(
+        lines.contains("quarantined _batch/scan.tif page 7"),
+        "{lines}"
+    );
+    for secret in secrets {
+        assert!(!json.contains(secret), "{secret} in the run report: {json}");
+        assert!(!lines.contains(secret), "{secret} in the log: {lines}");
+    }
+    let files = files_under(&setup.archive());
+    assert!(
+        files.iter().any(|f| f.ends_with("index.sqlite")),
+        "{files:?}"
+    );
+    for file in files {
+        let bytes = std::fs::read(&file).expect("archive file");
+        for secret in secrets {
+            assert!(
+                !bytes.windows(secret.len()).any(|w| w == secret.as_bytes()),
+                "{secret} in {}",
+                file.display()
+            );
+        }
+    }
+}
+
 /// Appends to a file once the intake is listed, as a scanner still writing would.
 struct AppendsAfterTheWalk(PathBuf);
 
