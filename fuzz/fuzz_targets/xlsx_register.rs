@@ -18,8 +18,7 @@ fuzz_target!(|data: &[u8]| {
         wrapped = workbook(data);
         &wrapped
     };
-    if let Ok((rows, _problems)) = dossier::register::register_rows_from_bytes(bytes, "fuzz.xlsx")
-    {
+    if let Ok((rows, _problems)) = dossier::register::register_rows_from_bytes(bytes, "fuzz.xlsx") {
         for row in rows {
             // Every row that comes out holds safe codes and a received date.
             assert!(dossier::intake::layout::validate_code(&row.dossier_code).is_ok());
@@ -38,7 +37,11 @@ fn workbook(data: &[u8]) -> Vec<u8> {
     const MAIN: &str = "http://schemas.openxmlformats.org/spreadsheetml/2006/main";
     const REL: &str = "http://schemas.openxmlformats.org/officeDocument/2006/relationships";
     const PKG: &str = "http://schemas.openxmlformats.org/package/2006/relationships";
-    let date_1904 = if flags & 1 == 1 { r#" date1904="1""# } else { "" };
+    let date_1904 = if flags & 1 == 1 {
+        r#" date1904="1""#
+    } else {
+        ""
+    };
     let mut parts: Vec<(&str, Vec<u8>)> = vec![
         ("_rels/.rels", format!(r#"<Relationships xmlns="{PKG}"><Relationship Id="rId1" Type="{REL}/officeDocument" Target="xl/workbook.xml"/></Relationships>"#).into_bytes()),
         ("xl/workbook.xml", format!(r#"<workbook xmlns="{MAIN}" xmlns:r="{REL}"><workbookPr{date_1904}/><sheets><sheet name="S" sheetId="1" r:id="rId1"/></sheets></workbook>"#).into_bytes()),
@@ -50,8 +53,8 @@ fn workbook(data: &[u8]) -> Vec<u8> {
         parts.push(("xl/sharedStrings.xml", strings.to_vec()));
     }
     let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    let options = zip::write::SimpleFileOptions::default()
-        .compression_method(zip::CompressionMethod::Stored);
+    let options =
+        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
     for (name, bytes) in parts {
         zip.start_file(name, options).expect("in memory");
         zip.write_all(&bytes).expect("in memory");
