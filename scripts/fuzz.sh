@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Fuzzes the register parser, the pipeline-file parser, the decode + quality path and the
-# cover-sheet payload parser, each for SECONDS (default 60), from a random seed, or from SEED
-# when given (`scripts/fuzz.sh 20 1`, as CI runs it: a CI run is then reproducible, and
-# exploring is left to the longer runs).
+# Fuzzes the register parsers (CSV and xlsx), the pipeline-file parser, the decode + quality
+# path and the cover-sheet payload parser, each for SECONDS (default 60), from a random seed,
+# or from SEED when given (`scripts/fuzz.sh 20 1`, as CI runs it: a CI run is then
+# reproducible, and exploring is left to the longer runs).
 # cargo fuzz runs here without a sanitizer (`-s none`): the sanitizers need a nightly
 # toolchain; libFuzzer's coverage guidance and panic detection do not.
 # Anything found lands in fuzz/artifacts/TARGET/: fix it and add it as a regression test.
@@ -14,7 +14,7 @@ seed_flag=()
 command -v cargo-fuzz >/dev/null || cargo install --locked cargo-fuzz
 log="$(mktemp)"
 trap 'rm -f "$log"' EXIT
-for target in register pipeline_file decode_quality cover_payload; do
+for target in register xlsx_register pipeline_file decode_quality cover_payload; do
   mkdir -p "corpus/$target"
   if ! cargo fuzz run -O -s none "$target" "corpus/$target" -- -max_total_time="$seconds" "${seed_flag[@]}" >"$log" 2>&1; then
     tail -40 "$log" >&2
