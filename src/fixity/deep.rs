@@ -125,17 +125,14 @@ fn register(archive: &Archive, index: &Index) -> Result<Vec<Finding>, FixityErro
     let Some((record, _)) = imports.iter().rev().find(|(r, _)| r.record == "register") else {
         return Ok(Vec::new());
     };
-    let ext = std::path::Path::new(&record.source)
-        .extension()
-        .map(|e| e.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "csv".into());
-    let copy = archive
-        .tmp_dir()
-        .join(format!("deep-{}.{ext}", record.sha256));
-    let parsed = std::fs::copy(archive.object_path(&record.sha256), &copy)
+    let bytes = std::fs::read(archive.object_path(&record.sha256)).unwrap_or_default();
+    let source = crate::register::Source::Bytes {
+        bytes: &bytes,
+        name: &record.source,
+    };
+    let parsed = crate::register::read_register_from(source, None)
         .ok()
-        .and_then(|_| crate::register::read_register_rows(&copy).ok());
-    let _ = std::fs::remove_file(&copy);
+        .map(|r| (r.rows, r.problems));
     let detail = match parsed {
         None => "the stored register file can no longer be read".to_owned(),
         Some((rows, _)) if rows_digest(&rows) != record.rows_sha256 => {

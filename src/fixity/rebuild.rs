@@ -14,6 +14,7 @@ use crate::evidence::{self, DocumentRecord, ImportRecord};
 use crate::index::audit::{LedgerEntry, GENESIS};
 use crate::index::{Index, Location, NewDocument, NewPage};
 use crate::intake::layout::Kind;
+use crate::register::Source;
 use crate::store::{sha256_hex, Archive, StoreError};
 
 /// What a rebuild restored.
@@ -205,31 +206,31 @@ fn restore_import(
     r: &ImportRecord,
     done: &mut Rebuilt,
 ) -> Result<(), FixityError> {
-    // The parsers know a file by its name's ending (.xlsx or text): give the copy the source's.
-    let ext = Path::new(&r.source)
-        .extension()
-        .map(|e| e.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "csv".into());
-    let copy = archive
-        .tmp_dir()
-        .join(format!("rebuild-{}.{ext}", r.sha256));
-    std::fs::copy(archive.object_path(&r.sha256), &copy).map_err(|source| StoreError::Io {
-        path: copy.clone(),
-        source,
-    })?;
+    let bytes = std::fs::read(archive.object_path(&r.sha256)).unwrap_or_default();
+    let source = Source::Bytes {
+        bytes: &bytes,
+        name: &r.source,
+    };
     let unreadable = || format!("{} import of {} (run {})", r.record, r.source, r.run_id);
     let result = if r.record == "register" {
-        crate::register::read_register_rows(&copy)
+        crate::register::read_register_from(source, None)
             .ok()
-            .map(|(rows, _)| {
-                index.replace_register(&rows, &r.run_id, &r.source, &r.sha256, r.problems as usize)
+            .map(|reg| {
+                index.replace_register(
+                    &reg.rows,
+                    &r.run_id,
+                    &r.source,
+                    &r.sha256,
+                    r.problems as usize,
+                )
             })
     } else {
-        crate::register::read_catalog(&copy).ok().map(|(rows, _)| {
-            index.import_catalog(&rows, &r.run_id, &r.source, &r.sha256, r.problems as usize)
-        })
+        crate::register::read_catalog_from(source)
+            .ok()
+            .map(|(rows, _, _)| {
+                index.import_catalog(&rows, &r.run_id, &r.source, &r.sha256, r.problems as usize)
+            })
     };
-    let _ = std::fs::remove_file(&copy);
     let restored = result.transpose()?.map(|c| c.sha256);
     if restored != Some(evidence::encode(r).1) {
         done.mismatches.push(unreadable());

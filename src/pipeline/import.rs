@@ -1,7 +1,7 @@
-//! The register and catalog imports at the end of a run. The file is kept in the archive as
-//! evidence of what the figures were computed from; its unreadable rows are reported (and
-//! make the run exit 3); an unreadable file is a rejected input, while the batch's work
-//! stands. An archive failure is fatal.
+//! The register and catalog imports at the end of a run. The file is read once: its bytes are
+//! kept in the archive as evidence of what the figures were computed from, and parsed as kept.
+//! Its unreadable rows are reported (and make the run exit 3); an unreadable file is a
+//! rejected input, while the batch's work stands. An archive failure is fatal.
 
 use std::path::Path;
 
@@ -11,7 +11,9 @@ use super::RunError;
 use crate::config::Config;
 use crate::index::{EncodedRecord, Index, IndexError};
 use crate::intake::Rejection;
-use crate::register::{read_catalog, read_register_rows, Problem, RegisterError};
+use crate::register::{
+    read_catalog_from, register_rows_from_bytes, Problem, RegisterError, Source,
+};
 use crate::store::Archive;
 
 /// Imports the pipeline's register and catalog, when it names them.
@@ -25,7 +27,7 @@ pub(super) fn import_all(
             "register",
             path,
             &mut report.rejected,
-            read_register_rows,
+            register_rows_from_bytes,
             |index, rows, run, source, sha, problems| {
                 index.replace_register(rows, run, source, sha, problems)
             },
@@ -36,7 +38,10 @@ pub(super) fn import_all(
             "catalog",
             path,
             &mut report.rejected,
-            read_catalog,
+            |bytes, name| {
+                read_catalog_from(Source::Bytes { bytes, name })
+                    .map(|(rows, problems, _)| (rows, problems))
+            },
             |index, rows, run, source, sha, problems| {
                 index.import_catalog(rows, run, source, sha, problems)
             },
@@ -52,8 +57,9 @@ pub(super) struct Importer<'a> {
     pub observer: &'a dyn Observer,
 }
 
-/// Parses a register or catalog file: its rows and the rows it could not read.
-type Read<R> = fn(&Path) -> Result<(Vec<R>, Vec<Problem>), RegisterError>;
+/// Parses a register or catalog file's bytes (its name says which file, in messages): its
+/// rows and the rows it could not read.
+type Read<R> = fn(&[u8], &str) -> Result<(Vec<R>, Vec<Problem>), RegisterError>;
 
 /// Stores parsed rows in the index (rows, run id, source, file hash, number of problems);
 /// the import's evidence record.
@@ -78,7 +84,8 @@ impl Importer<'_> {
             }
         };
         let (sha256, _) = self.archive.put_object(&bytes)?;
-        let (rows, problems) = match read(path) {
+        // Parsed from the very bytes stored: a file swapped meanwhile changes neither.
+        let (rows, problems) = match read(&bytes, &path.display().to_string()) {
             Ok(r) => r,
             Err(e) => {
                 self.reject(path, e.to_string(), rejected);
