@@ -56,8 +56,15 @@ fn finding_line(f: &Finding) -> String {
 }
 
 fn summary_line(report: &VerifyReport) -> String {
+    let head = match &report.ledger_head {
+        Some(h) => format!(
+            "; ledger head {}:{} (keep it: verify --since checks it later)",
+            h.seq, h.hash
+        ),
+        None => String::new(),
+    };
     format!(
-        "verify ({:?}): {} objects, {} bytes read, {} documents, {} findings{}",
+        "verify ({:?}): {} objects, {} bytes read, {} documents, {} findings{}{head}",
         report.mode,
         report.objects_checked,
         report.bytes_read,

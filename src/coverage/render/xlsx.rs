@@ -50,6 +50,7 @@ fn figures_sheet(
         row += 1;
     }
     FigureRow::new(l.totals, "", &report.totals, None).write(sheet, row, pct)?;
+    sheet.write_string(row + 2, 0, lang.ledger(report))?;
     sheet.set_column_width(0, 16)?;
     sheet.set_column_width(1, 40)?;
     Ok(())
