@@ -404,3 +404,42 @@ fn an_unreachable_or_wrong_index_is_one_clear_line_without_the_password() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn a_shared_index_is_rebuilt_from_the_evidence_into_a_new_database() {
+    let db = PostgresTestDb::create("rebuild_from");
+    let rebuilt = PostgresTestDb::create("rebuild_into");
+    let env = TestEnv::generated(3);
+    env.write_pipeline(&format!("{REGISTER}[index]\nurl = \"{}\"\n", db.url));
+    let (code, run) = run_json(&env, &[]);
+    assert!(code == 0 || code == 3, "{run}");
+    let archive = env.archive();
+    let report = |url: &str| {
+        let args = vec![
+            "report",
+            "--archive",
+            archive.to_str().unwrap(),
+            "--format",
+            "json",
+        ];
+        read_only_command(args, Some(url))
+    };
+    let before = report(&db.url);
+    let out = dossier(&[
+        "rebuild-index",
+        "--archive",
+        archive.to_str().unwrap(),
+        "--index",
+        &rebuilt.url,
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8(report(&rebuilt.url)).unwrap(),
+        String::from_utf8(before).unwrap()
+    );
+    assert_verify_clean(&archive, &rebuilt.url);
+}
