@@ -3,41 +3,10 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 
-use common::TestEnv;
+use common::{copy_archive, sql, verify, TestEnv};
 use serde_json::Value;
-
-fn copy_archive(env: &TestEnv, name: &str) -> PathBuf {
-    let dest = env.root().join(name);
-    let status = Command::new("cp")
-        .arg("-a")
-        .arg(env.archive())
-        .arg(&dest)
-        .status()
-        .unwrap();
-    assert!(status.success());
-    dest
-}
-
-fn sql(archive: &Path, statement: &str) {
-    let conn = rusqlite::Connection::open(archive.join("index.sqlite")).unwrap();
-    conn.execute_batch(statement).unwrap();
-}
-
-fn verify(env: &TestEnv, archive: &Path, extra: &[&str]) -> (i32, Value) {
-    let mut args = vec!["verify", "--archive", archive.to_str().unwrap(), "--json"];
-    args.extend_from_slice(extra);
-    let out = env.dossier(&args);
-    let report = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "verify prints JSON ({e}): {}",
-            String::from_utf8_lossy(&out.stderr)
-        )
-    });
-    (out.status.code().unwrap_or(-1), report)
-}
 
 /// verify exits 4 on the tampered copy and one finding has `kind` and mentions `text`.
 fn detected(env: &TestEnv, archive: &Path, kind: &str, text: &str) {

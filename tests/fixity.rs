@@ -7,34 +7,8 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::TestEnv;
+use common::{copy_archive, sql, verify, TestEnv};
 use serde_json::Value;
-
-/// A fresh copy of a built archive (so that each tampering starts clean).
-fn copy_archive(env: &TestEnv, name: &str) -> PathBuf {
-    let dest = env.root().join(name);
-    let status = Command::new("cp")
-        .arg("-a")
-        .arg(env.archive())
-        .arg(&dest)
-        .status()
-        .unwrap();
-    assert!(status.success());
-    dest
-}
-
-fn verify(env: &TestEnv, archive: &Path, extra: &[&str]) -> (i32, Value) {
-    let mut args = vec!["verify", "--archive", archive.to_str().unwrap(), "--json"];
-    args.extend_from_slice(extra);
-    let out = env.dossier(&args);
-    let report = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "verify prints JSON ({e}): {}",
-            String::from_utf8_lossy(&out.stderr)
-        )
-    });
-    (out.status.code().unwrap_or(-1), report)
-}
 
 fn findings(report: &Value) -> Vec<(String, String, String)> {
     report["findings"]
@@ -64,11 +38,6 @@ fn assert_any(findings: &[(String, String, String)], expected: impl Fn(&str, &st
         findings.iter().any(|(k, d, detail)| expected(k, d, detail)),
         "{findings:#?}"
     );
-}
-
-fn sql(archive: &Path, statement: &str) {
-    let conn = rusqlite::Connection::open(archive.join("index.sqlite")).unwrap();
-    conn.execute_batch(statement).unwrap();
 }
 
 fn object(archive: &Path, sha: &str) -> PathBuf {

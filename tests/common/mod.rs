@@ -114,6 +114,39 @@ impl TestEnv {
     }
 }
 
+/// A fresh copy of the built archive under `name` (so that each tampering starts clean).
+pub fn copy_archive(env: &TestEnv, name: &str) -> PathBuf {
+    let dest = env.root().join(name);
+    let status = Command::new("cp")
+        .arg("-a")
+        .arg(env.archive())
+        .arg(&dest)
+        .status()
+        .expect("cp runs");
+    assert!(status.success());
+    dest
+}
+
+/// `dossier verify --archive ARCHIVE --json EXTRA...`: (exit code, report).
+pub fn verify(env: &TestEnv, archive: &Path, extra: &[&str]) -> (i32, Value) {
+    let mut args = vec!["verify", "--archive", archive.to_str().unwrap(), "--json"];
+    args.extend_from_slice(extra);
+    let out = env.dossier(&args);
+    let report = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "verify prints JSON ({e}): {}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    (out.status.code().unwrap_or(-1), report)
+}
+
+/// Runs SQL on an archive's SQLite index.
+pub fn sql(archive: &Path, statement: &str) {
+    let conn = rusqlite::Connection::open(archive.join("index.sqlite")).unwrap();
+    conn.execute_batch(statement).unwrap();
+}
+
 pub fn sha256_file(path: &Path) -> String {
     sha256_bytes(&std::fs::read(path).expect("readable"))
 }
