@@ -20,10 +20,16 @@ fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     match execute(cli) {
         Ok(code) => code.into(),
-        Err(e) => {
-            eprintln!("dossier: error: {e:#}");
-            ExitCode::Fatal.into()
-        }
+        Err(e) => match e.downcast_ref::<cmd::common::UsageError>() {
+            Some(usage) => {
+                eprintln!("dossier: {usage}");
+                ExitCode::Usage.into()
+            }
+            None => {
+                eprintln!("dossier: error: {e:#}");
+                ExitCode::Fatal.into()
+            }
+        },
     }
 }
 

@@ -309,3 +309,52 @@ fn read_only_commands_work_on_a_read_only_archive() {
     assert_eq!(report["recorded"], false);
     assert!(report["bytes_read"].as_u64().unwrap() > 0);
 }
+
+#[test]
+fn wrong_flag_values_are_usage_errors_in_one_line() {
+    let env = TestEnv::generated(1);
+    let archive = env.archive();
+    let archive = archive.to_str().unwrap();
+    for (args, says) in [
+        (
+            vec!["report", "--archive", archive, "--from", "2024-13-45"],
+            "--from \"2024-13-45\" is not a date",
+        ),
+        (
+            vec!["report", "--archive", archive, "--target", "150"],
+            "--target 150 is out of range 0..=100",
+        ),
+        (
+            vec![
+                "report",
+                "--archive",
+                archive,
+                "--from",
+                "2024-02-01",
+                "--to",
+                "2024-01-01",
+            ],
+            "--from 2024-02-01 is after --to 2024-01-01",
+        ),
+        (
+            vec![
+                "export-bag",
+                "--archive",
+                archive,
+                "--output",
+                "/tmp/never",
+                "--from",
+                "31/12/2024",
+                "--to",
+                "01/01/2024",
+            ],
+            "--from 2024-12-31 is after --to 2024-01-01",
+        ),
+    ] {
+        let out = env.dossier(&args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains(says), "{args:?}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
+    }
+}

@@ -3,18 +3,52 @@
 use std::io::Write;
 use std::path::Path;
 
-use anyhow::Context as _;
 use dossier::date::Date;
+
+/// A wrong flag value: `main` prints it as one line and exits 2, like clap's own errors.
+#[derive(Debug)]
+pub(crate) struct UsageError(pub(crate) String);
+
+impl std::fmt::Display for UsageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for UsageError {}
 
 /// A `--from`/`--to` value: ISO or Vietnamese date.
 pub(crate) fn date_flag(flag: &str, value: &Option<String>) -> anyhow::Result<Option<Date>> {
     value
         .as_deref()
         .map(|s| {
-            Date::parse(s)
-                .with_context(|| format!("{flag} {s:?} is not a date (YYYY-MM-DD or dd/mm/yyyy)"))
+            Date::parse(s).ok_or_else(|| {
+                UsageError(format!(
+                    "{flag} {s:?} is not a date (YYYY-MM-DD or dd/mm/yyyy)"
+                ))
+                .into()
+            })
         })
         .transpose()
+}
+
+/// `--from` and `--to`, each a date, the first not after the second.
+pub(crate) fn period(
+    from: &Option<String>,
+    to: &Option<String>,
+) -> anyhow::Result<(Option<Date>, Option<Date>)> {
+    let (from, to) = (date_flag("--from", from)?, date_flag("--to", to)?);
+    if let (Some(f), Some(t)) = (from, to) {
+        if f > t {
+            return Err(UsageError(format!(
+                "--from {} is after --to {}: the period is empty",
+                f.iso(),
+                t.iso()
+            ))
+            .into());
+        }
+    }
+    Ok((from, to))
 }
 
 /// `--json`: the value, pretty-printed, on standard output.

@@ -3,14 +3,15 @@
 use dossier::date::Date;
 use dossier::fixity::bag::{self, BagFilter};
 
-use super::common::date_flag;
+use super::common::period;
 use crate::cli::ExportBagArgs;
 use crate::exit_codes::ExitCode;
 
 pub(crate) fn export_bag(args: ExportBagArgs, index_url: Option<&str>) -> anyhow::Result<ExitCode> {
+    let (from, to) = period(&args.from, &args.to)?;
     let filter = BagFilter {
-        from: date_flag("--from", &args.from)?,
-        to: date_flag("--to", &args.to)?,
+        from,
+        to,
         procedure: args.procedure,
     };
     let today =

@@ -11,7 +11,7 @@ use dossier::coverage::{self, CoverageReport, GroupBy, RegisterSource, ReportOpt
 use dossier::index::Index;
 use dossier::query;
 
-use super::common::{date_flag, write_atomically};
+use super::common::{period, write_atomically, UsageError};
 use crate::cli::{self, Format, ReportArgs};
 use crate::exit_codes::ExitCode;
 
@@ -56,9 +56,10 @@ pub(crate) fn report(a: ReportArgs, index_url: Option<&str>) -> anyhow::Result<E
 
 /// The period, grouping and target: flags first, then the pipeline file, then defaults.
 fn options(a: &ReportArgs, config: Option<&Config>) -> anyhow::Result<ReportOptions> {
+    let (from, to) = period(&a.from, &a.to)?;
     let opts = ReportOptions {
-        from: date_flag("--from", &a.from)?,
-        to: date_flag("--to", &a.to)?,
+        from,
+        to,
         by: match a.by {
             cli::By::Procedure => GroupBy::Procedure,
             cli::By::Unit => GroupBy::Unit,
@@ -69,7 +70,11 @@ fn options(a: &ReportArgs, config: Option<&Config>) -> anyhow::Result<ReportOpti
             .unwrap_or(99.0),
     };
     if !(0.0..=100.0).contains(&opts.target_percent) {
-        anyhow::bail!("--target {} is out of range 0..=100", opts.target_percent);
+        return Err(UsageError(format!(
+            "--target {} is out of range 0..=100",
+            opts.target_percent
+        ))
+        .into());
     }
     Ok(opts)
 }
