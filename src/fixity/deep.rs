@@ -10,9 +10,8 @@ use serde::Serialize;
 
 use super::{Finding, FixityError};
 use crate::decode::{self, quality, Limits};
-use crate::evidence::{DocumentRecord, RowsDigest};
+use crate::evidence::DocumentRecord;
 use crate::index::Index;
-use crate::register::RegisterRow;
 use crate::store::Archive;
 
 /// What the deep check read, and how fast.
@@ -135,7 +134,7 @@ fn register(archive: &Archive, index: &Index) -> Result<Vec<Finding>, FixityErro
         .map(|r| (r.rows, r.problems));
     let detail = match parsed {
         None => "the stored register file can no longer be read".to_owned(),
-        Some((rows, _)) if rows_digest(&rows) != record.rows_sha256 => {
+        Some((rows, _)) if crate::register::rows_digest(&rows) != record.rows_sha256 => {
             "the stored register file, read again, gives other rows than the import recorded".into()
         }
         Some(_) => return Ok(Vec::new()),
@@ -150,28 +149,4 @@ fn register(archive: &Archive, index: &Index) -> Result<Vec<Finding>, FixityErro
             record.source, record.run_id
         ),
     }])
-}
-
-/// The digest the index computes over its register table (`index::records::register_digest`),
-/// over parsed rows: the same fields, the same order.
-fn rows_digest(rows: &[RegisterRow]) -> String {
-    let mut sorted: Vec<&RegisterRow> = rows.iter().collect();
-    sorted.sort_by(|a, b| a.dossier_code.as_bytes().cmp(b.dossier_code.as_bytes()));
-    let mut digest = RowsDigest::default();
-    for r in sorted {
-        let received = r.received_on.iso();
-        let due = r.due_on.map(|d| d.iso()).unwrap_or_default();
-        let completed = r.completed_on.map(|d| d.iso()).unwrap_or_default();
-        let channel = r.channel.map(|c| c.as_str()).unwrap_or_default();
-        digest.line(&[
-            &r.dossier_code,
-            &r.procedure_code,
-            &r.unit,
-            &received,
-            &due,
-            &completed,
-            channel,
-        ]);
-    }
-    digest.finish()
 }

@@ -7,7 +7,6 @@
 use std::collections::HashMap;
 
 use super::db::{vals, Backend, Db, DbError, Row};
-use super::records;
 use super::{Index, IndexError};
 use crate::date::Date;
 use crate::evidence::{self, ImportRecord, RowsDigest};
@@ -112,7 +111,7 @@ impl Index {
                     ],
                 )?;
             }
-            let rows_sha256 = records::register_digest(tx)?;
+            let rows_sha256 = crate::register::rows_digest(rows);
             let import = Import {
                 what: "register",
                 run_id,

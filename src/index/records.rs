@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use super::db::{vals, DbError, Row};
 use super::ingest::{NewDocument, NewPage};
 use super::{Index, IndexError};
-use crate::evidence::{self, DocumentRecord, EventRecord, ImportRecord, PageRecord, RowsDigest};
+use crate::evidence::{self, DocumentRecord, EventRecord, ImportRecord, PageRecord};
 
 /// The agent named in events.
 pub(super) const AGENT: &str = concat!("dossier ", env!("CARGO_PKG_VERSION"));
@@ -212,27 +212,12 @@ impl Index {
         super::imports::catalog_digest(&mut self.db()).map_err(|e| self.err(e))
     }
 
-    /// The digest of the register rows the index holds now (see [`register_digest`]).
+    /// The digest of the register rows the index holds now, as reports read them.
     pub fn register_rows_sha256(&self) -> Result<String, IndexError> {
-        register_digest(&mut self.db()).map_err(|e| self.err(e))
+        let mut rows = Vec::new();
+        self.for_each_register_row(|r| rows.push(r))?;
+        Ok(crate::register::rows_digest(&rows))
     }
-}
-
-/// SHA-256 over the register table's rows in their canonical form, ordered by dossier code.
-pub(super) fn register_digest(db: &mut super::db::Db) -> Result<String, DbError> {
-    let mut digest = RowsDigest::default();
-    db.for_each(
-        "SELECT dossier_code, procedure_code, unit, received_on, COALESCE(due_on, ''),
-                COALESCE(completed_on, ''), COALESCE(channel, '')
-         FROM register ORDER BY dossier_code",
-        &[],
-        |r| {
-            let fields: Vec<&str> = (0..7).map(|i| r.str(i)).collect::<Result<_, _>>()?;
-            digest.line(&fields);
-            Ok::<_, DbError>(())
-        },
-    )?;
-    Ok(digest.finish())
 }
 
 fn page_row(r: &Row) -> Result<PageRecord, DbError> {

@@ -483,6 +483,31 @@ fn shorten(s: &str, max: usize) -> String {
     }
 }
 
+/// SHA-256 over register rows in their canonical form (each field as the index stores it),
+/// ordered by dossier code: what an import recorded, what the index holds now, and what the
+/// stored file gives when read again are compared through it.
+pub fn rows_digest(rows: &[RegisterRow]) -> String {
+    let mut sorted: Vec<&RegisterRow> = rows.iter().collect();
+    sorted.sort_by(|a, b| a.dossier_code.as_bytes().cmp(b.dossier_code.as_bytes()));
+    let mut digest = crate::evidence::RowsDigest::default();
+    for r in sorted {
+        let received = r.received_on.iso();
+        let due = r.due_on.map(|d| d.iso()).unwrap_or_default();
+        let completed = r.completed_on.map(|d| d.iso()).unwrap_or_default();
+        let channel = r.channel.map(|c| c.as_str()).unwrap_or_default();
+        digest.line(&[
+            &r.dossier_code,
+            &r.procedure_code,
+            &r.unit,
+            &received,
+            &due,
+            &completed,
+            channel,
+        ]);
+    }
+    digest.finish()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
