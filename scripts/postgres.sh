@@ -17,13 +17,20 @@ case "$action" in
       root pg_createcluster "$version" main >/dev/null
     fi
     if ! pg_lsclusters -h | awk '$1 == "'"$version"'" && $2 == "main" {print $4}' | grep -qx online; then
-      root pg_ctlcluster "$version" main start
+      # Its notes ("Removed stale pid file." after a killed session) go to stdout: keep them
+      # off the one line this script prints. A server killed a moment ago may still hold its
+      # socket lock: try again.
+      for attempt in 1 2 3 4 5; do
+        root pg_ctlcluster "$version" main start >&2 && break
+        [ "$attempt" -lt 5 ] || exit 1
+        sleep 2
+      done
     fi
     for _ in $(seq 1 30); do
       pg_isready -q -h 127.0.0.1 && break
       sleep 1
     done
-    pg_isready -h 127.0.0.1 >/dev/null
+    pg_isready -h 127.0.0.1 >&2
     as_postgres psql -q -v ON_ERROR_STOP=1 -d postgres -c "DO \$\$ BEGIN
       IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'dossier_test') THEN
         CREATE ROLE dossier_test LOGIN CREATEDB PASSWORD 'dossier_test';
@@ -32,7 +39,7 @@ case "$action" in
     ;;
   stop)
     if pg_lsclusters -h | awk '$1 == "'"$version"'" && $2 == "main" {print $4}' | grep -qx online; then
-      root pg_ctlcluster "$version" main stop
+      root pg_ctlcluster "$version" main stop >&2
     fi
     ;;
   *)
