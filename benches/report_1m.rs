@@ -144,7 +144,7 @@ fn main() {
         let (rows, _) = dossier::register::read_register_rows(&register).unwrap();
         let mut index = Index::open_rw(&index_path).unwrap();
         index
-            .replace_register(&rows, "bench", "register.csv", "0", 0)
+            .replace_register(&rows, "bench", "register.csv", "0", &[])
             .unwrap();
     }
     println!(

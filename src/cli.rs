@@ -160,6 +160,8 @@ pub struct SampleArgs {
 pub enum By {
     Procedure,
     Unit,
+    /// The month of receipt.
+    Month,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -207,7 +209,8 @@ pub struct ReportArgs {
     /// Language of table, html and xlsx (default: the pipeline's [report] language, else vi).
     #[arg(long, value_enum)]
     pub lang: Option<Lang>,
-    /// Target rate in percent (default: the pipeline's [quality] target_percent, else 99).
+    /// Target rate in percent, `99.5` or `99,5` (default: the pipeline's [quality]
+    /// target_percent, else 99).
     #[arg(long)]
-    pub target: Option<f64>,
+    pub target: Option<String>,
 }

@@ -57,6 +57,8 @@ struct IndexSection {
 struct ReportSection {
     /// `vi` (default) or `en`: the language of table, html and xlsx reports.
     language: Option<String>,
+    /// The office the reports are for, printed at their top.
+    office: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -83,6 +85,9 @@ struct QualitySection {
     min_dpi: u32,
     #[serde(default = "default_target")]
     target_percent: f64,
+    /// Mean OCR word confidence below which a page is illegible (0..=100).
+    #[serde(default = "default_min_confidence")]
+    min_confidence: f32,
 }
 
 impl Default for QualitySection {
@@ -90,6 +95,7 @@ impl Default for QualitySection {
         QualitySection {
             min_dpi: default_min_dpi(),
             target_percent: default_target(),
+            min_confidence: default_min_confidence(),
         }
     }
 }
@@ -108,6 +114,10 @@ struct OcrSection {
     tessdata: Option<PathBuf>,
     /// Turn sideways or upside-down pages upright and level skewed ones before OCR.
     correct_pages: Option<bool>,
+}
+
+fn default_min_confidence() -> f32 {
+    crate::decode::quality::DEFAULT_MIN_CONFIDENCE
 }
 
 fn default_min_dpi() -> u32 {
@@ -133,6 +143,8 @@ pub struct Config {
     pub register: Option<PathBuf>,
     pub catalog: Option<PathBuf>,
     pub min_dpi: u32,
+    /// Mean OCR word confidence below which a page with words is illegible.
+    pub min_confidence: f32,
     pub target_percent: f64,
     pub settle: Duration,
     pub tessdata: Option<PathBuf>,
@@ -141,6 +153,10 @@ pub struct Config {
     pub correct_pages: bool,
     /// `vi` or `en`.
     pub report_language: String,
+    /// Whether the pipeline file names the report language (then csv follows it too).
+    pub report_language_set: bool,
+    /// `[report] office`: printed at the top of human-facing reports.
+    pub report_office: Option<String>,
     /// A shared (PostgreSQL) index; `None`: the archive's own SQLite file.
     pub index_url: Option<String>,
     /// How long a claim lasts unrenewed: a dead worker's files wait this long.
@@ -148,6 +164,42 @@ pub struct Config {
 }
 
 pub const DEFAULT_LEASE_SECONDS: u64 = 120;
+
+impl QualitySection {
+    /// Every threshold in its range, else the line that says which is not.
+    fn check(&self) -> Result<(), String> {
+        if self.min_dpi == 0 || self.min_dpi > 2400 {
+            return Err(format!(
+                "[quality] min_dpi {} is out of range 1..=2400",
+                self.min_dpi
+            ));
+        }
+        if !(0.0..=100.0).contains(&self.min_confidence) {
+            return Err(format!(
+                "[quality] min_confidence {} is out of range 0..=100",
+                self.min_confidence
+            ));
+        }
+        if !(0.0..=100.0).contains(&self.target_percent) {
+            return Err(format!(
+                "[quality] target_percent {} is out of range 0..=100",
+                self.target_percent
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// `[report] language`: `vi` (the default) or `en`.
+fn report_language(language: Option<String>) -> Result<String, String> {
+    match language.as_deref() {
+        None => Ok("vi".to_owned()),
+        Some("vi" | "en") => Ok(language.unwrap_or_default()),
+        Some(other) => Err(format!(
+            "[report] language {other:?} is not \"vi\" or \"en\""
+        )),
+    }
+}
 
 impl Config {
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
@@ -203,24 +255,9 @@ impl Config {
             )));
         }
         let q = file.quality;
-        if q.min_dpi == 0 || q.min_dpi > 2400 {
-            return Err(invalid(format!(
-                "[quality] min_dpi {} is out of range 1..=2400",
-                q.min_dpi
-            )));
-        }
-        if !(0.0..=100.0).contains(&q.target_percent) {
-            return Err(invalid(format!(
-                "[quality] target_percent {} is out of range 0..=100",
-                q.target_percent
-            )));
-        }
-        let report_language = file.report.language.unwrap_or_else(|| "vi".to_owned());
-        if report_language != "vi" && report_language != "en" {
-            return Err(invalid(format!(
-                "[report] language {report_language:?} is not \"vi\" or \"en\""
-            )));
-        }
+        q.check().map_err(invalid)?;
+        let report_language_set = file.report.language.is_some();
+        let report_language = report_language(file.report.language).map_err(invalid)?;
         let index_url = file.index.url;
         if let Some(url) = &index_url {
             if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
@@ -239,6 +276,8 @@ impl Config {
             index_url,
             lease: Duration::from_secs(lease_seconds),
             report_language,
+            report_language_set,
+            report_office: file.report.office.filter(|o| !o.trim().is_empty()),
             name: p.name,
             intake: resolve(&p.intake),
             archive: resolve(&p.archive),
@@ -248,6 +287,7 @@ impl Config {
             register: file.register.map(|r| resolve(&r.path)),
             catalog: file.catalog.map(|c| resolve(&c.path)),
             min_dpi: q.min_dpi,
+            min_confidence: q.min_confidence,
             target_percent: q.target_percent,
             settle: Duration::from_secs(
                 file.intake.settle_seconds.unwrap_or(DEFAULT_SETTLE_SECONDS),

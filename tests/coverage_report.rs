@@ -13,10 +13,10 @@ use dossier::sample::{self, render, FileKind, Line, Paper};
 use image::{GrayImage, Luma};
 use serde_json::{json, Value};
 
-/// A short strip of a form: quick to OCR, enough to read.
+/// A short strip of a form: quick to OCR, enough to read, above the 50 mm a page must have.
 const STRIP: Paper = Paper {
     width_mm: 210.0,
-    height_mm: 45.0,
+    height_mm: 55.0,
 };
 
 #[derive(Clone, Copy, PartialEq)]
@@ -174,7 +174,7 @@ fn write_scan(path: &Path, scan: Scan, code: &str, fonts: &render::Fonts) {
     fs::create_dir_all(path.parent().unwrap()).unwrap();
     let dpi = if scan == Scan::LowDpi { 150 } else { 300 };
     let page = match scan {
-        Scan::Blank => GrayImage::from_pixel(2480, 531, Luma([247])),
+        Scan::Blank => GrayImage::from_pixel(2480, 650, Luma([247])),
         _ => {
             let lines = [
                 Line::heading("GIẤY TỜ XUẤT TRÌNH", 14.0),
@@ -241,13 +241,15 @@ fn expected(by_unit: bool) -> Value {
         .iter()
         .map(|p| (p.code, p.name))
         .collect();
-    let mut groups: BTreeMap<String, [u64; 5]> = BTreeMap::new();
+    let mut groups: BTreeMap<String, [u64; 6]> = BTreeMap::new();
     let mut missing = Vec::new();
     for c in cases()
         .iter()
         .filter(|c| c.in_register && in_period(c.received))
     {
-        let input_ok = c.inputs.contains(&Scan::Good);
+        // Filed online: the components were electronic at filing (Circular 03/2025 art. 5(2)).
+        let online = c.channel == "online" || c.channel == "2";
+        let input_ok = c.inputs.contains(&Scan::Good) || online;
         let result_ok = c.results.contains(&Scan::Good);
         let completed = !c.completed.is_empty();
         let key = if by_unit { c.unit } else { c.procedure };
@@ -257,6 +259,7 @@ fn expected(by_unit: bool) -> Value {
         g[2] += completed as u64;
         g[3] += (completed && result_ok) as u64;
         g[4] += (input_ok && (!completed || result_ok)) as u64;
+        g[5] += online as u64;
         let mut gaps = vec![];
         if !input_ok {
             gaps.push("input");
@@ -275,16 +278,27 @@ fn expected(by_unit: bool) -> Value {
             json!(((a as f64 * 10000.0 / b as f64).round()) / 100.0)
         }
     };
-    let counts = |g: &[u64; 5]| {
-        json!({"received": g[0], "input_digitized": g[1], "input_percent": pct(g[1], g[0]),
-               "completed": g[2], "result_digitized": g[3], "result_percent": pct(g[3], g[2]),
-               "digitized": g[4], "digitized_percent": pct(g[4], g[0])})
+    // Full points from 80%, else percent / 80 of them; two decimals, half up.
+    let score = |p: &Value| match p.as_f64() {
+        None => Value::Null,
+        Some(p) => {
+            let hundredths = (p * 100.0).round();
+            json!(((hundredths * 1.25 + 0.5).floor() / 100.0).min(100.0))
+        }
     };
-    let mut total = [0u64; 5];
+    let counts = |g: &[u64; 6]| {
+        let (input, result, digitized) = (pct(g[1], g[0]), pct(g[3], g[2]), pct(g[4], g[0]));
+        json!({"received": g[0], "input_digitized": g[1], "input_percent": input,
+               "completed": g[2], "result_digitized": g[3], "result_percent": result,
+               "digitized": g[4], "digitized_percent": digitized,
+               "input_digital_at_filing": g[5], "reused": null, "reused_percent": null,
+               "scores": {"4.1": score(&result), "4.2": score(&digitized), "4.3": null}})
+    };
+    let mut total = [0u64; 6];
     let groups: Vec<Value> = groups
         .iter()
         .map(|(key, g)| {
-            for i in 0..5 {
+            for i in 0..6 {
                 total[i] += g[i];
             }
             let mut v = counts(g);
@@ -350,7 +364,14 @@ fn report_figures_match_the_tree_by_procedure_and_by_unit() {
     for by_unit in [false, true] {
         let by = if by_unit { "unit" } else { "procedure" };
         let (code, stdout, stderr) = report(&env, &["--format", "json", "--by", by]);
-        assert_eq!(code, 0, "{stderr}");
+        assert_eq!(
+            code, 3,
+            "the imported register's bad rows: exit 3\n{stderr}"
+        );
+        assert!(
+            stderr.contains("line 10") && stderr.contains("line 11"),
+            "{stderr}"
+        );
         let got: Value = serde_json::from_slice(&stdout).unwrap();
         let want = expected(by_unit);
         for key in [
@@ -394,8 +415,21 @@ fn report_figures_match_the_tree_by_procedure_and_by_unit() {
         assert!(rescan[3].1.contains("cannot decode PNG"));
     }
 
-    // The same archive and register give the same bytes.
+    // The report names, inside itself, the register rows it could not count and the import
+    // it rests on.
     let (_, a, _) = report(&env, &["--format", "json"]);
+    let got: Value = serde_json::from_slice(&a).unwrap();
+    assert_eq!(
+        got["register_problems"], run["register"]["problems"],
+        "{got:#}"
+    );
+    assert_eq!(
+        got["register"]["sha256"], run["register"]["sha256"],
+        "{got:#}"
+    );
+    assert_eq!(got["register"]["rows"], 8);
+    assert!(got["register"]["imported_at"].is_string(), "{got:#}");
+    // The same archive and register give the same bytes.
     let (_, b, _) = report(&env, &["--format", "json"]);
     assert_eq!(a, b);
 
@@ -410,7 +444,12 @@ fn report_figures_match_the_tree_by_procedure_and_by_unit() {
         stderr.contains("line 10") && stderr.contains("line 11"),
         "{stderr}"
     );
-    assert_eq!(a, c);
+    // The same figures and problems; only when the register was imported differs (a file
+    // given to `report` was not).
+    let mut from_file: Value = serde_json::from_slice(&c).unwrap();
+    assert!(from_file["register"]["imported_at"].is_null());
+    from_file["register"]["imported_at"] = got["register"]["imported_at"].clone();
+    assert_eq!(from_file, got);
     // Read-only: reporting wrote nothing into the archive.
     assert!(fs::read_dir(env.archive().join("tmp"))
         .unwrap()
@@ -430,26 +469,33 @@ fn xlsx_html_table_and_csv_renderings() {
         &env,
         &["--format", "xlsx", "--output", xlsx.to_str().unwrap()],
     );
-    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(code, 3, "the register's bad rows: {stderr}");
     {
         use calamine::{open_workbook, Data, Reader, Xlsx};
         let mut wb: Xlsx<_> = open_workbook(&xlsx).unwrap();
         let names = wb.sheet_names();
         assert_eq!(
-            names,
-            vec!["Số liệu".to_owned(), "Hồ sơ chưa số hóa".to_owned()]
+            &names[..3],
+            ["Số liệu", "Hồ sơ chưa số hóa", "Tài liệu cần quét lại"]
         );
+        let problems = names
+            .iter()
+            .position(|n| n.starts_with("Dòng không đọc được"))
+            .expect("a sheet of the register's unreadable rows");
+        let problems = wb.worksheet_range_at(problems).unwrap().unwrap();
+        assert_eq!(problems.rows().count(), 3, "a heading and the two bad rows");
+        assert_eq!(problems.rows().nth(1).unwrap()[0].to_string(), "10");
         let figures = wb.worksheet_range_at(0).unwrap().unwrap();
         let header: Vec<String> = figures
             .rows()
-            .nth(3)
+            .nth(5)
             .unwrap()
             .iter()
             .map(|c| c.to_string())
             .collect();
         assert_eq!(&header[2..4], ["Tiếp nhận", "Đã số hóa thành phần hồ sơ"]);
         for (i, g) in want["groups"].as_array().unwrap().iter().enumerate() {
-            let row: Vec<&Data> = figures.rows().nth(4 + i).unwrap().iter().collect();
+            let row: Vec<&Data> = figures.rows().nth(6 + i).unwrap().iter().collect();
             assert_eq!(row[0], &Data::String(g["key"].as_str().unwrap().to_owned()));
             assert_eq!(
                 row[2],
@@ -465,6 +511,16 @@ fn xlsx_html_table_and_csv_renderings() {
                 None => assert_eq!(row[4], &Data::Empty),
             }
             assert_eq!(row[8], &Data::Float(g["digitized"].as_f64().unwrap()));
+            let below = if g["below_target"].as_bool().unwrap() {
+                "có"
+            } else {
+                "không"
+            };
+            assert_eq!(
+                row[10],
+                &Data::String(below.into()),
+                "có/không, not TRUE/FALSE"
+            );
         }
         let missing = wb.worksheet_range_at(1).unwrap().unwrap();
         assert_eq!(
@@ -473,13 +529,18 @@ fn xlsx_html_table_and_csv_renderings() {
         );
     }
 
-    // csv: JSON keys, dot decimals, one row per group plus totals.
+    // csv: JSON keys, dot decimals, one row per group plus totals, then the two bad rows.
     let (_, csv, _) = report(&env, &["--format", "csv", "--lang", "en"]);
     let csv = String::from_utf8(csv).unwrap();
     assert_eq!(
         csv.lines().count(),
-        want["groups"].as_array().unwrap().len() + 2
+        want["groups"].as_array().unwrap().len() + 2 + 2
     );
+    assert!(csv
+        .lines()
+        .nth_back(1)
+        .unwrap()
+        .starts_with("REGISTER_PROBLEM,line 10: "));
 
     // table: Vietnamese by default, English on request, dates and decimals per locale.
     let (_, vi, _) = report(&env, &[]);
@@ -501,7 +562,7 @@ fn xlsx_html_table_and_csv_renderings() {
         &env,
         &["--format", "html", "--output", html.to_str().unwrap()],
     );
-    assert_eq!(code, 0);
+    assert_eq!(code, 3, "the register's bad rows");
     let text = fs::read_to_string(&html).unwrap();
     assert!(text.contains("Đã số hóa kết quả") && text.contains("<svg"));
     let shot = env.root().join("report.png");
@@ -536,5 +597,60 @@ fn xlsx_html_table_and_csv_renderings() {
     assert!(
         dark > 2000,
         "the page rendered text and bars ({dark} dark pixels)"
+    );
+    print_html_to_a4(&env, &html);
+}
+
+/// Prints the html report as Chromium prints it (the page rule asks for A4, not Letter),
+/// and renders its first page with pdftoppm, as a person checking the print would.
+fn print_html_to_a4(env: &TestEnv, html: &std::path::Path) {
+    let pdf = env.root().join("report.pdf");
+    let profile = env.root().join("chromium-print-profile");
+    let out = Command::new("chromium")
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-pdf-header-footer",
+        ])
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .arg(format!("--print-to-pdf={}", pdf.display()))
+        .arg(format!("file://{}", html.display()))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let info = Command::new("pdfinfo").arg(&pdf).output().unwrap();
+    let info = String::from_utf8_lossy(&info.stdout);
+    assert!(info.contains("(A4)"), "A4 pages: {info}");
+    let pages: u32 = info
+        .lines()
+        .find_map(|l| l.strip_prefix("Pages:"))
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap();
+    assert!(pages >= 2, "the lists start on their own page: {info}");
+    let first = env.root().join("report-page");
+    let rendered = Command::new("pdftoppm")
+        .args(["-png", "-r", "50", "-f", "1", "-l", "1", "-singlefile"])
+        .arg(&pdf)
+        .arg(&first)
+        .status()
+        .unwrap();
+    assert!(rendered.success());
+    let page = image::open(first.with_extension("png"))
+        .unwrap()
+        .into_luma8();
+    let dark = page.pixels().filter(|p| p.0[0] < 100).count();
+    assert!(
+        dark > 500,
+        "the first printed page shows the figures ({dark} dark pixels)"
     );
 }

@@ -40,7 +40,10 @@ fn first_dossier_with_input(archive: &Path) -> String {
     rusqlite::Connection::open(archive.join("index.sqlite"))
         .unwrap()
         .query_row(
+            // Not one filed online: its input counts as digitized without a scan.
             "SELECT dossier_code FROM documents WHERE kind = 'input' AND quality = 'pass'
+                 AND dossier_code NOT IN (SELECT dossier_code FROM register
+                                          WHERE channel = 'online')
              ORDER BY id LIMIT 1",
             [],
             |r| r.get(0),

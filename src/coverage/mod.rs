@@ -20,7 +20,7 @@ use serde::Serialize;
 
 use crate::date::{date_in_dossier_code, Date};
 use crate::index::{DossierHoldings, Index, IndexError};
-use crate::register::{self, Problem, RegisterError, RegisterRow};
+use crate::register::{self, Channel, Problem, RegisterError, RegisterRow};
 
 #[derive(Debug, thiserror::Error)]
 pub enum CoverageError {
@@ -34,6 +34,8 @@ pub enum CoverageError {
 pub enum GroupBy {
     Procedure,
     Unit,
+    /// The month of receipt, `YYYY-MM`.
+    Month,
 }
 
 /// Where the denominator comes from.
@@ -65,7 +67,7 @@ pub struct Period {
     pub to: Option<String>,
 }
 
-/// Counts of one group (or of all), with their rates.
+/// Counts of one group (or of all), with their rates and scores.
 #[derive(Debug, Clone, Default, Serialize, PartialEq)]
 pub struct Counts {
     pub received: u64,
@@ -76,23 +78,76 @@ pub struct Counts {
     pub result_percent: Option<f64>,
     pub digitized: u64,
     pub digitized_percent: Option<f64>,
+    /// Dossiers filed online: their input counts as digitized by the register, not by a scan.
+    pub input_digital_at_filing: u64,
+    /// Dossiers with a component reused from digitized data (4.3); null without a `reused`
+    /// column in the register.
+    pub reused: Option<u64>,
+    pub reused_percent: Option<f64>,
+    pub scores: Scores,
+}
+
+/// Decision 766's points for indicators 4.1, 4.2 and 4.3, in percent of each one's points.
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct Scores {
+    #[serde(rename = "4.1")]
+    pub results: Option<f64>,
+    #[serde(rename = "4.2")]
+    pub digitization: Option<f64>,
+    #[serde(rename = "4.3")]
+    pub reuse: Option<f64>,
+}
+
+/// What coverage knows of one dossier of the denominator.
+#[derive(Debug, Clone, Copy)]
+struct Dossier {
+    completed: bool,
+    /// Digitized input: a passing input document, or filed online.
+    input_ok: bool,
+    result_ok: bool,
+    online: bool,
+    /// `None` without a `reused` column.
+    reused: Option<bool>,
 }
 
 impl Counts {
-    fn add(&mut self, completed: bool, input_ok: bool, result_ok: bool) {
+    fn add(&mut self, d: Dossier) {
         self.received += 1;
-        self.input_digitized += u64::from(input_ok);
-        if completed {
+        self.input_digitized += u64::from(d.input_ok);
+        if d.completed {
             self.completed += 1;
-            self.result_digitized += u64::from(result_ok);
+            self.result_digitized += u64::from(d.result_ok);
         }
-        self.digitized += u64::from(input_ok && (!completed || result_ok));
+        self.digitized += u64::from(d.input_ok && (!d.completed || d.result_ok));
+        self.input_digital_at_filing += u64::from(d.online);
+        if let Some(reused) = d.reused {
+            *self.reused.get_or_insert(0) += u64::from(reused);
+        }
+    }
+
+    /// Adds another group's counts (rates are computed afterwards).
+    fn absorb(&mut self, c: &Counts) {
+        self.received += c.received;
+        self.input_digitized += c.input_digitized;
+        self.completed += c.completed;
+        self.result_digitized += c.result_digitized;
+        self.digitized += c.digitized;
+        self.input_digital_at_filing += c.input_digital_at_filing;
+        if let Some(reused) = c.reused {
+            *self.reused.get_or_insert(0) += reused;
+        }
     }
 
     fn with_rates(mut self) -> Counts {
         self.input_percent = percent(self.input_digitized, self.received);
         self.result_percent = percent(self.result_digitized, self.completed);
         self.digitized_percent = percent(self.digitized, self.received);
+        self.reused_percent = self.reused.and_then(|r| percent(r, self.received));
+        self.scores = Scores {
+            results: score(self.result_percent),
+            digitization: score(self.digitized_percent),
+            reuse: score(self.reused_percent),
+        };
         self
     }
 }
@@ -105,6 +160,16 @@ pub fn percent(part: u64, whole: u64) -> Option<f64> {
     // Integer arithmetic, so that the rounding never depends on binary fractions.
     let hundredths = (part as u128 * 20_000 + whole as u128) / (2 * whole as u128);
     Some(hundredths as f64 / 100.0)
+}
+
+/// An indicator's score from its reported rate: full points from 80%, below that
+/// `percent / 80 × 100`, rounded half up to two decimals. Computed from the rate as the
+/// report prints it, so that an auditor gets the same score from the printed figure.
+pub fn score(percent: Option<f64>) -> Option<f64> {
+    let hundredths = (percent? * 100.0).round() as u64;
+    // percent / 80 × 100 = 1.25 × percent; in hundredths, rounded half up.
+    let scored = (hundredths * 10 + 4) / 8;
+    Some(scored.min(10_000) as f64 / 100.0)
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -142,15 +207,40 @@ pub struct CoverageReport {
     pub missing: Vec<Missing>,
     pub needs_rescan: Vec<Rescan>,
     pub unregistered: Vec<String>,
+    /// Dossiers whose archived input pages differ from the register's `pages`.
+    pub page_count_mismatches: Vec<PageCountMismatch>,
+    /// Register rows that could not be counted (line and reason).
+    pub register_problems: Vec<Problem>,
+    /// The register the figures rest on; null when they rest on the archive alone.
+    pub register: Option<RegisterUsed>,
     /// The run ledger's head when the report was made: ties these figures to one state of
-    /// the archive (an addition to SPEC.md's shape).
+    /// the archive.
     pub ledger_head: Option<crate::index::audit::LedgerHead>,
+    /// The first and last received dates counted: the period human-facing formats show when
+    /// none was given (not in the JSON, whose `period` says what was asked).
+    #[serde(skip)]
+    pub received_span: Option<(Date, Date)>,
+}
+
+/// A dossier whose scanned input pages are not the pages handed in (Circular 01/2023 art. 8(2)).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct PageCountMismatch {
+    pub dossier_code: String,
+    pub declared: u32,
+    pub scanned: u64,
+}
+
+/// Which register the report counted against.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct RegisterUsed {
+    pub sha256: String,
+    /// When the run that imported it started; null for a file given to `report`.
+    pub imported_at: Option<String>,
+    pub rows: u64,
 }
 
 pub struct Computed {
     pub report: CoverageReport,
-    /// Register rows that could not be counted.
-    pub problems: Vec<Problem>,
     /// Whether a register was the denominator.
     pub with_register: bool,
 }
@@ -197,6 +287,8 @@ struct HeldSet {
     text: String,
     ends: Vec<u32>,
     held: Vec<Held>,
+    /// The register line that claimed each dossier (0 before, or when lines are unknown).
+    claimed_at: Vec<u32>,
 }
 
 impl HeldSet {
@@ -205,6 +297,7 @@ impl HeldSet {
         self.text.push_str(code);
         self.ends.push(self.text.len() as u32);
         self.held.push(held);
+        self.claimed_at.push(0);
     }
 
     fn code(&self, i: usize) -> &str {
@@ -234,6 +327,10 @@ struct Tally<'a> {
     /// Failing documents by dossier, moved to `needs_rescan` when their dossier is in scope.
     failing: HashMap<String, Vec<Rescan>>,
     needs_rescan: Vec<Rescan>,
+    /// Dossiers in scope with the input pages the register declares, checked at the end.
+    declared_pages: Vec<(String, u32)>,
+    /// The first and last received dates counted.
+    span: Option<(Date, Date)>,
     names: &'a HashMap<String, String>,
     interned: HashSet<Arc<str>>,
 }
@@ -248,28 +345,39 @@ impl Tally<'_> {
         shared
     }
 
-    /// Counts one dossier of the denominator (SPEC.md "Coverage: what counts").
-    fn count(&mut self, row: &RegisterRow, held: Held) {
-        let input_ok = held.input_passes();
-        let result_ok = held.result_passes();
-        let completed = row.completed_on.is_some();
-        let key = match self.by {
-            GroupBy::Procedure => &row.procedure_code,
-            GroupBy::Unit => &row.unit,
-        };
-        match self.groups.get_mut(key) {
-            Some(c) => c.add(completed, input_ok, result_ok),
-            None => {
-                let mut c = Counts::default();
-                c.add(completed, input_ok, result_ok);
-                self.groups.insert(key.clone(), c);
+    fn group_key(&self, row: &RegisterRow) -> String {
+        match self.by {
+            GroupBy::Procedure => row.procedure_code.clone(),
+            GroupBy::Unit => row.unit.clone(),
+            GroupBy::Month => {
+                let (y, m, _) = row.received_on.ymd();
+                format!("{y:04}-{m:02}")
             }
         }
+    }
+
+    /// Counts one dossier of the denominator (SPEC.md "Coverage: what counts").
+    fn count(&mut self, row: &RegisterRow, held: Held) {
+        let online = row.channel == Some(Channel::Online);
+        let d = Dossier {
+            completed: row.completed_on.is_some(),
+            input_ok: held.input_passes() || online,
+            result_ok: held.result_passes(),
+            online,
+            reused: row.reused.map(|n| n >= 1),
+        };
+        let key = self.group_key(row);
+        self.groups.entry(key).or_default().add(d);
+        let day = row.received_on;
+        self.span = Some(match self.span {
+            Some((first, last)) => (first.min(day), last.max(day)),
+            None => (day, day),
+        });
         let mut gaps = Vec::new();
-        if !input_ok {
+        if !d.input_ok {
             gaps.push("input");
         }
-        if completed && !result_ok {
+        if d.completed && !d.result_ok {
             gaps.push("result");
         }
         if !gaps.is_empty() {
@@ -282,6 +390,9 @@ impl Tally<'_> {
                 missing: gaps,
             });
         }
+        if let Some(pages) = row.pages {
+            self.declared_pages.push((row.dossier_code.clone(), pages));
+        }
         self.in_scope(&row.dossier_code);
     }
 
@@ -292,16 +403,37 @@ impl Tally<'_> {
         }
     }
 
+    /// Dossiers whose archived input pages (every input document, whatever its quality)
+    /// are not the pages the register declares, in code order.
+    fn page_count_mismatches(
+        &mut self,
+        index: &Index,
+    ) -> Result<Vec<PageCountMismatch>, IndexError> {
+        if self.declared_pages.is_empty() {
+            return Ok(Vec::new());
+        }
+        let scanned = index.input_pages_by_dossier()?;
+        let mut out: Vec<PageCountMismatch> = std::mem::take(&mut self.declared_pages)
+            .into_iter()
+            .filter_map(|(dossier_code, declared)| {
+                let scanned = scanned.get(&dossier_code).copied().unwrap_or(0);
+                (scanned != u64::from(declared)).then_some(PageCountMismatch {
+                    dossier_code,
+                    declared,
+                    scanned,
+                })
+            })
+            .collect();
+        out.sort_by(|a, b| a.dossier_code.cmp(&b.dossier_code));
+        Ok(out)
+    }
+
     fn finish(mut self, opts: &ReportOptions) -> (Vec<Group>, Counts, Vec<Missing>, Vec<Rescan>) {
         let mut totals = Counts::default();
         let groups = std::mem::take(&mut self.groups)
             .into_iter()
             .map(|(key, c)| {
-                totals.received += c.received;
-                totals.input_digitized += c.input_digitized;
-                totals.completed += c.completed;
-                totals.result_digitized += c.result_digitized;
-                totals.digitized += c.digitized;
+                totals.absorb(&c);
                 let counts = c.with_rates();
                 let below_target = counts
                     .digitized_percent
@@ -310,6 +442,7 @@ impl Tally<'_> {
                     name: match opts.by {
                         GroupBy::Procedure => self.names.get(&key).cloned(),
                         GroupBy::Unit => (!key.is_empty()).then(|| key.clone()),
+                        GroupBy::Month => None,
                     },
                     key,
                     counts,
@@ -339,19 +472,36 @@ pub fn compute(
         missing: Vec::new(),
         failing: failing_by_dossier(index)?,
         needs_rescan: Vec::new(),
+        declared_pages: Vec::new(),
+        span: None,
         names,
         interned: HashSet::new(),
     };
-    let with_register = match source {
-        RegisterSource::File(_) => true,
-        RegisterSource::Index => index.has_register()?,
+    let imported = match source {
+        RegisterSource::File(_) => None,
+        RegisterSource::Index => index.latest_register_import()?,
     };
-    let (problems, unregistered) = if with_register {
+    let with_register = matches!(source, RegisterSource::File(_)) || imported.is_some();
+    let counted = if with_register {
         count_register(index, source, opts, &mut tally)?
     } else {
         count_archive(index, opts, &mut tally)?;
-        (Vec::new(), Vec::new())
+        Counted::default()
     };
+    let (register, register_problems) = match (imported, counted.file) {
+        (Some(i), _) => (
+            Some(RegisterUsed {
+                sha256: i.sha256,
+                imported_at: i.imported_at,
+                rows: i.rows,
+            }),
+            i.problems,
+        ),
+        (None, Some(file)) => (Some(file), counted.problems),
+        (None, None) => (None, Vec::new()),
+    };
+    let page_count_mismatches = tally.page_count_mismatches(index)?;
+    let received_span = tally.span;
     let (groups, totals, missing, needs_rescan) = tally.finish(opts);
     Ok(Computed {
         report: CoverageReport {
@@ -364,10 +514,13 @@ pub fn compute(
             totals,
             missing,
             needs_rescan,
-            unregistered,
+            unregistered: counted.unregistered,
+            page_count_mismatches,
+            register_problems,
+            register,
             ledger_head: index.ledger_head()?,
+            received_span,
         },
-        problems,
         with_register,
     })
 }
@@ -388,55 +541,84 @@ fn failing_by_dossier(index: &Index) -> Result<HashMap<String, Vec<Rescan>>, Ind
     Ok(failing)
 }
 
+/// What counting against a register found besides the figures.
+#[derive(Default)]
+struct Counted {
+    /// Rows of a register file that could not be counted.
+    problems: Vec<Problem>,
+    /// The archive's dossiers the register never lists whose code dates them in the period
+    /// or not at all, in code order.
+    unregistered: Vec<String>,
+    /// The register file given to `report` (hash and rows read).
+    file: Option<RegisterUsed>,
+}
+
 /// Counts the register's dossiers received in the period, each with what the archive holds
-/// for it. Returns the register rows that could not be counted, and the archive's dossiers
-/// the register never lists whose code dates them in the period or not at all (unregistered,
-/// in code order).
+/// for it.
 fn count_register(
     index: &Index,
     source: RegisterSource<'_>,
     opts: &ReportOptions,
     tally: &mut Tally<'_>,
-) -> Result<(Vec<Problem>, Vec<String>), CoverageError> {
+) -> Result<Counted, CoverageError> {
     let mut problems = Vec::new();
+    let mut rows = 0u64;
     let mut held = HeldSet::default();
     index.for_each_holding_code(|code, input_passes, result_passes, has_result| {
         held.push(code, Held::new(input_passes, result_passes, has_result));
     })?;
-    // Register dossiers with nothing archived, to tell a repeated row.
-    let mut claimed_elsewhere: HashSet<String> = HashSet::new();
+    // Register dossiers with nothing archived, to tell a repeated row (with the line of
+    // their first row; 0 when lines are unknown).
+    let mut claimed_elsewhere: HashMap<String, u32> = HashMap::new();
+    let first = |line: u32| (line > 0).then_some(line as usize);
     // Every register row claims its dossier, in the period or not: only dossiers the
-    // register never lists are unregistered. A second row for a claimed dossier is refused.
-    let mut visit = |row: RegisterRow| -> Option<String> {
+    // register never lists are unregistered. A second row for a claimed dossier is refused,
+    // in the words the run's import uses.
+    let mut visit = |line: u32, row: RegisterRow| -> Option<String> {
         let h = match held.find(&row.dossier_code) {
             Some(i) if held.held[i].0 & Held::CLAIMED != 0 => {
-                return Some(register::repeated(&row.dossier_code, None))
+                let at = first(held.claimed_at[i]);
+                return Some(register::repeated(&row.dossier_code, at));
             }
             Some(i) => {
                 let h = held.held[i];
                 held.held[i].0 |= Held::CLAIMED;
+                held.claimed_at[i] = line;
                 h
             }
-            None if claimed_elsewhere.contains(&row.dossier_code) => {
-                return Some(register::repeated(&row.dossier_code, None))
-            }
-            None => {
-                claimed_elsewhere.insert(row.dossier_code.clone());
-                Held::default()
-            }
+            None => match claimed_elsewhere.get(&row.dossier_code) {
+                Some(&at) => return Some(register::repeated(&row.dossier_code, first(at))),
+                None => {
+                    claimed_elsewhere.insert(row.dossier_code.clone(), line);
+                    Held::default()
+                }
+            },
         };
+        rows += 1;
         if opts.in_period(row.received_on) {
             tally.count(&row, h);
         }
         None
     };
+    let mut file = None;
     match source {
         RegisterSource::File(path) => {
-            problems = register::read_register(path, |_, row| visit(row))?
+            problems = register::read_register(path, |line, row| {
+                visit(u32::try_from(line).unwrap_or(0), row)
+            })?;
+            file = Some(RegisterUsed {
+                sha256: register::file_sha256(path)?,
+                imported_at: None,
+                rows: 0,
+            });
         }
         RegisterSource::Index => index.for_each_register_row(|row| {
-            visit(row);
+            visit(0, row);
         })?,
+    }
+    if let Some(file) = &mut file {
+        // The rows counted: a repeated dossier's second row is a problem, not a row.
+        file.rows = rows;
     }
     // Already in code order.
     let unregistered: Vec<String> = (0..held.held.len())
@@ -448,7 +630,11 @@ fn count_register(
     for code in &unregistered {
         tally.in_scope(code);
     }
-    Ok((problems, unregistered))
+    Ok(Counted {
+        problems,
+        unregistered,
+        file,
+    })
 }
 
 /// Without a register: counts the archive's dossiers received in the period (the date in the
@@ -473,6 +659,8 @@ fn count_archive(
             received_on,
             due_on: None,
             channel: None,
+            reused: None,
+            pages: None,
         };
         tally.count(&row, held);
     })
@@ -496,13 +684,23 @@ mod tests {
         assert_eq!(percent(5, 5), Some(100.0));
     }
 
+    fn dossier(completed: bool, input_ok: bool, result_ok: bool) -> Dossier {
+        Dossier {
+            completed,
+            input_ok,
+            result_ok,
+            online: false,
+            reused: None,
+        }
+    }
+
     #[test]
     fn counts_follow_indicator_4_2() {
         let mut c = Counts::default();
-        c.add(true, true, true); // complete and digitized
-        c.add(true, true, false); // result missing
-        c.add(false, true, false); // in progress: input is enough
-        c.add(false, false, false); // nothing scanned
+        c.add(dossier(true, true, true)); // complete and digitized
+        c.add(dossier(true, true, false)); // result missing
+        c.add(dossier(false, true, false)); // in progress: input is enough
+        c.add(dossier(false, false, false)); // nothing scanned
         let c = c.with_rates();
         assert_eq!(
             (
@@ -518,5 +716,55 @@ mod tests {
             (c.input_percent, c.result_percent, c.digitized_percent),
             (Some(75.0), Some(50.0), Some(50.0))
         );
+        // No `reused` column: reuse is null, and so is its score.
+        assert_eq!(
+            (c.reused, c.reused_percent, c.scores.reuse),
+            (None, None, None)
+        );
+        assert_eq!(c.scores.digitization, Some(62.5));
+        assert_eq!(c.scores.results, Some(62.5));
+    }
+
+    #[test]
+    fn scores_earn_full_points_from_80_percent_and_round_half_up() {
+        assert_eq!(score(Some(80.0)), Some(100.0));
+        assert_eq!(score(Some(99.17)), Some(100.0));
+        assert_eq!(score(Some(79.99)), Some(99.99)); // 99.9875 rounds to 99.99
+        assert_eq!(score(Some(40.0)), Some(50.0));
+        assert_eq!(score(Some(0.01)), Some(0.01)); // 0.0125 rounds to 0.01
+        assert_eq!(score(Some(0.02)), Some(0.03)); // 0.025 rounds up
+        assert_eq!(score(Some(0.0)), Some(0.0));
+        assert_eq!(score(None), None);
+    }
+
+    #[test]
+    fn online_filing_and_reuse_count_apart_and_in_the_totals() {
+        let mut group = Counts::default();
+        let online = Dossier {
+            online: true,
+            reused: Some(true),
+            ..dossier(false, true, false)
+        };
+        group.add(online);
+        group.add(Dossier {
+            reused: Some(false),
+            ..dossier(false, false, false)
+        });
+        let mut totals = Counts::default();
+        totals.absorb(&group);
+        totals.absorb(&group);
+        let (group, totals) = (group.with_rates(), totals.with_rates());
+        assert_eq!(group.input_digital_at_filing, 1);
+        assert_eq!((group.reused, group.reused_percent), (Some(1), Some(50.0)));
+        assert_eq!(group.scores.reuse, Some(62.5));
+        assert_eq!(
+            (
+                totals.received,
+                totals.input_digital_at_filing,
+                totals.reused
+            ),
+            (4, 2, Some(2))
+        );
+        assert_eq!(totals.digitized_percent, Some(50.0));
     }
 }

@@ -1,17 +1,28 @@
-//! The coverage report in each format: `json` (SPEC.md's shape, byte-stable), `csv`, and the
-//! human-facing `table`, `html` and `xlsx`, in Vietnamese (default) or English.
+//! The coverage report in each format: `json` (SPEC.md's shape, byte-stable), `csv` (machine
+//! columns, or Excel's Vietnamese with `--lang vi`), and the human-facing `table`, `html` and
+//! `xlsx`, in Vietnamese (default) or English.
+//!
+//! Human-facing formats also say who made the report and when ([`Heading`]), the period even
+//! when none was asked (the first and last received dates counted), the register they rest on,
+//! its unreadable rows, and how to check the ledger head later. Text from the register or the
+//! catalog never starts a spreadsheet formula ([`cell_text`]) and never brings control
+//! characters to a terminal ([`printable`]).
 
+mod csv;
 mod html;
+mod labels;
+mod table;
 mod xlsx;
 
-use std::fmt::Write as _;
+use std::borrow::Cow;
 
-use unicode_width::UnicodeWidthStr;
-
-use super::{Counts, CoverageReport, Group, GroupBy};
+use super::{CoverageReport, Group, GroupBy};
 use crate::date::Date;
 
+pub use self::csv::csv;
 pub use html::html;
+pub(crate) use labels::Labels;
+pub use table::table;
 pub use xlsx::xlsx;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -20,127 +31,60 @@ pub enum Lang {
     En,
 }
 
-/// Headings in the words of provincial digitization tables ("Theo dõi mức độ số hóa").
-pub(crate) struct Labels {
-    pub title: &'static str,
-    pub procedure: &'static str,
-    pub unit: &'static str,
-    pub name: &'static str,
-    pub received: &'static str,
-    pub input_digitized: &'static str,
-    pub completed: &'static str,
-    pub result_digitized: &'static str,
-    pub digitized: &'static str,
-    pub rate: &'static str,
-    pub below_target: &'static str,
-    pub totals: &'static str,
-    pub period: &'static str,
-    pub target: &'static str,
-    pub missing: &'static str,
-    pub missing_what: &'static str,
-    pub input: &'static str,
-    pub result: &'static str,
-    pub needs_rescan: &'static str,
-    pub document: &'static str,
-    pub reason: &'static str,
-    pub unregistered: &'static str,
-    pub dossier: &'static str,
-    pub none: &'static str,
-    pub unknown: &'static str,
-    pub figures_sheet: &'static str,
-    pub yes: &'static str,
-    pub ledger: &'static str,
+/// How a human-facing report is laid out and what it says beside the figures.
+#[derive(Debug, Clone, Copy)]
+pub struct Heading<'a> {
+    pub by: GroupBy,
+    pub lang: Lang,
+    /// The office the figures are for (`[report] office`).
+    pub office: Option<&'a str>,
+    /// The date of printing (`SOURCE_DATE_EPOCH` fixes it, for reproducible reports).
+    pub printed_on: Option<Date>,
 }
 
-pub(crate) const VI: Labels = Labels {
-    title: "Theo dõi mức độ số hóa hồ sơ (QĐ 766/QĐ-TTg, chỉ tiêu 4.2)",
-    procedure: "Mã TTHC",
-    unit: "Đơn vị",
-    name: "Tên thủ tục",
-    received: "Tiếp nhận",
-    input_digitized: "Đã số hóa thành phần hồ sơ",
-    completed: "Đã giải quyết",
-    result_digitized: "Đã số hóa kết quả",
-    digitized: "Đã số hóa hồ sơ",
-    rate: "Tỷ lệ",
-    below_target: "Dưới mục tiêu",
-    totals: "Tổng cộng",
-    period: "Kỳ báo cáo",
-    target: "Mục tiêu",
-    missing: "Hồ sơ chưa số hóa",
-    missing_what: "Còn thiếu",
-    input: "thành phần hồ sơ",
-    result: "kết quả",
-    needs_rescan: "Tài liệu cần quét lại",
-    document: "Tài liệu",
-    reason: "Lý do",
-    unregistered: "Hồ sơ không có trong sổ tiếp nhận",
-    dossier: "Mã hồ sơ",
-    none: "không có",
-    unknown: "(không rõ)",
-    figures_sheet: "Số liệu",
-    yes: "có",
-    ledger: "Sổ ghi vết (đầu chuỗi)",
-};
-
-pub(crate) const EN: Labels = Labels {
-    title: "Dossier digitization coverage (Decision 766/QĐ-TTg, indicator 4.2)",
-    procedure: "Procedure",
-    unit: "Unit",
-    name: "Name",
-    received: "Received",
-    input_digitized: "Input digitized",
-    completed: "Completed",
-    result_digitized: "Result digitized",
-    digitized: "Digitized",
-    rate: "Rate",
-    below_target: "Below target",
-    totals: "Totals",
-    period: "Period",
-    target: "Target",
-    missing: "Dossiers not fully digitized",
-    missing_what: "Missing",
-    input: "input",
-    result: "result",
-    needs_rescan: "Documents to rescan",
-    document: "Document",
-    reason: "Reason",
-    unregistered: "Dossiers not in the register",
-    dossier: "Dossier",
-    none: "none",
-    unknown: "(unknown)",
-    figures_sheet: "Figures",
-    yes: "yes",
-    ledger: "Ledger head",
-};
+impl Heading<'_> {
+    pub(crate) fn labels(&self) -> &'static Labels {
+        self.lang.labels()
+    }
+}
 
 impl Lang {
     pub(crate) fn labels(self) -> &'static Labels {
         match self {
-            Lang::Vi => &VI,
-            Lang::En => &EN,
+            Lang::Vi => &labels::VI,
+            Lang::En => &labels::EN,
         }
     }
 
-    /// `58,8%` in Vietnamese, `58.8%` in English; two decimals as computed.
+    /// `58,80%` in Vietnamese, `58.80%` in English; two decimals as computed.
     pub(crate) fn percent(self, p: Option<f64>) -> String {
         match p {
             None => "—".to_owned(),
-            Some(p) => {
-                let s = format!("{p:.2}%");
-                match self {
-                    Lang::Vi => s.replace('.', ","),
-                    Lang::En => s,
-                }
-            }
+            Some(p) => format!("{}%", self.decimal(p)),
         }
     }
 
-    pub(crate) fn date(self, iso: &Option<String>) -> String {
-        match iso.as_deref().and_then(Date::parse) {
-            Some(d) if self == Lang::Vi => d.vn(),
-            Some(d) => d.iso(),
-            None => "…".to_owned(),
+    /// A figure with two decimals, with the language's decimal mark.
+    pub(crate) fn decimal(self, p: f64) -> String {
+        let s = format!("{p:.2}");
+        match self {
+            Lang::Vi => s.replace('.', ","),
+            Lang::En => s,
+        }
+    }
+
+    pub(crate) fn date(self, d: Date) -> String {
+        match self {
+            Lang::Vi => d.vn(),
+            Lang::En => d.iso(),
+        }
+    }
+
+    pub(crate) fn yes_no(self, b: bool) -> &'static str {
+        if b {
+            self.labels().yes
+        } else {
+            self.labels().no
         }
     }
 
@@ -163,24 +107,12 @@ impl Lang {
                 "unsupported file type (not JPEG, PNG, TIFF or PDF)",
                 "định dạng tệp không được hỗ trợ (không phải JPEG, PNG, TIFF hay PDF)",
             ),
-            (
-                "PDF input is not readable yet (archived as it came; waiting for PDF support)",
-                "chưa đọc được tệp PDF (đã lưu nguyên bản; chờ hỗ trợ PDF)",
-            ),
             ("empty file", "tệp rỗng"),
             ("OCR failed", "nhận dạng chữ thất bại"),
         ];
         PHRASES
             .iter()
             .fold(reason.to_owned(), |text, (en, vi)| text.replace(en, vi))
-    }
-
-    fn ledger(self, report: &CoverageReport) -> String {
-        let l = self.labels();
-        match &report.ledger_head {
-            Some(h) => format!("{}: #{} {}", l.ledger, h.seq, h.hash),
-            None => format!("{}: {}", l.ledger, l.none),
-        }
     }
 
     fn missing_words(self, missing: &[&str]) -> String {
@@ -190,6 +122,50 @@ impl Lang {
             .map(|m| if *m == "input" { l.input } else { l.result })
             .collect::<Vec<_>>()
             .join(", ")
+    }
+
+    /// The period: the bounds asked for, else the first and last received dates counted.
+    pub(crate) fn period(self, report: &CoverageReport) -> String {
+        let asked = |iso: &Option<String>| iso.as_deref().and_then(Date::parse);
+        let span = report.received_span;
+        let from = asked(&report.period.from).or(span.map(|s| s.0));
+        let to = asked(&report.period.to).or(span.map(|s| s.1));
+        let shown = |d: Option<Date>| d.map(|d| self.date(d)).unwrap_or_else(|| "…".into());
+        format!("{} – {}", shown(from), shown(to))
+    }
+
+    /// The ledger head and, on a second line, how to check it later.
+    pub(crate) fn ledger(self, report: &CoverageReport) -> (String, Option<String>) {
+        let l = self.labels();
+        match &report.ledger_head {
+            Some(h) => (
+                format!("{}: #{} {}", l.ledger, h.seq, h.hash),
+                Some(
+                    l.ledger_check
+                        .replace("{seq}", &h.seq.to_string())
+                        .replace("{hash}", &h.hash),
+                ),
+            ),
+            None => (format!("{}: {}", l.ledger, l.none), None),
+        }
+    }
+
+    /// The register the figures rest on, in one line.
+    pub(crate) fn register(self, report: &CoverageReport) -> String {
+        let l = self.labels();
+        match &report.register {
+            None => format!("{}: {}", l.register, l.register_none),
+            Some(r) => {
+                let mut s = format!(
+                    "{}: sha256 {}, {} {}",
+                    l.register, r.sha256, r.rows, l.register_rows
+                );
+                if let Some(at) = &r.imported_at {
+                    s.push_str(&format!(", {} {at}", l.imported_at));
+                }
+                s
+            }
+        }
     }
 }
 
@@ -204,24 +180,8 @@ fn key_heading(by: GroupBy, l: &Labels) -> &'static str {
     match by {
         GroupBy::Procedure => l.procedure,
         GroupBy::Unit => l.unit,
+        GroupBy::Month => l.month,
     }
-}
-
-/// The figures' column headings.
-fn figure_headings(by: GroupBy, l: &Labels) -> [&'static str; 11] {
-    [
-        key_heading(by, l),
-        l.name,
-        l.received,
-        l.input_digitized,
-        l.rate,
-        l.completed,
-        l.result_digitized,
-        l.rate,
-        l.digitized,
-        l.rate,
-        l.below_target,
-    ]
 }
 
 /// A group's key as shown: "(unknown)" for dossiers without one (the workbook leaves it empty).
@@ -233,172 +193,57 @@ fn group_key<'a>(g: &'a Group, l: &'static Labels) -> &'a str {
     }
 }
 
-/// A procedure's name; units have none.
+/// A procedure's name; units and months have none of their own.
 fn group_name(g: &Group, by: GroupBy) -> &str {
-    if by == GroupBy::Unit {
-        ""
-    } else {
+    if by == GroupBy::Procedure {
         g.name.as_deref().unwrap_or("")
+    } else {
+        ""
     }
 }
 
-/// One row per group and a totals row; JSON's key names as the header.
-pub fn csv(report: &CoverageReport) -> String {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    let _ = w.write_record([
-        "key",
-        "name",
-        "received",
-        "input_digitized",
-        "input_percent",
-        "completed",
-        "result_digitized",
-        "result_percent",
-        "digitized",
-        "digitized_percent",
-        "below_target",
-    ]);
-    let pct = |p: Option<f64>| p.map(|p| format!("{p:.2}")).unwrap_or_default();
-    let mut row = |key: &str, name: &str, c: &Counts, below: &str| {
-        let _ = w.write_record([
-            key.to_owned(),
-            name.to_owned(),
-            c.received.to_string(),
-            c.input_digitized.to_string(),
-            pct(c.input_percent),
-            c.completed.to_string(),
-            c.result_digitized.to_string(),
-            pct(c.result_percent),
-            c.digitized.to_string(),
-            pct(c.digitized_percent),
-            below.to_owned(),
-        ]);
-    };
-    for g in &report.groups {
-        row(
-            &g.key,
-            g.name.as_deref().unwrap_or(""),
-            &g.counts,
-            if g.below_target { "true" } else { "false" },
-        );
-    }
-    row("TOTAL", "", &report.totals, "");
-    String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
-}
-
-/// Aligned columns for a terminal, widths measured as displayed (Vietnamese letters with
-/// diacritics are one column each, however they are encoded).
-pub fn table(report: &CoverageReport, by: GroupBy, lang: Lang) -> String {
-    let l = lang.labels();
-    let mut out = String::new();
-    let _ = writeln!(out, "{}", l.title);
-    let _ = writeln!(
-        out,
-        "{}: {} – {}   {}: {}\n",
-        l.period,
-        lang.date(&report.period.from),
-        lang.date(&report.period.to),
-        l.target,
-        lang.percent(Some(report.target_percent))
-    );
-    write_aligned(&mut out, &table_cells(report, by, lang));
-    write_lists(&mut out, report, lang);
-    out
-}
-
-/// The figures as text: the heading row, one row per group, the totals.
-fn table_cells(report: &CoverageReport, by: GroupBy, lang: Lang) -> Vec<Vec<String>> {
-    let l = lang.labels();
-    let line = |key: &str, name: &str, c: &Counts, below: bool| {
-        vec![
-            key.to_owned(),
-            name.to_owned(),
-            c.received.to_string(),
-            c.input_digitized.to_string(),
-            lang.percent(c.input_percent),
-            c.completed.to_string(),
-            c.result_digitized.to_string(),
-            lang.percent(c.result_percent),
-            c.digitized.to_string(),
-            lang.percent(c.digitized_percent),
-            if below {
-                l.yes.to_owned()
-            } else {
-                String::new()
-            },
-        ]
-    };
-    let mut rows = vec![figure_headings(by, l).map(str::to_owned).to_vec()];
-    for g in &report.groups {
-        rows.push(line(
-            group_key(g, l),
-            group_name(g, by),
-            &g.counts,
-            g.below_target,
-        ));
-    }
-    rows.push(line(l.totals, "", &report.totals, false));
-    rows
-}
-
-/// Text columns (and the heading row) left-aligned, figures right-aligned, two spaces apart.
-fn write_aligned(out: &mut String, rows: &[Vec<String>]) {
-    let widths: Vec<usize> = (0..rows[0].len())
-        .map(|i| rows.iter().map(|r| r[i].width()).max().unwrap_or(0))
-        .collect();
-    for (n, r) in rows.iter().enumerate() {
-        let mut text = String::new();
-        for (i, cell) in r.iter().enumerate() {
-            let pad = widths[i] - cell.width();
-            if i < 2 || n == 0 {
-                text.push_str(cell);
-                text.push_str(&" ".repeat(pad));
-            } else {
-                text.push_str(&" ".repeat(pad));
-                text.push_str(cell);
-            }
-            text.push_str("  ");
-        }
-        let _ = writeln!(out, "{}", text.trim_end());
+/// Text as a terminal should show it: control characters and bidirectional overrides (which
+/// could rewrite what an auditor sees) become U+FFFD.
+pub(crate) fn printable(s: &str) -> Cow<'_, str> {
+    let unsafe_char =
+        |c: char| c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
+    if s.chars().any(unsafe_char) {
+        Cow::Owned(
+            s.chars()
+                .map(|c| if unsafe_char(c) { '\u{fffd}' } else { c })
+                .collect(),
+        )
+    } else {
+        Cow::Borrowed(s)
     }
 }
 
-/// Missing dossiers, documents to rescan, unregistered dossiers, and the ledger head.
-fn write_lists(out: &mut String, report: &CoverageReport, lang: Lang) {
-    let l = lang.labels();
-    let _ = writeln!(out, "\n{} ({})", l.missing, report.missing.len());
-    for m in &report.missing {
-        let _ = writeln!(
-            out,
-            "  {}  {}  {}  {}: {}",
-            m.dossier_code,
-            m.procedure_code,
-            m.unit.as_deref().unwrap_or(l.unknown),
-            l.missing_what,
-            lang.missing_words(&m.missing)
-        );
+/// A spreadsheet cell's text that no spreadsheet takes for a formula: text starting with
+/// `=`, `+`, `-`, `@`, a tab or a carriage return gets a leading apostrophe (OWASP's advice).
+pub(crate) fn cell_text(s: &str) -> Cow<'_, str> {
+    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        Cow::Owned(format!("'{s}"))
+    } else {
+        Cow::Borrowed(s)
     }
-    let _ = writeln!(out, "\n{} ({})", l.needs_rescan, report.needs_rescan.len());
-    for r in &report.needs_rescan {
-        let _ = writeln!(
-            out,
-            "  {}  {}: {}",
-            r.dossier_code,
-            r.document,
-            lang.reason(&r.reason)
-        );
-    }
-    let _ = writeln!(out, "\n{} ({})", l.unregistered, report.unregistered.len());
-    for u in &report.unregistered {
-        let _ = writeln!(out, "  {u}");
-    }
-    let _ = writeln!(out, "\n{}", lang.ledger(report));
 }
 
 #[cfg(test)]
 mod tests {
+    use unicode_width::UnicodeWidthStr;
+
     use super::*;
-    use crate::coverage::{Group, Missing, Period};
+    use crate::coverage::{Counts, Group, Missing, PageCountMismatch, Period, RegisterUsed};
+    use crate::register::Problem;
+
+    fn heading(by: GroupBy, lang: Lang) -> Heading<'static> {
+        Heading {
+            by,
+            lang,
+            office: Some("UBND phường 1"),
+            printed_on: Date::parse("2026-12-02"),
+        }
+    }
 
     fn report() -> CoverageReport {
         let counts = Counts {
@@ -410,7 +255,12 @@ mod tests {
             result_percent: Some(50.0),
             digitized: 1,
             digitized_percent: Some(33.33),
-        };
+            input_digital_at_filing: 1,
+            reused: None,
+            reused_percent: None,
+            scores: Default::default(),
+        }
+        .with_rates();
         CoverageReport {
             period: Period {
                 from: Some("2024-01-01".into()),
@@ -432,21 +282,35 @@ mod tests {
             }],
             needs_rescan: vec![],
             unregistered: vec![],
+            page_count_mismatches: vec![PageCountMismatch {
+                dossier_code: "000.00.01.H50-240115-0001".into(),
+                declared: 4,
+                scanned: 3,
+            }],
+            register_problems: vec![Problem {
+                line: 7,
+                reason: "dossier X: received_on is not a date".into(),
+            }],
+            register: Some(RegisterUsed {
+                sha256: "ab".repeat(32),
+                imported_at: Some("2024-01-16T01:02:03Z".into()),
+                rows: 3,
+            }),
             ledger_head: None,
+            received_span: None,
         }
     }
 
     #[test]
     fn table_speaks_vietnamese_and_aligns_by_display_width() {
-        let t = table(&report(), GroupBy::Procedure, Lang::Vi);
-        assert!(
-            t.contains("Tiếp nhận")
-                && t.contains("Đã số hóa thành phần hồ sơ")
-                && t.contains("Đã giải quyết")
-        );
+        let t = table(&report(), &heading(GroupBy::Procedure, Lang::Vi));
+        assert!(t.contains("TN = Tiếp nhận") && t.contains("SHTP = Đã số hóa thành phần hồ sơ"));
+        assert!(t.contains("GQ = Đã giải quyết"));
         assert!(t.contains("66,67%") && t.contains("01/01/2024"));
-        let en = table(&report(), GroupBy::Procedure, Lang::En);
-        assert!(en.contains("Received") && en.contains("66.67%") && en.contains("2024-01-01"));
+        let en = table(&report(), &heading(GroupBy::Procedure, Lang::En));
+        assert!(
+            en.contains("Rec = Received") && en.contains("66.67%") && en.contains("2024-01-01")
+        );
 
         // Unit names whose byte lengths differ from their display widths.
         let mut r = report();
@@ -455,7 +319,7 @@ mod tests {
         second.key = "Xa Hai".into();
         second.counts.received = 7;
         r.groups.push(second);
-        let t = table(&r, GroupBy::Unit, Lang::Vi);
+        let t = table(&r, &heading(GroupBy::Unit, Lang::Vi));
         let figure_column = |line: &str| {
             let at = line.find(|c: char| c.is_ascii_digit()).unwrap();
             line[..at].width()
@@ -464,13 +328,40 @@ mod tests {
             .lines()
             .filter(|l| l.starts_with("Phường Đông Lễ") || l.starts_with("Xa Hai"))
             .collect();
-        assert_eq!(rows.len(), 2, "{t}");
+        assert_eq!(rows.len(), 4, "both tables: {t}");
         assert_eq!(figure_column(rows[0]), figure_column(rows[1]), "{t}");
     }
 
     #[test]
+    fn table_fits_100_columns_flags_the_totals_and_prints_no_control_characters() {
+        let mut r = report();
+        r.groups[0].key = format!("Phường {}\u{1b}[31m\u{202e}", "Đông Lễ ".repeat(20));
+        r.groups[0].name = Some("Tên\u{7}".into());
+        r.groups[0].counts.received = 1_234_567;
+        let t = table(&r, &heading(GroupBy::Procedure, Lang::Vi));
+        let tables: Vec<&str> = t
+            .lines()
+            .filter(|l| l.starts_with("Phường") || l.starts_with("Tổng cộng"))
+            .collect();
+        assert_eq!(tables.len(), 4, "{t}");
+        for line in &tables {
+            assert!(line.width() <= 100, "{} columns: {line}", line.width());
+        }
+        assert!(
+            tables[1].ends_with('!'),
+            "the totals are below target: {}",
+            tables[1]
+        );
+        assert!(!t.chars().any(|c| c.is_control() && c != '\n'), "{t:?}");
+        assert!(!t.contains('\u{202e}'));
+        assert!(t.contains("UBND phường 1") && t.contains("02/12/2026"));
+        assert!(t.contains("Dòng 7: dossier X: received_on is not a date"));
+        assert!(t.contains("Số trang nộp: 4  Số trang đã quét: 3"));
+    }
+
+    #[test]
     fn html_escapes_and_is_self_contained() {
-        let h = html(&report(), GroupBy::Procedure, Lang::Vi);
+        let h = html(&report(), &heading(GroupBy::Procedure, Lang::Vi));
         assert!(h.contains("Đăng ký khai sinh &lt;b&gt;"));
         assert!(!h.contains("<script") && !h.contains("https://") && !h.contains("<link"));
         assert_eq!(
@@ -479,6 +370,18 @@ mod tests {
         );
         assert!(h.contains("<svg"));
         assert!(h.contains("thành phần hồ sơ, kết quả"));
+    }
+
+    #[test]
+    fn html_prints_on_a4_with_signatures_and_the_lists_in_an_appendix() {
+        let h = html(&report(), &heading(GroupBy::Procedure, Lang::Vi));
+        assert!(h.contains("size: A4") && h.contains("counter(page)"));
+        assert!(h.contains("Người lập biểu") && h.contains("Thủ trưởng đơn vị"));
+        let appendix = h.find("class=\"appendix\"").unwrap();
+        assert!(h[appendix..].contains("Dòng không đọc được trong sổ tiếp nhận (1)"));
+        assert!(h[appendix..].contains("received_on is not a date"));
+        assert!(h[..appendix].contains("UBND phường 1") && h.contains("02/12/2026"));
+        assert!(h.contains(&format!("sha256 {}", "ab".repeat(32))));
     }
 
     #[test]
@@ -493,7 +396,7 @@ mod tests {
 
     #[test]
     fn csv_uses_json_keys_and_dot_decimals() {
-        let c = csv(&report());
+        let c = String::from_utf8(csv(&report(), None)).unwrap();
         let mut lines = c.lines();
         assert!(lines
             .next()
@@ -501,8 +404,49 @@ mod tests {
             .starts_with("key,name,received,input_digitized,input_percent"));
         assert_eq!(
             lines.next().unwrap(),
-            "1.001193,Đăng ký khai sinh <b>,3,2,66.67,2,1,50.00,1,33.33,true"
+            "1.001193,Đăng ký khai sinh <b>,3,2,66.67,2,1,50.00,1,33.33,true,1,,,62.50,41.66,"
         );
         assert!(lines.next().unwrap().starts_with("TOTAL,"));
+        assert!(lines
+            .next()
+            .unwrap()
+            .starts_with("REGISTER_PROBLEM,line 7: dossier X: received_on is not a date,"));
+    }
+
+    #[test]
+    fn vietnamese_csv_opens_in_excel_with_its_letters_separators_and_words() {
+        let c = csv(&report(), Some(Lang::Vi));
+        assert!(c.starts_with(b"\xef\xbb\xbf"), "a BOM");
+        let text = String::from_utf8(c[3..].to_vec()).unwrap();
+        let mut lines = text.lines();
+        assert!(lines
+            .next()
+            .unwrap()
+            .starts_with("Mã;Tên thủ tục;Tiếp nhận;"));
+        let row = lines.next().unwrap();
+        assert!(
+            row.contains(";66,67;") && row.ends_with(";1;;;62,50;41,66;"),
+            "{row}"
+        );
+        assert!(row.contains(";có;"), "{row}");
+    }
+
+    #[test]
+    fn no_spreadsheet_cell_starts_a_formula() {
+        let mut r = report();
+        r.groups[0].name = Some("=HYPERLINK(\"http://x\",\"y\")".into());
+        r.groups[0].key = "+1.001193".into();
+        r.register_problems[0].reason = "@SUM(A1)".into();
+        let c = String::from_utf8(csv(&r, None)).unwrap();
+        assert!(c.contains("'+1.001193,\"'=HYPERLINK"), "{c}");
+        for line in c.lines() {
+            for cell in line.split(',') {
+                assert!(!cell.starts_with(['=', '+', '-', '@']), "{cell} in {c}");
+            }
+        }
+        for s in ["-1", "\tx", "\rx", "=1", "@a", "+a"] {
+            assert!(cell_text(s).starts_with('\''), "{s:?}");
+        }
+        assert_eq!(cell_text("1.001193"), "1.001193");
     }
 }

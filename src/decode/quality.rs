@@ -1,4 +1,7 @@
-//! Page quality as SPEC.md counts it: decodes, not blank, at least `min_dpi`.
+//! Page quality as SPEC.md counts it: the page decodes whole, is not blank, has at least
+//! `min_dpi`, is at least 50 mm on each side (smaller is a thumbnail or a false resolution tag),
+//! and is legible: when OCR finds words, their mean confidence is at least `min_confidence`.
+//! Each failed check is a reason of its own.
 
 use image::GrayImage;
 use serde::Serialize;
@@ -12,6 +15,23 @@ const BLANK_INK_RATIO: f64 = 0.0003;
 
 /// Margins ignored by the blank check: scanner edges and punch holes live there.
 const MARGIN_FRACTION: f64 = 0.05;
+
+/// The smallest side a page may have, in millimetres: an ID card is 86 × 54 mm.
+pub const MIN_SIDE_MM: f64 = 50.0;
+
+/// The default `[quality] min_confidence`. Measured with Tesseract 5.3 (`vie`, PSM 3) on pages
+/// rendered for it (README, "Quality checks"): clean and mildly degraded forms read at a mean
+/// word confidence of 96, a form blurred by a 4-pixel Gaussian at 82, the same form with every
+/// word's letters scrambled at 60, and a 1-bit scan with its bits reversed (TIFF FillOrder 2
+/// read the wrong way) at 11. 70 keeps every real page and fails the garbled ones.
+pub const DEFAULT_MIN_CONFIDENCE: f32 = 70.0;
+
+/// The thresholds a page is held to (`[quality]` in the pipeline file).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Rules {
+    pub min_dpi: u32,
+    pub min_confidence: f32,
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -39,24 +59,85 @@ pub struct PageQuality {
     pub blank: bool,
     /// Share of ink pixels inside the margins, 0..1.
     pub ink_ratio: f64,
+    /// The page's size on paper (pixels ÷ dpi), width and height in millimetres; 0 for a
+    /// page that was not scanned.
+    pub size_mm: (f64, f64),
+    /// The file ends before the image does (a cut-off transfer): what decoded is not the page.
+    pub truncated: bool,
 }
 
 impl PageQuality {
-    /// Why this page fails quality, in the words of the coverage report (empty: it passes).
-    pub fn reasons(&self, min_dpi: u32) -> Vec<String> {
+    /// Why this page's image fails quality, in the words of the coverage report (empty: it
+    /// passes). Legibility, which needs the OCR reading, is [`legibility`].
+    pub fn reasons(&self, rules: &Rules) -> Vec<String> {
         let mut reasons = Vec::new();
-        if self.blank {
+        if self.truncated {
+            // What decoded of a cut-off file is mostly filler: not a blank page.
+            reasons.push("truncated file: the image ends early".to_owned());
+        } else if self.blank {
             reasons.push("blank page".to_owned());
         }
-        if self.dpi < min_dpi && self.dpi_source != DpiSource::NotScanned {
+        let scanned = self.dpi_source != DpiSource::NotScanned;
+        if self.dpi < rules.min_dpi && scanned {
             let how = match self.dpi_source {
                 DpiSource::EstimatedA4 => " (estimated from the pixel size as A4)",
                 _ => "",
             };
-            reasons.push(format!("below {min_dpi} dpi: {} dpi{how}", self.dpi));
+            reasons.push(format!(
+                "below {} dpi: {} dpi{how}",
+                rules.min_dpi, self.dpi
+            ));
+        }
+        let (w, h) = self.size_mm;
+        if scanned && (w < MIN_SIDE_MM || h < MIN_SIDE_MM) {
+            reasons.push(format!(
+                "smaller than {MIN_SIDE_MM:.0} mm a side: {w:.0} × {h:.0} mm at {} dpi",
+                self.dpi
+            ));
         }
         reasons
     }
+}
+
+/// Why a page's OCR reading makes it illegible: words found whose mean confidence is below
+/// `min_confidence`. A page without words, or read from a PDF's own text layer, passes.
+pub fn legibility(confidence: Option<f32>, text: &str, rules: &Rules) -> Option<String> {
+    let confidence = confidence?;
+    let has_words = text.chars().any(char::is_alphanumeric);
+    (has_words && confidence < rules.min_confidence).then(|| {
+        format!(
+            "illegible: OCR confidence {confidence:.0} below {:.0}",
+            rules.min_confidence
+        )
+    })
+}
+
+/// Whether a JPEG or PNG file ends before its image does: a JPEG without its end-of-image
+/// marker, a PNG without its `IEND` chunk. (A cut TIFF or PDF fails to decode instead.)
+pub fn ends_early(bytes: &[u8]) -> bool {
+    // Scanners and copy tools sometimes pad a file with zeros or a newline.
+    let end = bytes
+        .iter()
+        .rposition(|&b| b != 0 && b != b'\n' && b != b'\r')
+        .map_or(0, |i| i + 1);
+    let body = &bytes[..end];
+    if bytes.starts_with(&[0xff, 0xd8]) {
+        !body.ends_with(&[0xff, 0xd9])
+    } else if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
+        // IEND's type and CRC end every whole PNG.
+        !bytes.ends_with(b"IEND\xae\x42\x60\x82")
+    } else {
+        false
+    }
+}
+
+/// A page's size on paper in millimetres at `dpi`.
+fn size_mm(width: u32, height: u32, dpi: u32) -> (f64, f64) {
+    if dpi == 0 {
+        return (0.0, 0.0);
+    }
+    let mm = |px: u32| px as f64 / dpi as f64 * 25.4;
+    (mm(width), mm(height))
 }
 
 /// Resolution: from metadata when the file has it, else estimated from the pixel size as A4.
@@ -80,6 +161,8 @@ pub fn not_scanned() -> PageQuality {
         dpi_source: DpiSource::NotScanned,
         blank: false,
         ink_ratio: 0.0,
+        size_mm: (0.0, 0.0),
+        truncated: false,
     }
 }
 
@@ -91,6 +174,8 @@ pub fn assess(image: &GrayImage, meta_dpi: Option<u32>) -> PageQuality {
         dpi_source,
         blank: ink_ratio < BLANK_INK_RATIO,
         ink_ratio,
+        size_mm: size_mm(image.width(), image.height(), dpi),
+        truncated: false,
     }
 }
 
@@ -185,7 +270,7 @@ mod tests {
         let q = assess(&page(1240, 1754), None);
         assert_eq!(q.dpi, 150);
         assert!(q
-            .reasons(200)
+            .reasons(&rules(200))
             .iter()
             .any(|r| r.starts_with("below 200 dpi")));
         let q = assess(&page(1240, 1754), Some(400));
@@ -195,6 +280,13 @@ mod tests {
         assert_eq!(resolution(3508, 2480, Some(0)).1, DpiSource::EstimatedA4);
     }
 
+    fn rules(min_dpi: u32) -> Rules {
+        Rules {
+            min_dpi,
+            min_confidence: DEFAULT_MIN_CONFIDENCE,
+        }
+    }
+
     #[test]
     fn reasons_list_every_failure() {
         let q = PageQuality {
@@ -202,9 +294,80 @@ mod tests {
             dpi_source: DpiSource::Metadata,
             blank: true,
             ink_ratio: 0.0,
+            size_mm: (210.0, 297.0),
+            truncated: false,
         };
-        assert_eq!(q.reasons(200), vec!["blank page", "below 200 dpi: 150 dpi"]);
-        assert!(q.reasons(100).len() == 1);
+        assert_eq!(
+            q.reasons(&rules(200)),
+            vec!["blank page", "below 200 dpi: 150 dpi"]
+        );
+        assert!(q.reasons(&rules(100)).len() == 1);
+    }
+
+    #[test]
+    fn thumbnails_and_false_resolution_tags_are_smaller_than_50_mm() {
+        // A 310 × 206 thumbnail tagged 600 dpi: 13 × 9 mm.
+        let mut thumbnail = page(310, 206);
+        draw_bar(&mut thumbnail, 20, 80, 260, 40, 20);
+        let q = assess(&thumbnail, Some(600));
+        let reasons = q.reasons(&rules(200));
+        assert_eq!(
+            reasons,
+            vec!["smaller than 50 mm a side: 13 × 9 mm at 600 dpi"]
+        );
+        // An A4 page claiming 25,400 dpi is 2 × 3 mm.
+        let q = assess(&page(2480, 3508), Some(25_400));
+        let reasons = q.reasons(&rules(200));
+        assert!(reasons
+            .iter()
+            .any(|r| r.starts_with("smaller than 50 mm a side: 2 × 4 mm")));
+        // An ID card scanned at 300 dpi (86 × 54 mm) is large enough.
+        let q = assess(&page(1016, 638), Some(300));
+        assert!(q.size_mm.1 > 53.9 && q.size_mm.1 < 54.1, "{:?}", q.size_mm);
+        assert!(q.reasons(&rules(200)).iter().all(|r| !r.contains("50 mm")));
+    }
+
+    #[test]
+    fn garbled_words_are_illegible_but_no_words_or_a_text_layer_pass() {
+        let r = rules(200);
+        assert_eq!(
+            legibility(Some(13.4), "Ằ1 xq", &r).as_deref(),
+            Some("illegible: OCR confidence 13 below 70")
+        );
+        assert!(legibility(Some(60.0), "ừqặ ỵbđ", &r).is_some());
+        assert_eq!(legibility(Some(82.0), "GIẤY KHAI SINH", &r), None);
+        assert_eq!(legibility(Some(0.0), "  \n", &r), None, "no words found");
+        assert_eq!(legibility(None, "text layer", &r), None);
+    }
+
+    #[test]
+    fn a_cut_off_jpeg_or_png_is_truncated_not_blank() {
+        let mut jpeg = Vec::new();
+        image::DynamicImage::ImageLuma8(page(64, 64))
+            .write_to(
+                &mut std::io::Cursor::new(&mut jpeg),
+                image::ImageFormat::Jpeg,
+            )
+            .unwrap();
+        let mut png = Vec::new();
+        image::DynamicImage::ImageLuma8(page(64, 64))
+            .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+            .unwrap();
+        assert!(!ends_early(&jpeg) && !ends_early(&png));
+        let mut padded = jpeg.clone();
+        padded.extend_from_slice(b"\0\0\n");
+        assert!(!ends_early(&padded), "padding after the end is not a cut");
+        assert!(ends_early(&jpeg[..jpeg.len() - 10]));
+        assert!(ends_early(&png[..png.len() - 12]));
+        assert!(!ends_early(b"II*\0 a TIFF"));
+        let q = PageQuality {
+            truncated: true,
+            ..assess(&page(2480, 3508), Some(300))
+        };
+        assert_eq!(
+            q.reasons(&rules(200)),
+            vec!["truncated file: the image ends early"]
+        );
     }
 
     #[test]

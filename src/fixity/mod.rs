@@ -7,17 +7,14 @@ mod evidence;
 pub mod rebuild;
 
 use std::collections::{HashMap, HashSet};
-use std::fs::File;
-use std::io::Read;
 use std::path::Path;
 
 use rayon::prelude::*;
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 
 use crate::index::audit::{LedgerEntry, LedgerHead, ObjectRef, GENESIS};
 use crate::index::{Index, IndexError, Location};
-use crate::store::{hex, is_sha256_hex, Archive, ArchiveLock, StoreError};
+use crate::store::{is_sha256_hex, Archive, ArchiveLock, StoreError};
 use crate::timefmt;
 
 #[derive(Debug, thiserror::Error)]
@@ -129,21 +126,8 @@ impl VerifyReport {
     }
 }
 
-/// Streams a file through SHA-256: (hex digest, bytes read).
 fn hash_file(path: &Path) -> std::io::Result<(String, u64)> {
-    let mut f = File::open(path)?;
-    let mut hasher = Sha256::new();
-    let mut buf = vec![0u8; 1 << 20];
-    let mut total = 0u64;
-    loop {
-        let n = f.read(&mut buf)?;
-        if n == 0 {
-            break;
-        }
-        hasher.update(&buf[..n]);
-        total += n as u64;
-    }
-    Ok((hex(&hasher.finalize()), total))
+    crate::store::sha256_file(path)
 }
 
 /// Checks the whole archive. Records the check (fixity events, a ledger entry) unless the

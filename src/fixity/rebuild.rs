@@ -216,19 +216,13 @@ fn restore_import(
         crate::register::read_register_from(source, None)
             .ok()
             .map(|reg| {
-                index.replace_register(
-                    &reg.rows,
-                    &r.run_id,
-                    &r.source,
-                    &r.sha256,
-                    r.problems as usize,
-                )
+                index.replace_register(&reg.rows, &r.run_id, &r.source, &r.sha256, &reg.problems)
             })
     } else {
         crate::register::read_catalog_from(source)
             .ok()
-            .map(|(rows, _, _)| {
-                index.import_catalog(&rows, &r.run_id, &r.source, &r.sha256, r.problems as usize)
+            .map(|(rows, problems, _)| {
+                index.import_catalog(&rows, &r.run_id, &r.source, &r.sha256, &problems)
             })
     };
     let restored = result.transpose()?.map(|c| c.sha256);

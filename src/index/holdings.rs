@@ -95,6 +95,27 @@ impl Index {
         Ok(out)
     }
 
+    /// The input pages archived per dossier (latest versions of every input document,
+    /// whatever their quality), for the page-count check against the register.
+    pub fn input_pages_by_dossier(
+        &self,
+    ) -> Result<std::collections::HashMap<String, u64>, IndexError> {
+        let mut out = std::collections::HashMap::new();
+        self.db()
+            .for_each(
+                "SELECT c.dossier_code, CAST(SUM(d.page_count) AS BIGINT)
+                 FROM current_documents c JOIN documents d ON d.id = c.document_id
+                 WHERE c.kind = 'input' GROUP BY c.dossier_code",
+                &[],
+                |r| {
+                    out.insert(r.get(0)?, r.get(1)?);
+                    Ok::<_, DbError>(())
+                },
+            )
+            .map_err(|e| self.err(e))?;
+        Ok(out)
+    }
+
     /// Counts for summaries and tests: (dossiers, documents, pages).
     pub fn counts(&self) -> Result<(u64, u64, u64), IndexError> {
         let r = self

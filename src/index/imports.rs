@@ -10,13 +10,25 @@ use super::db::{vals, Backend, Db, DbError, Row};
 use super::{Index, IndexError};
 use crate::date::Date;
 use crate::evidence::{self, ImportRecord, RowsDigest};
-use crate::register::{CatalogRow, Channel, RegisterRow};
+use crate::register::{CatalogRow, Channel, Problem, RegisterRow};
 
 /// An evidence record as stored: its bytes and their hash.
 #[derive(Debug, Clone)]
 pub struct EncodedRecord {
     pub bytes: Vec<u8>,
     pub sha256: String,
+}
+
+/// The register import that reports rest on.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RegisterImport {
+    pub sha256: String,
+    /// When the run that imported it started (UTC, RFC 3339); `None` if that run is unknown.
+    pub imported_at: Option<String>,
+    pub rows: u64,
+    pub problems: Vec<Problem>,
+    /// The file's path as the pipeline named it.
+    pub source: String,
 }
 
 /// One import, as its `imports` row and record say.
@@ -26,7 +38,7 @@ struct Import<'a> {
     source: &'a str,
     sha256: &'a str,
     rows: usize,
-    problems: usize,
+    problems: &'a [Problem],
 }
 
 /// The import's row, with the digest of the rows it brought and its record's hash.
@@ -41,23 +53,25 @@ fn insert_import(
         source: import.source.to_owned(),
         sha256: import.sha256.to_owned(),
         rows: import.rows as u64,
-        problems: import.problems as u64,
+        problems: import.problems.len() as u64,
         rows_sha256,
     };
     let (bytes, record_sha256) = evidence::encode(&record);
+    let problem_list = serde_json::to_string(import.problems).expect("problems serialise");
     tx.execute(
         "INSERT INTO imports(what, run_id, source, sha256, rows, problems, rows_sha256,
-                             record_sha256)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                             record_sha256, problem_list)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
         &vals![
             import.what,
             import.run_id,
             import.source,
             import.sha256,
             import.rows,
-            import.problems,
+            import.problems.len(),
             &record.rows_sha256,
-            &record_sha256
+            &record_sha256,
+            &problem_list
         ],
     )?;
     Ok(EncodedRecord {
@@ -88,7 +102,7 @@ impl Index {
         run_id: &str,
         source: &str,
         sha256: &str,
-        problems: usize,
+        problems: &[Problem],
     ) -> Result<EncodedRecord, IndexError> {
         self.transaction(|tx| {
             if tx.backend() == Backend::Postgres {
@@ -99,7 +113,8 @@ impl Index {
             for r in rows {
                 tx.execute(
                     "INSERT INTO register(dossier_code, procedure_code, unit, received_on, due_on,
-                                          completed_on, channel) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                                          completed_on, channel, reused, pages)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
                     &vals![
                         &r.dossier_code,
                         &r.procedure_code,
@@ -108,6 +123,8 @@ impl Index {
                         r.due_on.map(|d| d.iso()),
                         r.completed_on.map(|d| d.iso()),
                         r.channel.map(|c| c.as_str()),
+                        r.reused.map(i64::from),
+                        r.pages.map(i64::from),
                     ],
                 )?;
             }
@@ -131,7 +148,7 @@ impl Index {
         run_id: &str,
         source: &str,
         sha256: &str,
-        problems: usize,
+        problems: &[Problem],
     ) -> Result<EncodedRecord, IndexError> {
         self.transaction(|tx| {
             for r in rows {
@@ -165,6 +182,35 @@ impl Index {
             .map_err(|e| self.err(e))
     }
 
+    /// The register import the stored register comes from (the latest), with its rows that
+    /// could not be read; `None` before any import.
+    pub fn latest_register_import(&self) -> Result<Option<RegisterImport>, IndexError> {
+        let row = self
+            .db()
+            .query_opt(
+                "SELECT i.sha256, r.started_at, i.rows, i.problem_list, i.source
+                 FROM imports i LEFT JOIN runs r ON r.run_id = i.run_id
+                 WHERE i.what = 'register' ORDER BY i.id DESC LIMIT 1",
+                &[],
+            )
+            .map_err(|e| self.err(e))?;
+        let Some(r) = row else { return Ok(None) };
+        (|| {
+            let problems: Option<String> = r.get(3)?;
+            Ok(Some(RegisterImport {
+                sha256: r.get(0)?,
+                imported_at: r.get(1)?,
+                rows: r.get(2)?,
+                // Imports made before the list was kept (schema 4) name none.
+                problems: problems
+                    .and_then(|p| serde_json::from_str(&p).ok())
+                    .unwrap_or_default(),
+                source: r.get(4)?,
+            }))
+        })()
+        .map_err(|e| self.err(e))
+    }
+
     /// Streams the stored register, in code order.
     pub fn for_each_register_row(
         &self,
@@ -173,7 +219,7 @@ impl Index {
         self.db()
             .for_each(
                 "SELECT dossier_code, procedure_code, unit, received_on, due_on, completed_on,
-                        channel
+                        channel, reused, pages
                  FROM register ORDER BY dossier_code",
                 &[],
                 |r: &Row| {
@@ -189,6 +235,8 @@ impl Index {
                         due_on: date(r.opt_str(4)?),
                         completed_on: date(r.opt_str(5)?),
                         channel: r.opt_str(6)?.and_then(Channel::parse),
+                        reused: r.get::<Option<i64>>(7)?.and_then(|n| u32::try_from(n).ok()),
+                        pages: r.get::<Option<i64>>(8)?.and_then(|n| u32::try_from(n).ok()),
                     });
                     Ok::<_, DbError>(())
                 },

@@ -37,7 +37,7 @@ use std::path::Path;
 pub use consistency::IndexProblem;
 use db::{Backend, Db, DbError};
 pub use holdings::{DossierHoldings, FailingDocument};
-pub use imports::EncodedRecord;
+pub use imports::{EncodedRecord, RegisterImport};
 pub use ingest::{Committed, KnownFile, NewBatch, NewDocument, NewPage};
 pub use location::Location;
 pub use records::RecordedDocument;

@@ -8,7 +8,7 @@
 use super::db::{vals, Backend};
 use super::{Index, IndexError};
 
-const SCHEMA_VERSION: &str = "4";
+const SCHEMA_VERSION: &str = "5";
 
 /// Version 1 → 2: per-page corrections and text source, the searchable PDF derivative.
 const MIGRATE_1_TO_2: &str = r#"
@@ -44,6 +44,15 @@ UPDATE documents SET
     unit = (SELECT d.unit FROM dossiers d WHERE d.code = documents.dossier_code),
     intake_file = CASE WHEN path LIKE '%#%' AND path LIKE '\_batch/%' ESCAPE '\' THEN 0 ELSE 1 END;
 UPDATE meta SET value = '4' WHERE key = 'schema_version';
+"#;
+
+/// Version 4 → 5: the register's optional columns (`reused`, `pages`) and each import's
+/// unreadable rows (line and reason, as JSON), which every report names.
+const MIGRATE_4_TO_5: &str = r#"
+ALTER TABLE register ADD COLUMN reused INTEGER;
+ALTER TABLE register ADD COLUMN pages INTEGER;
+ALTER TABLE imports ADD COLUMN problem_list TEXT;
+UPDATE meta SET value = '5' WHERE key = 'schema_version';
 "#;
 
 /// The schema, in SQLite's words; [`postgres_schema`] says the same to PostgreSQL.
@@ -166,7 +175,9 @@ CREATE TABLE IF NOT EXISTS register (
     received_on TEXT NOT NULL,
     due_on TEXT,
     completed_on TEXT,
-    channel TEXT
+    channel TEXT,
+    reused INTEGER,
+    pages INTEGER
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS imports (
     id INTEGER PRIMARY KEY,
@@ -177,7 +188,9 @@ CREATE TABLE IF NOT EXISTS imports (
     rows INTEGER NOT NULL,
     problems INTEGER NOT NULL,
     rows_sha256 TEXT,
-    record_sha256 TEXT
+    record_sha256 TEXT,
+    -- The rows that could not be read: [{"line", "reason"}].
+    problem_list TEXT
 );
 -- Batch scans split by cover sheets: the original as it came, how it was split, and the
 -- pages set aside (the documents of its segments point at the same original).
@@ -285,6 +298,7 @@ impl Index {
             ("1", MIGRATE_1_TO_2),
             ("2", MIGRATE_2_TO_3),
             ("3", MIGRATE_3_TO_4),
+            ("4", MIGRATE_4_TO_5),
         ] {
             if self.version()?.as_deref() == Some(from) {
                 self.transaction(|db| db.batch(step))?;
@@ -332,7 +346,7 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("index.sqlite");
         {
-            // Made as version 1 made it: without the columns versions 2 to 4 added.
+            // Made as version 1 made it: without the columns versions 2 to 5 added.
             let index = Index::open_rw(&path).unwrap();
             index
                 .db()
@@ -350,6 +364,9 @@ mod tests {
                      ALTER TABLE imports DROP COLUMN rows_sha256;
                      ALTER TABLE imports DROP COLUMN record_sha256;
                      ALTER TABLE runs DROP COLUMN lease_until;
+                     ALTER TABLE register DROP COLUMN reused;
+                     ALTER TABLE register DROP COLUMN pages;
+                     ALTER TABLE imports DROP COLUMN problem_list;
                      DROP TABLE claims;
                      UPDATE meta SET value = '1' WHERE key = 'schema_version';",
                 )

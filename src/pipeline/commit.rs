@@ -7,6 +7,7 @@ use super::events::{PageResult, Planned, TextSource};
 use super::report::round3;
 use super::searchable::SearchablePdf;
 use super::RunError;
+use crate::decode::quality::{legibility, Rules};
 use crate::index::{Index, NewDocument, NewPage};
 use crate::intake::Candidate;
 use crate::store::Archive;
@@ -41,7 +42,7 @@ pub(super) struct Committed {
 pub(super) struct Committer<'a> {
     pub archive: &'a Archive,
     pub run_id: &'a str,
-    pub min_dpi: u32,
+    pub rules: Rules,
 }
 
 impl Committer<'_> {
@@ -71,12 +72,11 @@ impl Committer<'_> {
             } else {
                 format!("page {}: ", p.page)
             };
-            reasons.extend(
-                p.quality
-                    .reasons(self.min_dpi)
-                    .into_iter()
-                    .map(|r| format!("{prefix}{r}")),
-            );
+            let mut page_reasons = p.quality.reasons(&self.rules);
+            if let (Ok(t), TextSource::Ocr) = (&p.ocr, p.text_source) {
+                page_reasons.extend(legibility(Some(t.confidence), &t.text, &self.rules));
+            }
+            reasons.extend(page_reasons.into_iter().map(|r| format!("{prefix}{r}")));
             let (page, failure) = self.page(p)?;
             if let Some(e) = failure {
                 rejected.get_or_insert_with(|| format!("{prefix}OCR failed: {e}"));

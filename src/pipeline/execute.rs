@@ -59,7 +59,10 @@ impl Stages<'_> {
         let committer = Committer {
             archive: self.archive,
             run_id: self.run_id,
-            min_dpi: self.config.min_dpi,
+            rules: crate::decode::quality::Rules {
+                min_dpi: self.config.min_dpi,
+                min_confidence: self.config.min_confidence,
+            },
         };
         let collector =
             Collector::new(self.archive, index, committer, items, report, self.observer);

@@ -1,7 +1,8 @@
 //! The register and catalog imports at the end of a run. The file is read once: its bytes are
 //! kept in the archive as evidence of what the figures were computed from, and parsed as kept.
-//! Its unreadable rows are reported (and make the run exit 3); an unreadable file is a
-//! rejected input, while the batch's work stands. An archive failure is fatal.
+//! Its unreadable rows are reported (and make the run exit 3); an unreadable file, or one of
+//! which no row can be read, is a rejected input and replaces nothing (reports keep resting on
+//! the previous good import), while the batch's work stands. An archive failure is fatal.
 
 use std::path::Path;
 
@@ -63,7 +64,8 @@ type Read<R> = fn(&[u8], &str) -> Result<(Vec<R>, Vec<Problem>), RegisterError>;
 
 /// Stores parsed rows in the index (rows, run id, source, file hash, number of problems);
 /// the import's evidence record.
-type Store<R> = fn(&mut Index, &[R], &str, &str, &str, usize) -> Result<EncodedRecord, IndexError>;
+type Store<R> =
+    fn(&mut Index, &[R], &str, &str, &str, &[Problem]) -> Result<EncodedRecord, IndexError>;
 
 impl Importer<'_> {
     /// Reads a register or catalog (`what`) and stores its readable rows; `None` when the
@@ -100,15 +102,18 @@ impl Importer<'_> {
                 reason: &p.reason,
             });
         }
+        if rows.is_empty() && !problems.is_empty() {
+            // Not one row read: the file as a whole is unreadable. Reports keep resting on the
+            // previous good import instead of on an empty register.
+            let reason = format!(
+                "no row could be read ({} unreadable); the previous import stays in use",
+                problems.len()
+            );
+            self.reject(path, reason, rejected);
+            return Ok(None);
+        }
         let source = path.display().to_string();
-        let record = store(
-            self.index,
-            &rows,
-            self.run_id,
-            &source,
-            &sha256,
-            problems.len(),
-        )?;
+        let record = store(self.index, &rows, self.run_id, &source, &sha256, &problems)?;
         // The record after the rows it vouches for: a crash between leaves it to the next
         // run, which writes it again from the import's row.
         self.archive

@@ -77,10 +77,15 @@ pub struct RegisterRow {
     pub due_on: Option<Date>,
     pub completed_on: Option<Date>,
     pub channel: Option<Channel>,
+    /// Components reused from already-digitized data (indicator 4.3): `None` when the register
+    /// has no `reused` column, else the number (an empty cell is 0).
+    pub reused: Option<u32>,
+    /// Input pages handed in at the counter (optional `pages` column; `None` when empty).
+    pub pages: Option<u32>,
 }
 
 /// A register or catalog row that was not counted, and why.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Problem {
     pub line: usize,
     pub reason: String,
@@ -345,6 +350,16 @@ pub(crate) fn repeated(dossier_code: &str, first_line: Option<usize>) -> String 
     }
 }
 
+/// The SHA-256 of a register file, as the report names the register it counted against.
+pub fn file_sha256(path: &Path) -> Result<String, RegisterError> {
+    crate::store::sha256_file(path)
+        .map(|(sha256, _)| sha256)
+        .map_err(|e| RegisterError::Read {
+            path: path.to_owned(),
+            message: e.to_string(),
+        })
+}
+
 /// Reads the procedure catalog (CSV or .xlsx).
 pub fn read_catalog(path: &Path) -> Result<(Vec<CatalogRow>, Vec<Problem>), RegisterError> {
     read_catalog_from(Source::File(path)).map(|(rows, problems, _)| (rows, problems))
@@ -495,7 +510,7 @@ pub fn rows_digest(rows: &[RegisterRow]) -> String {
         let due = r.due_on.map(|d| d.iso()).unwrap_or_default();
         let completed = r.completed_on.map(|d| d.iso()).unwrap_or_default();
         let channel = r.channel.map(|c| c.as_str()).unwrap_or_default();
-        digest.line(&[
+        let fields: [&str; 7] = [
             &r.dossier_code,
             &r.procedure_code,
             &r.unit,
@@ -503,7 +518,18 @@ pub fn rows_digest(rows: &[RegisterRow]) -> String {
             &due,
             &completed,
             channel,
-        ]);
+        ];
+        // The optional columns only when a row has them: registers without them (every
+        // import before they existed) keep the digest their records hold.
+        if r.reused.is_none() && r.pages.is_none() {
+            digest.line(&fields);
+        } else {
+            let number = |n: Option<u32>| n.map(|n| n.to_string()).unwrap_or_default();
+            let (reused, pages) = (number(r.reused), number(r.pages));
+            let mut all: Vec<&str> = fields.to_vec();
+            all.extend([reused.as_str(), pages.as_str()]);
+            digest.line(&all);
+        }
     }
     digest.finish()
 }

@@ -195,6 +195,8 @@ struct Columns {
     due: Option<usize>,
     completed: Option<usize>,
     channel: Option<usize>,
+    reused: Option<usize>,
+    pages: Option<usize>,
     /// The columns above, for [`RecordSink::wants`].
     used: Vec<usize>,
 }
@@ -237,6 +239,8 @@ impl Columns {
             due: find("due_on"),
             completed: find("completed_on"),
             channel: find("channel"),
+            reused: find("reused"),
+            pages: find("pages"),
             used: Vec::new(),
         };
         columns.used = [columns.dossier, columns.procedure, columns.received]
@@ -245,6 +249,8 @@ impl Columns {
             .chain(columns.due)
             .chain(columns.completed)
             .chain(columns.channel)
+            .chain(columns.reused)
+            .chain(columns.pages)
             .collect();
         Ok(columns)
     }
@@ -259,15 +265,7 @@ impl Columns {
         if cells.iter().all(|(_, c)| blank(c)) {
             return Err("empty row".into());
         }
-        // A column's value as text; numbers as they read (`2`, `2.5`).
-        let text = |col: usize| -> Result<Cow<'_, str>, String> {
-            match get(cells, col) {
-                None => Ok(Cow::Borrowed("")),
-                Some(Cell::Text(s)) => Ok(Cow::Borrowed(s.trim())),
-                Some(Cell::Number(f) | Cell::DateSerial(f)) => Ok(Cow::Owned(number_text(*f))),
-                Some(Cell::Unreadable(why)) => Err(why.clone()),
-            }
-        };
+        let text = |col: usize| value_text(cells, col);
         let dossier_code = match get(cells, self.dossier) {
             Some(Cell::Number(f) | Cell::DateSerial(f)) => {
                 return Err(format!(
@@ -337,6 +335,14 @@ impl Columns {
             })?),
         };
         let unit = optional(self.unit, "unit")?.into_owned();
+        let count = |col: Option<usize>, column: &str| {
+            col.map_or(Ok(None), |col| {
+                count_value(cells, col).map_err(|why| of(col, column, why))
+            })
+        };
+        // An empty `reused` cell is 0; without the column, reuse is unknown.
+        let reused = count(self.reused, "reused")?.or(self.reused.map(|_| 0));
+        let pages = count(self.pages, "pages")?;
         Ok(RegisterRow {
             dossier_code,
             procedure_code,
@@ -345,8 +351,32 @@ impl Columns {
             due_on,
             completed_on,
             channel,
+            reused,
+            pages,
         })
     }
+}
+
+/// A column's value as text; numbers as they read (`2`, `2.5`).
+fn value_text(cells: &Cells, col: usize) -> Result<Cow<'_, str>, String> {
+    match get(cells, col) {
+        None => Ok(Cow::Borrowed("")),
+        Some(Cell::Text(s)) => Ok(Cow::Borrowed(s.trim())),
+        Some(Cell::Number(f) | Cell::DateSerial(f)) => Ok(Cow::Owned(number_text(*f))),
+        Some(Cell::Unreadable(why)) => Err(why.clone()),
+    }
+}
+
+/// A count column's value: a whole number (typed or as text); empty is `None`.
+fn count_value(cells: &Cells, col: usize) -> Result<Option<u32>, String> {
+    let value = value_text(cells, col)?;
+    if value.is_empty() {
+        return Ok(None);
+    }
+    value
+        .parse::<u32>()
+        .map(Some)
+        .map_err(|_| format!("is not a whole number ({value})"))
 }
 
 /// Register rows to a callback: the header's columns first, then each row or its problem.

@@ -1,136 +1,283 @@
-//! The coverage report as an Excel workbook.
+//! The coverage report as an Excel workbook: the figures (numbers as numbers, rates as
+//! percentages, có/không, the header frozen), then a sheet per list (missing, to rescan, page
+//! counts, register problems, unregistered). Text never starts a formula and a value longer
+//! than a cell holds is cut with a note.
 
 use rust_xlsxwriter::{Format, Workbook, Worksheet, XlsxError};
 
-use super::{figure_headings, group_name, Lang};
-use crate::coverage::{Counts, CoverageReport, GroupBy};
+use super::table::below;
+use super::{cell_text, group_name, key_heading, Heading, Lang};
+use crate::coverage::{Counts, CoverageReport};
 
-/// A workbook: the figures (numbers as numbers, rates as percentages) and the missing list.
-pub fn xlsx(report: &CoverageReport, by: GroupBy, lang: Lang) -> Result<Vec<u8>, XlsxError> {
+/// Excel's limit on a cell's text, in characters.
+const CELL_LIMIT: usize = 32_767;
+/// The row of the figures' headings (title, office, period, date and register above).
+const HEADING_ROW: u32 = 5;
+
+pub fn xlsx(report: &CoverageReport, heading: &Heading<'_>) -> Result<Vec<u8>, XlsxError> {
     let mut wb = Workbook::new();
-    let bold = Format::new().set_bold();
-    let pct = Format::new().set_num_format("0.00%");
-    figures_sheet(&mut wb, report, by, lang, &bold, &pct)?;
-    missing_sheet(&mut wb, report, lang, &bold)?;
+    let styles = Styles {
+        bold: Format::new().set_bold(),
+        pct: Format::new().set_num_format("0.00%"),
+        score: Format::new().set_num_format("0.00"),
+    };
+    figures_sheet(&mut wb, report, heading, &styles)?;
+    lists(&mut wb, report, heading.lang, &styles.bold)?;
     wb.save_to_buffer()
 }
 
-/// Title, period and target, the headings on row 4, then a row per group and the totals.
+struct Styles {
+    bold: Format,
+    pct: Format,
+    score: Format,
+}
+
+/// Text as written into a cell: no formula, within Excel's limit (cut with a note).
+fn cell(text: &str) -> String {
+    let text = cell_text(text);
+    if text.chars().count() <= CELL_LIMIT {
+        return text.into_owned();
+    }
+    let note = " … [cut: longer than an Excel cell holds]";
+    let kept: String = text
+        .chars()
+        .take(CELL_LIMIT - note.chars().count())
+        .collect();
+    format!("{kept}{note}")
+}
+
+/// Title, office, period, date and register; the headings on [`HEADING_ROW`], frozen; a
+/// row per group and the totals; the ledger head below.
 fn figures_sheet(
     wb: &mut Workbook,
     report: &CoverageReport,
-    by: GroupBy,
-    lang: Lang,
-    bold: &Format,
-    pct: &Format,
+    heading: &Heading<'_>,
+    styles: &Styles,
 ) -> Result<(), XlsxError> {
-    let l = lang.labels();
+    let (lang, l) = (heading.lang, heading.labels());
     let sheet = wb.add_worksheet().set_name(l.figures_sheet)?;
-    sheet.write_string_with_format(0, 0, l.title, bold)?;
-    sheet.write_string(
-        1,
-        0,
-        format!(
-            "{}: {} – {}; {}: {}",
-            l.period,
-            lang.date(&report.period.from),
-            lang.date(&report.period.to),
-            l.target,
-            lang.percent(Some(report.target_percent))
-        ),
-    )?;
-    for (c, text) in figure_headings(by, l).iter().enumerate() {
-        sheet.write_string_with_format(3, c as u16, *text, bold)?;
+    sheet.write_string_with_format(0, 0, l.title, &styles.bold)?;
+    if let Some(office) = heading.office {
+        sheet.write_string(1, 0, cell(&format!("{}: {office}", l.office)))?;
     }
-    let mut row = 4u32;
+    let mut period = format!(
+        "{}: {}; {}: {}",
+        l.period,
+        lang.period(report),
+        l.target,
+        lang.percent(Some(report.target_percent))
+    );
+    if let Some(d) = heading.printed_on {
+        period.push_str(&format!("; {}: {}", l.printed_on, lang.date(d)));
+    }
+    sheet.write_string(2, 0, period)?;
+    sheet.write_string(3, 0, lang.register(report))?;
+    let s41 = format!("{} 4.1", l.score);
+    let s42 = format!("{} 4.2", l.score);
+    let s43 = format!("{} 4.3", l.score);
+    let headings = [
+        key_heading(heading.by, l),
+        l.name,
+        l.received,
+        l.input_digitized,
+        l.rate,
+        l.completed,
+        l.result_digitized,
+        l.rate,
+        l.digitized,
+        l.rate,
+        l.below_target,
+        l.online,
+        l.reused,
+        l.rate,
+        &s41,
+        &s42,
+        &s43,
+    ];
+    let wrap = Format::new().set_bold().set_text_wrap();
+    for (c, text) in headings.iter().enumerate() {
+        sheet.write_string_with_format(HEADING_ROW, c as u16, *text, &wrap)?;
+    }
+    sheet.set_freeze_panes(HEADING_ROW + 1, 1)?;
+    let mut row = HEADING_ROW + 1;
     for g in &report.groups {
-        let name = group_name(g, by);
-        let figures = FigureRow::new(&g.key, name, &g.counts, Some(g.below_target));
-        figures.write(sheet, row, pct)?;
+        let name = group_name(g, heading.by);
+        write_figures(
+            sheet,
+            row,
+            (&g.key, name),
+            &g.counts,
+            g.below_target,
+            styles,
+            lang,
+        )?;
         row += 1;
     }
-    FigureRow::new(l.totals, "", &report.totals, None).write(sheet, row, pct)?;
-    sheet.write_string(row + 2, 0, lang.ledger(report))?;
-    sheet.set_column_width(0, 16)?;
-    sheet.set_column_width(1, 40)?;
+    let totals = (l.totals, "");
+    write_figures(
+        sheet,
+        row,
+        totals,
+        &report.totals,
+        below(report),
+        styles,
+        lang,
+    )?;
+    let (head, check) = lang.ledger(report);
+    sheet.write_string(row + 2, 0, head)?;
+    if let Some(check) = check {
+        sheet.write_string(row + 3, 0, check)?;
+    }
+    sheet.set_column_width(0, 18)?;
+    sheet.set_column_width(1, 36)?;
+    sheet.set_column_range_width(2, 16, 12)?;
+    sheet.set_row_height(HEADING_ROW, 48)?;
     Ok(())
 }
 
-/// One row of the figures sheet; the totals have no below-target cell.
-struct FigureRow<'a> {
-    key: &'a str,
-    name: &'a str,
-    counts: &'a Counts,
-    below: Option<bool>,
-}
-
-impl<'a> FigureRow<'a> {
-    fn new(key: &'a str, name: &'a str, counts: &'a Counts, below: Option<bool>) -> Self {
-        FigureRow {
-            key,
-            name,
-            counts,
-            below,
-        }
-    }
-
-    /// Counts as numbers, rates as fractions shown as percentages, no cell for a rate of
-    /// nothing.
-    fn write(&self, sheet: &mut Worksheet, row: u32, pct: &Format) -> Result<(), XlsxError> {
-        let c = self.counts;
-        sheet.write_string(row, 0, self.key)?;
-        sheet.write_string(row, 1, self.name)?;
-        let figures = [
-            (2, Some(c.received as f64), false),
-            (3, Some(c.input_digitized as f64), false),
-            (4, c.input_percent.map(|p| p / 100.0), true),
-            (5, Some(c.completed as f64), false),
-            (6, Some(c.result_digitized as f64), false),
-            (7, c.result_percent.map(|p| p / 100.0), true),
-            (8, Some(c.digitized as f64), false),
-            (9, c.digitized_percent.map(|p| p / 100.0), true),
-        ];
-        for (col, value, is_pct) in figures {
-            match (value, is_pct) {
-                (Some(v), true) => {
-                    sheet.write_number_with_format(row, col, v, pct)?;
-                }
-                (Some(v), false) => {
-                    sheet.write_number(row, col, v)?;
-                }
-                (None, _) => {}
+/// One row of figures: counts as numbers, rates as fractions shown as percentages, scores as
+/// numbers; no cell for a figure of nothing.
+fn write_figures(
+    sheet: &mut Worksheet,
+    row: u32,
+    (key, name): (&str, &str),
+    c: &Counts,
+    below: bool,
+    styles: &Styles,
+    lang: Lang,
+) -> Result<(), XlsxError> {
+    sheet.write_string(row, 0, cell(key))?;
+    sheet.write_string(row, 1, cell(name))?;
+    let count = |n: u64| Some(n as f64);
+    let rate = |p: Option<f64>| p.map(|p| p / 100.0);
+    let figures = [
+        (2, count(c.received), None),
+        (3, count(c.input_digitized), None),
+        (4, rate(c.input_percent), Some(&styles.pct)),
+        (5, count(c.completed), None),
+        (6, count(c.result_digitized), None),
+        (7, rate(c.result_percent), Some(&styles.pct)),
+        (8, count(c.digitized), None),
+        (9, rate(c.digitized_percent), Some(&styles.pct)),
+        (11, count(c.input_digital_at_filing), None),
+        (12, c.reused.map(|r| r as f64), None),
+        (13, rate(c.reused_percent), Some(&styles.pct)),
+        (14, c.scores.results, Some(&styles.score)),
+        (15, c.scores.digitization, Some(&styles.score)),
+        (16, c.scores.reuse, Some(&styles.score)),
+    ];
+    for (col, value, format) in figures {
+        match (value, format) {
+            (Some(v), Some(f)) => {
+                sheet.write_number_with_format(row, col, v, f)?;
             }
+            (Some(v), None) => {
+                sheet.write_number(row, col, v)?;
+            }
+            (None, _) => {}
         }
-        if let Some(b) = self.below {
-            sheet.write_boolean(row, 10, b)?;
-        }
-        Ok(())
     }
+    sheet.write_string(row, 10, lang.yes_no(below))?;
+    Ok(())
 }
 
-/// One row per dossier not fully digitized, and what it lacks.
-fn missing_sheet(
+/// A sheet per list, each with its heading row frozen.
+fn lists(
     wb: &mut Workbook,
     report: &CoverageReport,
     lang: Lang,
     bold: &Format,
 ) -> Result<(), XlsxError> {
     let l = lang.labels();
-    let missing = wb.add_worksheet().set_name(trim_sheet_name(l.missing))?;
-    for (c, text) in [l.dossier, l.procedure, l.unit, l.missing_what]
+    let missing: Vec<Vec<String>> = report
+        .missing
         .iter()
-        .enumerate()
-    {
-        missing.write_string_with_format(0, c as u16, *text, bold)?;
+        .map(|m| {
+            vec![
+                m.dossier_code.clone(),
+                m.procedure_code.to_string(),
+                m.unit.as_deref().unwrap_or("").to_owned(),
+                lang.missing_words(&m.missing),
+            ]
+        })
+        .collect();
+    let headings = [l.dossier, l.procedure, l.unit, l.missing_what];
+    list_sheet(wb, l.missing, &headings, &missing, bold)?;
+    let rescan: Vec<Vec<String>> = report
+        .needs_rescan
+        .iter()
+        .map(|r| {
+            vec![
+                r.dossier_code.clone(),
+                r.document.clone(),
+                lang.reason(&r.reason),
+            ]
+        })
+        .collect();
+    list_sheet(
+        wb,
+        l.needs_rescan,
+        &[l.dossier, l.document, l.reason],
+        &rescan,
+        bold,
+    )?;
+    let pages: Vec<Vec<String>> = report
+        .page_count_mismatches
+        .iter()
+        .map(|m| {
+            vec![
+                m.dossier_code.clone(),
+                m.declared.to_string(),
+                m.scanned.to_string(),
+            ]
+        })
+        .collect();
+    let headings = [l.dossier, l.declared, l.scanned];
+    list_sheet(wb, l.page_count_mismatches, &headings, &pages, bold)?;
+    let problems: Vec<Vec<String>> = report
+        .register_problems
+        .iter()
+        .map(|p| vec![p.line.to_string(), p.reason.clone()])
+        .collect();
+    list_sheet(
+        wb,
+        l.register_problems,
+        &[l.line, l.reason],
+        &problems,
+        bold,
+    )?;
+    let unregistered: Vec<Vec<String>> = report
+        .unregistered
+        .iter()
+        .map(|u| vec![u.clone()])
+        .collect();
+    list_sheet(wb, l.unregistered, &[l.dossier], &unregistered, bold)
+}
+
+/// One list as a sheet: headings, then a row each; columns sized to what they hold.
+fn list_sheet(
+    wb: &mut Workbook,
+    title: &str,
+    headings: &[&str],
+    rows: &[Vec<String>],
+    bold: &Format,
+) -> Result<(), XlsxError> {
+    let sheet = wb.add_worksheet().set_name(trim_sheet_name(title))?;
+    let mut widths: Vec<usize> = headings.iter().map(|h| h.chars().count()).collect();
+    for (c, text) in headings.iter().enumerate() {
+        sheet.write_string_with_format(0, c as u16, *text, bold)?;
     }
-    for (i, m) in report.missing.iter().enumerate() {
-        let r = i as u32 + 1;
-        missing.write_string(r, 0, &m.dossier_code)?;
-        missing.write_string(r, 1, &*m.procedure_code)?;
-        missing.write_string(r, 2, m.unit.as_deref().unwrap_or(""))?;
-        missing.write_string(r, 3, lang.missing_words(&m.missing))?;
+    sheet.set_freeze_panes(1, 0)?;
+    for (i, cells) in rows.iter().enumerate() {
+        for (c, text) in cells.iter().enumerate() {
+            let text = cell(text);
+            widths[c] = widths[c].max(text.chars().count());
+            sheet.write_string(i as u32 + 1, c as u16, text)?;
+        }
     }
-    missing.set_column_width(0, 28)?;
+    for (c, w) in widths.iter().enumerate() {
+        sheet.set_column_width(c as u16, (*w).clamp(8, 80) as f64 + 2.0)?;
+    }
     Ok(())
 }
 
