@@ -61,6 +61,10 @@ pub struct RunArgs {
     /// No progress output on standard error (errors are still printed).
     #[arg(long, short)]
     pub quiet: bool,
+    /// The archive was made from another intake folder: move it to this pipeline's intake on
+    /// purpose (without it such a run is refused).
+    #[arg(long)]
+    pub move_intake: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -148,8 +152,8 @@ pub struct SampleArgs {
     pub dossiers: Option<usize>,
     #[arg(long, default_value_t = 20240115)]
     pub seed: u64,
-    /// Resolution of generated dossiers.
-    #[arg(long, default_value_t = 300)]
+    /// Resolution of generated dossiers (72 to 1200).
+    #[arg(long, default_value_t = 300, value_parser = clap::value_parser!(u32).range(72..=1200))]
     pub dpi: u32,
     /// Page height in millimetres (297: A4; smaller pages OCR faster in tests).
     #[arg(long, default_value_t = 297.0)]

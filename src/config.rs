@@ -161,6 +161,9 @@ pub struct Config {
     pub index_url: Option<String>,
     /// How long a claim lasts unrenewed: a dead worker's files wait this long.
     pub lease: Duration,
+    /// `run --move-intake`: the archive is moved to this pipeline's intake on purpose (it
+    /// records the intake it belongs to and refuses any other).
+    pub move_intake: bool,
 }
 
 pub const DEFAULT_LEASE_SECONDS: u64 = 120;
@@ -273,6 +276,7 @@ impl Config {
             )));
         }
         Ok(Config {
+            move_intake: false,
             index_url,
             lease: Duration::from_secs(lease_seconds),
             report_language,

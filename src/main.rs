@@ -26,11 +26,29 @@ fn main() -> std::process::ExitCode {
                 ExitCode::Usage.into()
             }
             None => {
-                eprintln!("dossier: error: {e:#}");
+                eprintln!("dossier: error: {}", causes_once(&e));
                 ExitCode::Fatal.into()
             }
         },
     }
+}
+
+/// The error and its causes on one line, each cause said once: a message that already
+/// spells out its source (`cannot read FILE: No such file or directory`) is not followed by
+/// the source again.
+fn causes_once(e: &anyhow::Error) -> String {
+    let mut line = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if line.contains(&text) {
+            continue;
+        }
+        if !line.is_empty() {
+            line.push_str(": ");
+        }
+        line.push_str(&text);
+    }
+    line
 }
 
 fn execute(cli: Cli) -> anyhow::Result<ExitCode> {

@@ -51,10 +51,17 @@ pub(crate) fn period(
     Ok((from, to))
 }
 
-/// `--json`: the value, pretty-printed, on standard output.
+/// `--json`: the value, pretty-printed, on standard output. A reader that stopped reading
+/// (`| head`) is not an error of ours: the rest is dropped quietly, not a panic.
 pub(crate) fn print_json(value: &impl serde::Serialize) -> anyhow::Result<()> {
-    println!("{}", serde_json::to_string_pretty(value)?);
-    Ok(())
+    let text = serde_json::to_string_pretty(value)?;
+    let mut out = std::io::stdout().lock();
+    match writeln!(out, "{text}").and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(anyhow::Error::new(e).context("cannot write to standard output"))
+        }
+        _ => Ok(()),
+    }
 }
 
 /// temp file beside the target, fsync, rename: a reader never sees half a report.

@@ -12,7 +12,10 @@ pub(crate) fn cover_sheets(args: CoverSheetsArgs) -> anyhow::Result<ExitCode> {
         match dossier::cover::parse(code) {
             Ok(c) => parsed.push(c),
             Err(reason) => {
-                eprintln!("dossier: {code:?}: {reason}");
+                eprintln!(
+                    "dossier: {}: {reason}",
+                    dossier::intake::layout::quoted(code)
+                );
                 return Ok(ExitCode::Usage);
             }
         }

@@ -3,12 +3,24 @@
 use dossier::date::Date;
 use dossier::fixity::bag::{self, BagFilter};
 
-use super::common::period;
+use dossier::intake::guard::canonical;
+
+use super::common::{period, UsageError};
 use crate::cli::ExportBagArgs;
 use crate::exit_codes::ExitCode;
 
 pub(crate) fn export_bag(args: ExportBagArgs, index_url: Option<&str>) -> anyhow::Result<ExitCode> {
     let (from, to) = period(&args.from, &args.to)?;
+    // A bag inside the archive would be untracked files there: verify's findings for ever.
+    let (out, archive) = (canonical(&args.output), canonical(&args.archive));
+    if out.starts_with(&archive) {
+        return Err(UsageError(format!(
+            "--output {} is inside the archive {}: write the bag outside it",
+            args.output.display(),
+            args.archive.display()
+        ))
+        .into());
+    }
     let filter = BagFilter {
         from,
         to,

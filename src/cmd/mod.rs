@@ -4,6 +4,7 @@
 pub(crate) mod common;
 pub(crate) mod cover_sheets;
 pub(crate) mod export_bag;
+pub(crate) mod languages;
 pub(crate) mod progress;
 pub(crate) mod rebuild_index;
 pub(crate) mod report;

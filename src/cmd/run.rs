@@ -16,6 +16,7 @@ pub(crate) fn run(args: RunArgs, index_url: Option<&str>) -> anyhow::Result<Exit
         config.jobs = config::resolve_jobs(jobs);
     }
     config.force_ocr |= args.force_ocr;
+    config.move_intake = args.move_intake;
     if let Some(url) = index_url {
         config.index_url = Some(url.to_owned());
     }
@@ -24,6 +25,8 @@ pub(crate) fn run(args: RunArgs, index_url: Option<&str>) -> anyhow::Result<Exit
     } else {
         ProgressMode::detect()
     };
+    super::languages::check(&config.languages, config.tessdata.as_deref())
+        .map_err(anyhow::Error::msg)?;
     install_stop_handlers();
     let report = pipeline::run(&config, &Progress::new(mode))
         .with_context(|| format!("run of {} stopped", args.pipeline.display()))?;

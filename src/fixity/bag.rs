@@ -6,6 +6,12 @@
 //! OUT/data/<procedure>/<dossier>/<kind>/document-<n>-v<version>.<ext>   the original
 //! OUT/data/<procedure>/<dossier>/<kind>/document-<n>-v<version>-page-<p>.txt   its OCR text
 //! ```
+//! A dossier split from a batch scan is exported as the PDF of its own pages that the run
+//! made (`document-<n>-v<version>.pdf`), with the batch's SHA-256 and page numbers as its
+//! provenance (`batch_scan` in `dossier.json`): never the batch file, which holds other
+//! dossiers' pages. A filter that selects nothing writes no bag; a failure part-way removes
+//! what was written.
+//!
 //! Every path in the bag is built from codes the archive validated, checked again here, and
 //! numbers: nothing from a file name, so nothing can point outside the output folder.
 
@@ -52,9 +58,31 @@ pub enum BagError {
     },
     #[error("archived object {0} is missing or unreadable: run `dossier verify`")]
     Object(String),
+    #[error("{0} is part of a batch scan and its pages cannot be cut from it ({1}): it is not exported with the other dossiers' pages")]
+    NoSegmentPdf(String, String),
+    #[error("no dossier in the archive matches the filter{0}: no bag written")]
+    NothingSelected(String),
 }
 
 impl BagFilter {
+    /// The filter in words, for a message (empty without any).
+    fn describe(&self) -> String {
+        let mut parts = Vec::new();
+        if let Some(p) = &self.procedure {
+            parts.push(format!("procedure {p}"));
+        }
+        if let Some(f) = self.from {
+            parts.push(format!("received from {}", f.iso()));
+        }
+        if let Some(t) = self.to {
+            parts.push(format!("received to {}", t.iso()));
+        }
+        match parts.is_empty() {
+            true => String::new(),
+            false => format!(" ({})", parts.join(", ")),
+        }
+    }
+
     /// Whether a dossier of `procedure` received on `date` (if known) is to be exported; a
     /// dossier without a date only when no period is given.
     fn selects(&self, procedure: &str, date: Option<Date>) -> bool {
@@ -94,6 +122,24 @@ impl Bag {
             manifest: Vec::new(),
             bytes: 0,
         })
+    }
+
+    /// Removes what was written: the whole folder when this export made it, else its
+    /// contents (it was empty before).
+    fn remove(&self, existed: bool) {
+        if !existed {
+            let _ = fs::remove_dir_all(&self.root);
+            return;
+        }
+        if let Ok(entries) = fs::read_dir(&self.root) {
+            for e in entries.flatten() {
+                let path = e.path();
+                let _ = match e.file_type() {
+                    Ok(t) if t.is_dir() => fs::remove_dir_all(&path),
+                    _ => fs::remove_file(&path),
+                };
+            }
+        }
     }
 
     /// Writes one payload file at `data/<rel>`; `rel` is made only of checked parts.
@@ -165,29 +211,65 @@ impl Bag {
         stem: &str,
         doc: &DocumentView,
     ) -> Result<serde_json::Value, BagError> {
-        let original = archive
-            .read_object(&doc.sha256)
-            .map_err(|_| BagError::Object(doc.sha256.clone()))?;
-        if sha256_hex(&original) != doc.sha256 {
-            return Err(BagError::Object(doc.sha256.clone()));
-        }
-        let media_type = index
-            .media_type(&doc.path, doc.version)
-            .map_err(FixityError::from)?;
-        let file = format!("{stem}.{}", extension(media_type.as_deref()));
-        self.put(&file, &original)?;
+        let segment = doc.pages.iter().any(|p| p.source_page.is_some());
+        let (file, provenance) = if segment {
+            self.put_segment(archive, stem, doc)?
+        } else {
+            let original = read_checked(archive, &doc.sha256)?;
+            let media_type = index
+                .media_type(&doc.path, doc.version)
+                .map_err(FixityError::from)?;
+            let file = format!("{stem}.{}", extension(media_type.as_deref()));
+            self.put(&file, &original)?;
+            (file, None)
+        };
         let mut texts = Vec::new();
         for p in &doc.pages {
             let text_file = format!("{stem}-page-{}.txt", p.page);
             self.put(&text_file, p.text.as_bytes())?;
             texts.push(text_file);
         }
-        Ok(serde_json::json!({
+        let mut entry = serde_json::json!({
             "file": format!("data/{file}"),
             "ocr_text": texts.iter().map(|t| format!("data/{t}")).collect::<Vec<_>>(),
             "intake_path": doc.path,
             "document": doc,
-        }))
+        });
+        if let Some(p) = provenance {
+            entry["batch_scan"] = p;
+        }
+        Ok(entry)
+    }
+
+    /// A dossier split from a batch scan: its own pages only, as the PDF the run made of them
+    /// (each page's image as OCR read it, with its text), never the batch file, which holds
+    /// other dossiers' pages. The provenance names the batch (its SHA-256, as archived) and
+    /// the pages of it this document is.
+    fn put_segment(
+        &mut self,
+        archive: &Archive,
+        stem: &str,
+        doc: &DocumentView,
+    ) -> Result<(String, Option<serde_json::Value>), BagError> {
+        let pages: Vec<u32> = doc.pages.iter().filter_map(|p| p.source_page).collect();
+        let provenance = serde_json::json!({
+            "batch_path": doc.path.split('#').next().unwrap_or(&doc.path),
+            "batch_sha256": doc.sha256,
+            "batch_pages": pages,
+        });
+        let bytes = match &doc.searchable_pdf {
+            Some(pdf) if *pdf != doc.sha256 => read_checked(archive, pdf)?,
+            // Read wholly from the batch PDF's own text layer: its searchable copy is the
+            // batch itself, so the segment's pages are cut out of it.
+            _ => {
+                let batch = read_checked(archive, &doc.sha256)?;
+                pdf_pages(&batch, &pages)
+                    .map_err(|why| BagError::NoSegmentPdf(doc.path.clone(), why))?
+            }
+        };
+        let file = format!("{stem}.pdf");
+        self.put(&file, &bytes)?;
+        Ok((file, Some(provenance)))
     }
 
     /// The tag files: `bagit.txt`, `bag-info.txt`, the payload manifest, and the tag manifest
@@ -221,6 +303,32 @@ impl Bag {
     }
 }
 
+/// A PDF of the pages `keep` (numbered from 1) of the PDF `bytes`, nothing else of it.
+fn pdf_pages(bytes: &[u8], keep: &[u32]) -> Result<Vec<u8>, String> {
+    let mut doc = lopdf::Document::load_mem(bytes).map_err(|e| e.to_string())?;
+    let all: Vec<u32> = doc.get_pages().keys().copied().collect();
+    if keep.is_empty() || keep.iter().any(|p| !all.contains(p)) {
+        return Err(format!("pages {keep:?} are not all in the batch"));
+    }
+    let drop: Vec<u32> = all.into_iter().filter(|p| !keep.contains(p)).collect();
+    doc.delete_pages(&drop);
+    doc.prune_objects();
+    let mut out = Vec::new();
+    doc.save_to(&mut out).map_err(|e| e.to_string())?;
+    Ok(out)
+}
+
+/// An archived object, checked against its hash on the way.
+fn read_checked(archive: &Archive, sha256: &str) -> Result<Vec<u8>, BagError> {
+    let bytes = archive
+        .read_object(sha256)
+        .map_err(|_| BagError::Object(sha256.to_owned()))?;
+    if sha256_hex(&bytes) != sha256 {
+        return Err(BagError::Object(sha256.to_owned()));
+    }
+    Ok(bytes)
+}
+
 fn extension(media_type: Option<&str>) -> &'static str {
     match media_type {
         Some("image/jpeg") => "jpg",
@@ -242,16 +350,21 @@ pub fn export_bag(
     let location = crate::index::Location::resolve(archive.index_path(), index_url)
         .map_err(FixityError::from)?;
     let index = Index::open(&location, false).map_err(FixityError::from)?;
-    let mut bag = Bag::create(output)?;
-    let (mut dossiers, mut documents) = (0, 0);
-    for (code, procedure) in selected(&index, filter)? {
-        let Some(view) = index.dossier(&code).map_err(FixityError::from)? else {
-            continue;
-        };
-        documents += bag.put_dossier(&archive, &index, &format!("{procedure}/{code}"), &view)?;
-        dossiers += 1;
+    let chosen = selected(&index, filter)?;
+    if chosen.is_empty() {
+        return Err(BagError::NothingSelected(filter.describe()));
     }
-    bag.finish(dossiers, today)?;
+    let existed = output.exists();
+    let mut bag = Bag::create(output)?;
+    let filled = fill(&mut bag, &archive, &index, &chosen, today);
+    let (dossiers, documents) = match filled {
+        Ok(counts) => counts,
+        Err(e) => {
+            // Half a bag is worse than none: a reader could take it for the export.
+            bag.remove(existed);
+            return Err(e);
+        }
+    };
     Ok(BagSummary {
         output: output.display().to_string(),
         dossiers,
@@ -259,6 +372,26 @@ pub fn export_bag(
         payload_files: bag.manifest.len(),
         payload_bytes: bag.bytes,
     })
+}
+
+/// Writes the chosen dossiers and the tag files: (dossiers, documents).
+fn fill(
+    bag: &mut Bag,
+    archive: &Archive,
+    index: &Index,
+    chosen: &[(String, String)],
+    today: Date,
+) -> Result<(usize, usize), BagError> {
+    let (mut dossiers, mut documents) = (0, 0);
+    for (code, procedure) in chosen {
+        let Some(view) = index.dossier(code).map_err(FixityError::from)? else {
+            continue;
+        };
+        documents += bag.put_dossier(archive, index, &format!("{procedure}/{code}"), &view)?;
+        dossiers += 1;
+    }
+    bag.finish(dossiers, today)?;
+    Ok((dossiers, documents))
 }
 
 /// The dossiers the filter selects, as (dossier code, procedure code), in the index's order.
@@ -278,4 +411,38 @@ fn selected(index: &Index, filter: &BagFilter) -> Result<Vec<(String, String)>, 
             && validate_code(procedure).is_ok()
     });
     Ok(codes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pdf::{Page, PageImage};
+
+    #[test]
+    fn a_segment_is_cut_out_of_its_batch_pdf_with_nothing_else() {
+        let shades = [40u8, 120, 200];
+        let pixels: Vec<Vec<u8>> = shades.iter().map(|s| vec![*s; 16 * 16]).collect();
+        let pages: Vec<Page> = pixels
+            .iter()
+            .map(|p| Page {
+                image: PageImage::Grey {
+                    pixels: p,
+                    width: 16,
+                    height: 16,
+                },
+                dpi: 72,
+                words: vec![],
+                visible: vec![],
+                rotate: 0,
+            })
+            .collect();
+        let batch = crate::pdf::write(&pages);
+        let cut = pdf_pages(&batch, &[2]).unwrap();
+        let (_, mut read) = crate::decode::pages(&cut, Default::default()).unwrap();
+        let only = read.next().unwrap().unwrap();
+        assert!(read.next().is_none(), "one page only");
+        assert_eq!(only.image.get_pixel(8, 8).0[0], 120);
+        assert!(pdf_pages(&batch, &[4]).is_err());
+        assert!(pdf_pages(b"not a pdf", &[1]).is_err());
+    }
 }

@@ -5,7 +5,7 @@
 //! An index opened for writing is created, or migrated to [`SCHEMA_VERSION`], with its
 //! version row; one opened read-only must already be at that version.
 
-use super::db::{vals, Backend};
+use super::db::{vals, Backend, DbError};
 use super::{Index, IndexError};
 
 const SCHEMA_VERSION: &str = "5";
@@ -317,7 +317,10 @@ impl Index {
                 .transpose()
                 .map_err(|e| self.err(e)),
             // No meta table: not an index this program made.
-            Err(_) => Ok(None),
+            Err(e) if no_such_table(&e) => Ok(None),
+            // Anything else (a role without SELECT, a damaged file) is said as it is: "schema
+            // version none" would invite making a new index over the old one.
+            Err(e) => Err(self.err(e)),
         }
     }
 
@@ -331,6 +334,15 @@ impl Index {
                 expected: SCHEMA_VERSION,
             }),
         }
+    }
+}
+
+/// The error says the table does not exist (SQLite's "no such table", PostgreSQL's 42P01).
+fn no_such_table(e: &DbError) -> bool {
+    match e {
+        DbError::Sqlite(e) => e.to_string().contains("no such table"),
+        DbError::Postgres(e) => e.code() == Some(&postgres::error::SqlState::UNDEFINED_TABLE),
+        DbError::Type { .. } => false,
     }
 }
 

@@ -149,14 +149,19 @@ impl Layout {
                 Segment::Unit => unit = Some((*name).to_owned()),
                 Segment::Kind => {
                     kind = Kind::parse(&name.to_lowercase()).ok_or_else(|| {
-                        format!("folder {name:?} is neither \"input\" nor \"result\"")
+                        format!(
+                            "folder {} is neither \"input\" nor \"result\"",
+                            quoted(name)
+                        )
                     })?;
                 }
                 Segment::Any => {}
                 Segment::Literal(lit) => {
                     if lit != name {
                         return Err(format!(
-                            "folder {name:?} should be {lit:?} in the layout {}",
+                            "folder {} should be {} in the layout {}",
+                            quoted(name),
+                            quoted(lit),
                             self.pattern
                         ));
                     }
@@ -201,14 +206,48 @@ pub fn validate_code(code: &str) -> Result<(), String> {
         .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_')))
     {
         return Err(format!(
-            "contains {bad:?} (allowed: letters, digits, '.', '-', '_')"
+            "contains {} (allowed: letters, digits, '.', '-', '_')",
+            describe_char(bad)
         ));
     }
     Ok(())
 }
 
+/// A character for a message: itself in quotes when it prints (`'ồ'`, not `'\u{1ed3}'`);
+/// its code point, named, when it does not (a control character, or a combining accent
+/// left alone by a name written in decomposed form, as some systems write file names).
+fn describe_char(c: char) -> String {
+    let combining =
+        matches!(c as u32, 0x0300..=0x036F | 0x1AB0..=0x1AFF | 0x1DC0..=0x1DFF | 0x20D0..=0x20FF);
+    if c.is_control() {
+        format!("the control character U+{:04X}", c as u32)
+    } else if combining {
+        format!(
+            "the combining accent U+{:04X} (the name is in decomposed Unicode)",
+            c as u32
+        )
+    } else {
+        format!("'{c}'")
+    }
+}
+
+/// Text from a name or a file for a message: in quotes, letters as letters (composed, NFC),
+/// control characters escaped so that a message stays one line.
+pub fn quoted(text: &str) -> String {
+    let mut out = String::from("\"");
+    for c in crate::fold::nfc(text).chars() {
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out.push('"');
+    out
+}
+
 fn checked_code(what: &str, name: &str) -> Result<String, String> {
-    validate_code(name).map_err(|why| format!("{what} code {name:?} {why}"))?;
+    validate_code(name).map_err(|why| format!("{what} code {} {why}", quoted(name)))?;
     Ok(name.to_owned())
 }
 
@@ -314,5 +353,31 @@ mod tests {
             Layout::parse("../{procedure}/{dossier}"),
             Err(LayoutError::BadLevel(_))
         ));
+    }
+
+    #[test]
+    fn rejected_codes_print_vietnamese_letters_as_letters() {
+        let composed = "000.00.01.H50-240115-000ồ";
+        let e = Layout::default()
+            .place(&["1.001193", composed, "input"])
+            .unwrap_err();
+        assert_eq!(
+            e,
+            "dossier code \"000.00.01.H50-240115-000ồ\" contains 'ồ' (allowed: letters, digits, '.', '-', '_')"
+        );
+        // The same name in decomposed form (o, circumflex, grave): shown composed, the
+        // offending accent named.
+        let decomposed = "000.00.01.H50-240115-000o\u{302}\u{300}";
+        let e = Layout::default()
+            .place(&["1.001193", decomposed, "input"])
+            .unwrap_err();
+        assert!(!e.contains("\\u{"), "{e}");
+        assert!(
+            e.starts_with(
+                "dossier code \"000.00.01.H50-240115-000ồ\" contains the combining accent U+0302"
+            ),
+            "{e}"
+        );
+        assert_eq!(quoted("a\tb\u{7}"), "\"a\\tb\\u{7}\"");
     }
 }

@@ -1,6 +1,7 @@
 //! Walking the intake folders: which files are documents, where each belongs, and which
 //! are left for the next run (hidden files, files the scanner may still be writing).
 
+pub mod guard;
 pub mod layout;
 pub(crate) mod read;
 
@@ -48,6 +49,31 @@ pub(crate) struct Walk {
 pub enum IntakeError {
     #[error("intake folder {0} does not exist or is not a folder")]
     Missing(PathBuf),
+    /// The archive inside the intake or the intake inside the archive (the message says which).
+    #[error("{0}")]
+    Overlap(String),
+    #[error(
+        "{role} {}{} is in a system folder ({system}): give the {role} a folder of its own",
+        path.display(),
+        if path == real { String::new() } else { format!(" (really {})", real.display()) }
+    )]
+    SystemFolder {
+        role: &'static str,
+        path: PathBuf,
+        real: PathBuf,
+        system: &'static str,
+    },
+    /// The archive was made from another intake (recorded in its index at its first run).
+    #[error(
+        "archive {} belongs to the intake {recorded} (recorded at its first run), not {}: a pipeline over another intake would make new versions of the same paths; run with --move-intake to move the archive to this intake on purpose",
+        archive.display(),
+        intake.display()
+    )]
+    ForeignIntake {
+        archive: PathBuf,
+        recorded: String,
+        intake: PathBuf,
+    },
 }
 
 pub(crate) fn walk(
@@ -59,6 +85,10 @@ pub(crate) fn walk(
     if !intake.is_dir() {
         return Err(IntakeError::Missing(intake.to_owned()));
     }
+    // An intake reached through a symbolic link (`/srv/intake` -> a mount) is walked where it
+    // is: only links inside it are not followed.
+    let real = intake.canonicalize().unwrap_or_else(|_| intake.to_owned());
+    let intake = real.as_path();
     let mut hidden = 0usize;
     let entries = WalkDir::new(intake)
         .follow_links(false)

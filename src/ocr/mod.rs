@@ -85,6 +85,9 @@ impl Engine {
             None => None,
         };
         let mut api = TessBaseApi::create();
+        // Tesseract's own notes ("Invalid resolution 0 dpi", OSD's "Too few characters") go
+        // to its debug file, not our log: the process-wide `debug_file` parameter.
+        let _ = api.set_variable(c"debug_file", c"/dev/null");
         api.init_2(datapath.as_deref(), Some(&lang))
             .map_err(|_| init_error())?;
         Ok(Engine {

@@ -29,6 +29,7 @@ impl Session {
     /// Opens (or creates) the archive and its index, takes the lock, clears scratch files
     /// and closes runs a crash left open.
     pub fn open(config: &Config) -> Result<Session, RunError> {
+        crate::intake::guard::check_places(&config.intake, &config.archive)?;
         let archive = Archive::create_or_open(&config.archive)?;
         let location = Location::resolve(archive.index_path(), config.index_url.as_deref())?;
         let shared = location.is_shared();
@@ -41,6 +42,7 @@ impl Session {
         let lock = if shared { None } else { Some(archive.lock()?) };
         let mut index = Index::open(&location, true)?;
         crate::fixity::refuse_lost_index(&archive, &index)?;
+        own_intake(&index, config)?;
         if shared {
             if !index.try_lock(false)? {
                 return Err(StoreError::Locked {
@@ -114,6 +116,45 @@ impl Session {
             self.index.unlock(false)?;
         }
         Ok(())
+    }
+}
+
+/// The archive belongs to one intake, recorded in the index (`meta.intake`, the canonical
+/// path) at its first run: a run over another intake is refused, unless it moves the archive
+/// on purpose (`--move-intake`). Several workers of a shared index record the same path (the
+/// first insert wins, the others compare with it), so they must see the intake under one path.
+fn own_intake(index: &Index, config: &Config) -> Result<(), RunError> {
+    use crate::index::db::Value;
+    let here = crate::intake::guard::canonical(&config.intake)
+        .to_string_lossy()
+        .into_owned();
+    let read = || -> Result<Option<String>, crate::index::db::DbError> {
+        index
+            .db()
+            .query_opt("SELECT value FROM meta WHERE key = 'intake'", &[])?
+            .map(|r| r.get::<String>(0))
+            .transpose()
+    };
+    let sql = if config.move_intake {
+        "INSERT INTO meta(key, value) VALUES ('intake', ?1) ON CONFLICT(key) DO UPDATE SET value = excluded.value"
+    } else {
+        "INSERT INTO meta(key, value) VALUES ('intake', ?1) ON CONFLICT(key) DO NOTHING"
+    };
+    let recorded = (|| {
+        if config.move_intake || read()?.is_none() {
+            index.db().execute(sql, &[Value::Text(here.clone())])?;
+        }
+        read()
+    })()
+    .map_err(|e| index.err(e))?;
+    match recorded {
+        Some(r) if r != here => Err(crate::intake::IntakeError::ForeignIntake {
+            archive: config.archive.clone(),
+            recorded: r,
+            intake: config.intake.clone(),
+        }
+        .into()),
+        _ => Ok(()),
     }
 }
 

@@ -32,13 +32,19 @@ struct Styles {
     score: Format,
 }
 
-/// Text as written into a cell: no formula, within Excel's limit (cut with a note).
-fn cell(text: &str) -> String {
+/// Text as written into a cell: no formula, within Excel's limit. A longer value (a catalog
+/// name pasted whole, say) is cut, ending with a note that says so and how long it was, rather
+/// than failing the whole workbook.
+fn cell(text: &str, lang: Lang) -> String {
     let text = cell_text(text);
-    if text.chars().count() <= CELL_LIMIT {
+    let chars = text.chars().count();
+    if chars <= CELL_LIMIT {
         return text.into_owned();
     }
-    let note = " … [cut: longer than an Excel cell holds]";
+    let note = match lang {
+        Lang::Vi => format!(" … [đã cắt: {chars} ký tự, một ô Excel chứa tối đa {CELL_LIMIT}]"),
+        Lang::En => format!(" … [cut: {chars} characters, an Excel cell holds {CELL_LIMIT}]"),
+    };
     let kept: String = text
         .chars()
         .take(CELL_LIMIT - note.chars().count())
@@ -58,7 +64,7 @@ fn figures_sheet(
     let sheet = wb.add_worksheet().set_name(l.figures_sheet)?;
     sheet.write_string_with_format(0, 0, l.title, &styles.bold)?;
     if let Some(office) = heading.office {
-        sheet.write_string(1, 0, cell(&format!("{}: {office}", l.office)))?;
+        sheet.write_string(1, 0, cell(&format!("{}: {office}", l.office), lang))?;
     }
     let mut period = format!(
         "{}: {}; {}: {}",
@@ -146,8 +152,8 @@ fn write_figures(
     styles: &Styles,
     lang: Lang,
 ) -> Result<(), XlsxError> {
-    sheet.write_string(row, 0, cell(key))?;
-    sheet.write_string(row, 1, cell(name))?;
+    sheet.write_string(row, 0, cell(key, lang))?;
+    sheet.write_string(row, 1, cell(name, lang))?;
     let count = |n: u64| Some(n as f64);
     let rate = |p: Option<f64>| p.map(|p| p / 100.0);
     let figures = [
@@ -202,6 +208,7 @@ fn lists(
         })
         .collect();
     let headings = [l.dossier, l.procedure, l.unit, l.missing_what];
+    let bold = (bold, lang);
     list_sheet(wb, l.missing, &headings, &missing, bold)?;
     let rescan: Vec<Vec<String>> = report
         .needs_rescan
@@ -260,7 +267,7 @@ fn list_sheet(
     title: &str,
     headings: &[&str],
     rows: &[Vec<String>],
-    bold: &Format,
+    (bold, lang): (&Format, Lang),
 ) -> Result<(), XlsxError> {
     let sheet = wb.add_worksheet().set_name(trim_sheet_name(title))?;
     let mut widths: Vec<usize> = headings.iter().map(|h| h.chars().count()).collect();
@@ -270,7 +277,7 @@ fn list_sheet(
     sheet.set_freeze_panes(1, 0)?;
     for (i, cells) in rows.iter().enumerate() {
         for (c, text) in cells.iter().enumerate() {
-            let text = cell(text);
+            let text = cell(text, lang);
             widths[c] = widths[c].max(text.chars().count());
             sheet.write_string(i as u32 + 1, c as u16, text)?;
         }
@@ -284,4 +291,79 @@ fn list_sheet(
 /// Excel limits sheet names to 31 characters.
 fn trim_sheet_name(s: &str) -> String {
     s.chars().take(31).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::coverage::{GroupBy, Missing, Period};
+    use calamine::Reader;
+
+    #[test]
+    fn a_value_longer_than_excel_holds_is_cut_with_a_note() {
+        let long = "Đăng ký khai sinh ".repeat(2_500);
+        let counts = Counts {
+            received: 1,
+            input_digitized: 1,
+            digitized: 1,
+            ..Counts::default()
+        }
+        .with_rates();
+        let report = CoverageReport {
+            period: Period {
+                from: None,
+                to: None,
+            },
+            target_percent: 99.0,
+            groups: vec![crate::coverage::Group {
+                key: "1.001193".into(),
+                name: Some(long.clone()),
+                counts: counts.clone(),
+                below_target: false,
+            }],
+            totals: counts,
+            missing: vec![Missing {
+                dossier_code: "000.00.01.H50-240115-0001".into(),
+                procedure_code: "1.001193".into(),
+                unit: Some(long.as_str().into()),
+                missing: vec!["result"],
+            }],
+            needs_rescan: vec![],
+            unregistered: vec![],
+            page_count_mismatches: vec![],
+            register_problems: vec![],
+            register: None,
+            ledger_head: None,
+            received_span: None,
+        };
+        for lang in [Lang::Vi, Lang::En] {
+            let heading = Heading {
+                by: GroupBy::Procedure,
+                lang,
+                office: None,
+                printed_on: None,
+            };
+            let bytes = xlsx(&report, &heading).expect("the workbook is written");
+            let mut wb: calamine::Xlsx<_> =
+                calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).unwrap();
+            let names = wb.sheet_names();
+            let figures = wb.worksheet_range(&names[0]).unwrap();
+            let cell = figures.get_value((HEADING_ROW + 1, 1)).unwrap().to_string();
+            assert_eq!(cell.chars().count(), CELL_LIMIT);
+            assert!(cell.starts_with("Đăng ký khai sinh Đăng ký"));
+            let note_end = match lang {
+                Lang::Vi => "một ô Excel chứa tối đa",
+                Lang::En => "an Excel cell holds",
+            };
+            assert!(
+                cell.ends_with(&format!("{note_end} {CELL_LIMIT}]")),
+                "{cell:.40}"
+            );
+            assert!(cell.contains(&long.chars().count().to_string()));
+            let missing = wb.worksheet_range(&names[1]).unwrap();
+            let unit = missing.get_value((1, 2)).unwrap().to_string();
+            assert_eq!(unit.chars().count(), CELL_LIMIT);
+        }
+        assert_eq!(cell("ngắn", Lang::Vi), "ngắn");
+    }
 }

@@ -1,0 +1,131 @@
+//! Before a run does any work: every language of `languages = "vie+eng"` has its model.
+//!
+//! Tesseract loads what it finds of a `+` list and reads on without the rest (`vie+xyz` reads
+//! with `vie` alone, exit 0, nothing said), so each part is looked for first. Where Tesseract
+//! looks: `[ocr] tessdata` when set, else `TESSDATA_PREFIX` when it exists, else its built-in
+//! folder. The first two are checked as files (no model loaded: a rerun over an unchanged
+//! intake stays cheap); for the built-in folder the usual places are checked as files, and
+//! only when a model is in none of them is Tesseract itself asked (a probe loading the list:
+//! which languages it loaded, and its folder), so an unusual installation is never refused by
+//! a guess.
+
+use std::ffi::{CStr, CString};
+use std::path::{Path, PathBuf};
+
+use tesseract_sys as sys;
+
+/// Built-in tessdata folders of the usual packages (Debian 12, Debian 11, Fedora, source).
+const USUAL_FOLDERS: &[&str] = &[
+    "/usr/share/tesseract-ocr/5/tessdata",
+    "/usr/share/tesseract-ocr/4.00/tessdata",
+    "/usr/share/tessdata",
+    "/usr/local/share/tessdata",
+];
+
+/// `Err` with one line naming each missing model and the folder it was looked for in.
+pub(crate) fn check(languages: &str, tessdata: Option<&Path>) -> Result<(), String> {
+    let parts: Vec<&str> = languages.split('+').collect();
+    let env = std::env::var_os("TESSDATA_PREFIX")
+        .map(PathBuf::from)
+        .filter(|p| p.exists());
+    let (folders, exact) = match (tessdata, env) {
+        (Some(t), _) => (vec![t.to_owned()], true),
+        (None, Some(e)) => (vec![e], true),
+        (None, None) => (USUAL_FOLDERS.iter().map(PathBuf::from).collect(), false),
+    };
+    let found = |lang: &str| {
+        folders
+            .iter()
+            .any(|f| f.join(format!("{lang}.traineddata")).is_file())
+    };
+    let mut missing: Vec<&str> = parts.iter().copied().filter(|l| !found(l)).collect();
+    let mut looked = folders
+        .iter()
+        .map(|f| f.display().to_string())
+        .collect::<Vec<_>>()
+        .join(", ");
+    if !missing.is_empty() && !exact {
+        match probe(languages) {
+            Some((loaded, datapath)) => {
+                missing.retain(|l| !loaded.iter().any(|x| x == l));
+                looked = datapath;
+            }
+            None => looked = format!("{looked} (and Tesseract's own folder)"),
+        }
+    }
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let names: Vec<String> = missing.iter().map(|l| format!("{l}.traineddata")).collect();
+    Err(format!(
+        "languages = \"{languages}\": no Tesseract model {} in {looked}: install it (Debian: {}) or correct [pipeline] languages / [ocr] tessdata",
+        names.join(", "),
+        missing
+            .iter()
+            .map(|l| format!("tesseract-ocr-{}", l.replace('_', "-").to_lowercase()))
+            .collect::<Vec<_>>()
+            .join(" ")
+    ))
+}
+
+/// Asks Tesseract which of `languages` it loads from its built-in folder, and that folder.
+/// `None` when it loads none of them (the folder is then unknown).
+fn probe(languages: &str) -> Option<(Vec<String>, String)> {
+    let lang = CString::new(languages).ok()?;
+    // SAFETY: plain C API calls on a handle created and deleted here; the returned strings
+    // are copied before the handle is deleted, the array freed with Tesseract's own call.
+    unsafe {
+        let handle = sys::TessBaseAPICreate();
+        if handle.is_null() {
+            return None;
+        }
+        // Tesseract's complaint about the missing file is ours to say, once.
+        sys::TessBaseAPISetVariable(handle, c"debug_file".as_ptr(), c"/dev/null".as_ptr());
+        let mut out = None;
+        if sys::TessBaseAPIInit3(handle, std::ptr::null(), lang.as_ptr()) == 0 {
+            let mut loaded = Vec::new();
+            let array = sys::TessBaseAPIGetLoadedLanguagesAsVector(handle);
+            if !array.is_null() {
+                let mut i = 0;
+                while !(*array.add(i)).is_null() {
+                    loaded.push(CStr::from_ptr(*array.add(i)).to_string_lossy().into_owned());
+                    i += 1;
+                }
+                sys::TessDeleteTextArray(array);
+            }
+            let path = sys::TessBaseAPIGetDatapath(handle);
+            let path = if path.is_null() {
+                String::new()
+            } else {
+                CStr::from_ptr(path).to_string_lossy().into_owned()
+            };
+            out = Some((loaded, path.trim_end_matches('/').to_owned()));
+        }
+        sys::TessBaseAPIDelete(handle);
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_part_of_the_list_needs_its_model() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("vie.traineddata"), b"x").unwrap();
+        assert_eq!(check("vie", Some(dir.path())), Ok(()));
+        let e = check("vie+xyz", Some(dir.path())).unwrap_err();
+        assert!(
+            e.contains("xyz.traineddata")
+                && !e.contains("vie.traineddata")
+                && e.contains(&dir.path().display().to_string())
+                && e.contains("tesseract-ocr-xyz"),
+            "{e}"
+        );
+        // Without a folder: Tesseract's own, where Debian's vie is and xyz is not.
+        assert_eq!(check("vie", None), Ok(()));
+        let e = check("vie+xyz", None).unwrap_err();
+        assert!(e.contains("xyz.traineddata in /"), "{e}");
+    }
+}
