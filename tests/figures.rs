@@ -281,6 +281,10 @@ fn every_figure_of_every_grouping_follows_the_rules() {
     build(&env);
     let (code, run, stderr) = env.run();
     assert_eq!(code, 3, "one unreadable register row: {stderr}\n{run:#}");
+    assert!(
+        stderr.contains(" 0 rejected, 0 left for the next run, 1 register rows unreadable"),
+        "the summary counts the register's problem: {stderr}"
+    );
 
     type KeyOf = fn(&Case) -> String;
     let by: [(&str, KeyOf); 3] = [

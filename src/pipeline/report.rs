@@ -146,7 +146,20 @@ impl RunReport {
             self.needs_rescan,
             self.rejected.len(),
             self.deferred.len()
-        )
+        ) + &self.unreadable_rows_note()
+    }
+
+    /// `, N register rows unreadable` (and catalog rows) when the imports met any, so that the
+    /// summary never says all went well while rows were left out of the figures.
+    fn unreadable_rows_note(&self) -> String {
+        let mut note = String::new();
+        for (what, import) in [("register", &self.register), ("catalog", &self.catalog)] {
+            let rows = import.as_ref().map_or(0, |i| i.problems.len());
+            if rows > 0 {
+                note.push_str(&format!(", {rows} {what} rows unreadable"));
+            }
+        }
+        note
     }
 }
 
