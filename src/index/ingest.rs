@@ -9,9 +9,8 @@
 
 use super::db::{vals, Backend, Db, DbError};
 use super::records;
-use super::search::lexeme;
+use super::search;
 use super::{Index, IndexError};
-use crate::fold;
 use crate::intake::layout::Kind;
 
 /// A file the index has seen at this intake path: size and mtime of the last read.
@@ -391,22 +390,28 @@ fn intake_file_done(
     Ok(())
 }
 
-/// The full-text row of a page: its folded words.
+/// The full-text row of a page: its folded words, each cut to
+/// [`MAX_WORD_BYTES`](super::search::MAX_WORD_BYTES) (the same words on both backends). A
+/// tsvector holds at most 1 MiB: on PostgreSQL a page's distinct words beyond
+/// [`MAX_VECTOR_BYTES`] are left out of the index rather than failing the document.
 fn insert_fts(tx: &mut Db, page_id: i64, text: &str) -> Result<(), DbError> {
+    let words = search::words(text);
     match tx.backend() {
         Backend::Sqlite => tx.execute(
             "INSERT INTO page_fts(rowid, folded) VALUES (?1, ?2)",
-            &vals![page_id, fold::fold(text)],
+            &vals![page_id, words.join(" ")],
         ),
         Backend::Postgres => {
-            let mut words = fold::query_terms(text);
-            words.sort();
-            words.dedup();
-            let vector = words
-                .iter()
-                .map(|w| lexeme(w))
-                .collect::<Vec<_>>()
-                .join(" ");
+            let mut seen = std::collections::HashSet::new();
+            let mut vector = String::new();
+            for w in words.iter().filter(|w| seen.insert(w.as_str())) {
+                let lexeme = search::lexeme(w);
+                if vector.len() + lexeme.len() + 1 > MAX_VECTOR_BYTES {
+                    break;
+                }
+                vector.push_str(&lexeme);
+                vector.push(' ');
+            }
             tx.execute(
                 "INSERT INTO page_fts(page_id, folded) VALUES (?1, CAST(CAST(?2 AS TEXT) AS tsvector))",
                 &vals![page_id, vector],
@@ -415,6 +420,9 @@ fn insert_fts(tx: &mut Db, page_id: i64, text: &str) -> Result<(), DbError> {
     }?;
     Ok(())
 }
+
+/// Under PostgreSQL's 1 MiB limit on a tsvector, with room for its per-word overhead.
+const MAX_VECTOR_BYTES: usize = 512 * 1024;
 
 fn upsert_intake_file(db: &mut Db, path: &str, known: &KnownFile) -> Result<(), DbError> {
     db.execute(
