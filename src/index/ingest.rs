@@ -152,7 +152,27 @@ impl Index {
     /// kept in the store, and its hash, which the document row carries). The claim on its
     /// intake file, if any, ends with it.
     pub fn add_document(&mut self, doc: &NewDocument) -> Result<Committed, IndexError> {
+        let committed = self.add_claimed_document(doc, None)?;
+        Ok(committed.expect("no claim to lose"))
+    }
+
+    /// [`add_document`](Self::add_document) on a shared index, where `claim` names the intake
+    /// file this run claimed for it (the file itself, or the batch scan it was split from).
+    /// The claim is checked, and locked against a take-over, inside the committing
+    /// transaction: `None` (nothing written) when another run holds it now or has finished
+    /// it, as happens to a worker frozen past its lease. Committing regardless would give the
+    /// file a second version of the same content.
+    pub fn add_claimed_document(
+        &mut self,
+        doc: &NewDocument,
+        claim: Option<&str>,
+    ) -> Result<Option<Committed>, IndexError> {
         self.transaction(|tx| {
+            if let Some(path) = claim {
+                if !holds_claim(tx, path, &doc.run_id)? {
+                    return Ok(None);
+                }
+            }
             // Takes the dossier's row lock first (PostgreSQL): two workers committing to one
             // dossier compute its flags one after the other.
             upsert_dossier(tx, doc)?;
@@ -183,18 +203,23 @@ impl Index {
                     },
                 )?;
             }
-            Ok(Committed {
+            Ok(Some(Committed {
                 version,
                 record,
                 record_sha256,
-            })
+            }))
         })
     }
 
     /// Records a batch scan and its intake stat in one transaction. Called after every
     /// document split out of it is committed, so that a crash before leaves it to be redone.
-    pub fn add_batch(&mut self, batch: &NewBatch) -> Result<(), IndexError> {
+    /// With `check_claim` (a shared index), only while this run still holds the batch's claim:
+    /// `false` (nothing written) once it lost it.
+    pub fn add_batch(&mut self, batch: &NewBatch, check_claim: bool) -> Result<bool, IndexError> {
         self.transaction(|tx| {
+            if check_claim && !holds_claim(tx, &batch.path, &batch.run_id)? {
+                return Ok(false);
+            }
             tx.execute(
                 "INSERT INTO batches(path, sha256, bytes, run_id, archived_at, pages, segments,
                                      quarantined, rejected)
@@ -220,9 +245,25 @@ impl Index {
                     mtime_ns: batch.mtime_ns,
                     sha256: batch.sha256.clone(),
                 },
-            )
+            )?;
+            Ok(true)
         })
     }
+}
+
+/// Whether `run_id` holds the claim on `path`, the row locked until the transaction ends so
+/// that no other run takes it over meanwhile (PostgreSQL; SQLite's transaction holds the
+/// whole database already). A lease that ran out is still held while nobody took it over.
+fn holds_claim(tx: &mut Db, path: &str, run_id: &str) -> Result<bool, DbError> {
+    let sql = match tx.backend() {
+        Backend::Postgres => "SELECT run_id FROM claims WHERE path = ?1 FOR UPDATE",
+        Backend::Sqlite => "SELECT run_id FROM claims WHERE path = ?1",
+    };
+    let holder: Option<String> = tx
+        .query_opt(sql, &vals![path])?
+        .map(|r| r.get(0))
+        .transpose()?;
+    Ok(holder.as_deref() == Some(run_id))
 }
 
 /// The dossier's row, created with the document's procedure and unit (a known dossier keeps
