@@ -459,6 +459,8 @@ fn a_worker_frozen_past_its_lease_commits_nothing_another_took_over() {
     let index = Index::open(&location, false).unwrap();
     assert_archived_once(&index, &env);
     assert_verify_clean(&env.archive(), &db.url);
+    // The database locks a shared archive: no run nor verify leaves a `lock` file in it.
+    assert!(!env.archive().join("lock").exists());
 }
 
 #[test]

@@ -244,22 +244,31 @@ fn check_extends(index: &Index, head: &LedgerHead) -> Result<Option<Finding>, Fi
     Ok(Some(ledger_finding(detail)))
 }
 
-/// The archive, its index, and the archive's lock when it can be written (`None`: a
-/// read-only copy, an auditor's account). Fails while a run holds either.
+/// The archive, its index, and `Some` when it can be written (`None`: a read-only copy, an
+/// auditor's account), with the archive's file lock on a private index. Fails while a run
+/// holds either lock.
+#[allow(clippy::type_complexity)]
 fn open_archive(
     root: &Path,
     index_url: Option<&str>,
-) -> Result<(Archive, Location, Option<ArchiveLock>, Index), FixityError> {
+) -> Result<(Archive, Location, Option<Option<ArchiveLock>>, Index), FixityError> {
     let archive = Archive::open_existing(root, index_url.is_some())?;
     let location = Location::resolve(archive.index_path(), index_url)?;
-    let lock = match archive.lock() {
-        Ok(lock) => Some(lock),
-        Err(StoreError::Locked { path, holder }) => {
-            return Err(StoreError::Locked { path, holder }.into())
+    // On a shared index the database's exclusive advisory lock (below) keeps runs away: the
+    // archive gets no `lock` file (README, "The archive"), only the question whether it can
+    // be written.
+    let lock = if location.is_shared() {
+        writable(root).then_some(None)
+    } else {
+        match archive.lock() {
+            Ok(lock) => Some(Some(lock)),
+            Err(StoreError::Locked { path, holder }) => {
+                return Err(StoreError::Locked { path, holder }.into())
+            }
+            // Not writable (a read-only copy, an auditor's account): check without recording.
+            Err(StoreError::Io { .. }) => None,
+            Err(e) => return Err(e.into()),
         }
-        // Not writable (a read-only copy, an auditor's account): check without recording.
-        Err(StoreError::Io { .. }) => None,
-        Err(e) => return Err(e.into()),
     };
     let index = Index::open(&location, lock.is_some())?;
     refuse_lost_index(&archive, &index)?;
@@ -677,4 +686,14 @@ fn check_run_report(
         }
         Err(_) => Some(finding("the run report is missing")),
     }
+}
+
+/// Whether this process may write in `root` (not a read-only mount or another's folder).
+fn writable(root: &Path) -> bool {
+    use std::os::unix::ffi::OsStrExt;
+    let Ok(path) = std::ffi::CString::new(root.as_os_str().as_bytes()) else {
+        return false;
+    };
+    // SAFETY: access(2) reads a NUL-terminated path and nothing else.
+    unsafe { libc::access(path.as_ptr(), libc::W_OK) == 0 }
 }
