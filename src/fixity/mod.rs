@@ -169,6 +169,7 @@ pub fn verify(
         .map(|(id, _)| id)
         .collect();
     findings.extend(untracked(&archive, &objects.known, &runs)?);
+    findings.extend(permission_drift(&archive));
 
     // 3. Index rows agree with each other.
     findings.extend(index_findings(&index)?);
@@ -257,7 +258,11 @@ fn open_archive(
     // On a shared index the database's exclusive advisory lock (below) keeps runs away: the
     // archive gets no `lock` file (README, "The archive"), only the question whether it can
     // be written.
-    let lock = if location.is_shared() {
+    let foreign = crate::store::refuse_foreign_owner(root).is_err();
+    let lock = if foreign {
+        // Root in another user's archive: checked, never written.
+        None
+    } else if location.is_shared() {
         writable(root).then_some(None)
     } else {
         match archive.lock() {
@@ -450,6 +455,55 @@ fn check_object(archive: &Archive, r: &ObjectRef, mode: Mode) -> (Option<Finding
         ),
         Err(e) => (Some(finding("missing", format!("cannot read: {e}"))), 0),
     }
+}
+
+/// Permissions loosened or owners changed since dossier wrote the archive (private to its
+/// owner: folders 0700, files 0600): a folder of dossier's others may enter or read, a file
+/// others may write, and anything owned by another user than the archive's root (root-owned
+/// files left by a run as root lock the owner out). The root folder itself is the
+/// administrator's (a mount point, a folder made beforehand) and `tmp/` is scratch: neither is
+/// looked at.
+fn permission_drift(archive: &Archive) -> Vec<Finding> {
+    use std::os::unix::fs::MetadataExt;
+    let root = archive.root();
+    let Ok(owner) = std::fs::metadata(root).map(|m| m.uid()) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    let walk = walkdir::WalkDir::new(root)
+        .min_depth(1)
+        .into_iter()
+        .filter_entry(|e| e.depth() != 1 || e.file_name() != "tmp");
+    for entry in walk.filter_map(|e| e.ok()) {
+        let Ok(meta) = entry.metadata() else { continue };
+        let mode = meta.mode() & 0o7777;
+        let mut why = Vec::new();
+        if meta.is_dir() && mode & 0o077 != 0 {
+            why.push(format!(
+                "folder open to group or others (mode {mode:04o}, want 0700)"
+            ));
+        } else if mode & 0o022 != 0 {
+            why.push(format!("writable by group or others (mode {mode:04o})"));
+        }
+        if meta.uid() != owner {
+            why.push(format!(
+                "owned by uid {}, not the archive's owner (uid {owner})",
+                meta.uid()
+            ));
+        }
+        if why.is_empty() {
+            continue;
+        }
+        let rel = entry.path().strip_prefix(root).unwrap_or(entry.path());
+        out.push(Finding {
+            kind: "permissions",
+            file: Some(rel.to_string_lossy().into_owned()),
+            dossier_code: None,
+            document: None,
+            detail: why.join("; "),
+        });
+    }
+    out
 }
 
 /// Files in the archive that nothing accounts for.
