@@ -50,6 +50,10 @@ struct IndexSection {
     url: Option<String>,
     /// How long a worker's claim on a file lasts without renewal (it renews every third).
     lease_seconds: Option<u64>,
+    /// How long connecting to the shared index may take (default 10 s).
+    connect_timeout_seconds: Option<u64>,
+    /// How long one statement may take on the shared index (default 60 s).
+    statement_timeout_seconds: Option<u64>,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -164,6 +168,8 @@ pub struct Config {
     /// `run --move-intake`: the archive is moved to this pipeline's intake on purpose (it
     /// records the intake it belongs to and refuses any other).
     pub move_intake: bool,
+    /// Connect and statement time limits of the shared index.
+    pub index_timeouts: crate::index::Timeouts,
 }
 
 pub const DEFAULT_LEASE_SECONDS: u64 = 120;
@@ -261,7 +267,7 @@ impl Config {
         q.check().map_err(invalid)?;
         let report_language_set = file.report.language.is_some();
         let report_language = report_language(file.report.language).map_err(invalid)?;
-        let index_url = file.index.url;
+        let index_url = file.index.url.clone();
         if let Some(url) = &index_url {
             if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
                 return Err(invalid(
@@ -275,10 +281,12 @@ impl Config {
                 "[index] lease_seconds {lease_seconds} is out of range 1..=86400"
             )));
         }
+        let index_timeouts = index_timeouts(&file.index).map_err(invalid)?;
         Ok(Config {
             move_intake: false,
             index_url,
             lease: Duration::from_secs(lease_seconds),
+            index_timeouts,
             report_language,
             report_language_set,
             report_office: file.report.office.filter(|o| !o.trim().is_empty()),
@@ -332,6 +340,29 @@ fn normalize(path: &Path) -> PathBuf {
         }
     }
     out
+}
+
+/// `[index] connect_timeout_seconds` and `statement_timeout_seconds`, each 1..=86400 s, or
+/// the defaults; the message when one is out of range.
+fn index_timeouts(section: &IndexSection) -> Result<crate::index::Timeouts, String> {
+    let defaults = crate::index::Timeouts::default();
+    let seconds = |value: Option<u64>, name: &str, default: Duration| match value {
+        None => Ok(default),
+        Some(s) if (1..=86_400).contains(&s) => Ok(Duration::from_secs(s)),
+        Some(s) => Err(format!("[index] {name} {s} is out of range 1..=86400")),
+    };
+    Ok(crate::index::Timeouts {
+        connect: seconds(
+            section.connect_timeout_seconds,
+            "connect_timeout_seconds",
+            defaults.connect,
+        )?,
+        statement: seconds(
+            section.statement_timeout_seconds,
+            "statement_timeout_seconds",
+            defaults.statement,
+        )?,
+    })
 }
 
 #[cfg(test)]
@@ -421,5 +452,31 @@ target_percent = 95.5
         .unwrap();
         assert_eq!(cfg.index_url.as_deref(), Some("postgres://u@db/archive"));
         assert_eq!(cfg.lease, Duration::from_secs(30));
+    }
+
+    #[test]
+    fn index_timeouts_default_and_are_bounded() {
+        let path = Path::new("/p/ok.toml");
+        let cfg = Config::from_toml(SAMPLE, path).unwrap();
+        assert_eq!(cfg.index_timeouts.connect, Duration::from_secs(10));
+        assert_eq!(cfg.index_timeouts.statement, Duration::from_secs(60));
+        let cfg = Config::from_toml(
+            &format!(
+                "{SAMPLE}\n[index]\nconnect_timeout_seconds = 3\nstatement_timeout_seconds = 5\n"
+            ),
+            path,
+        )
+        .unwrap();
+        assert_eq!(cfg.index_timeouts.connect, Duration::from_secs(3));
+        assert_eq!(cfg.index_timeouts.statement, Duration::from_secs(5));
+        let err = Config::from_toml(
+            &format!("{SAMPLE}\n[index]\nstatement_timeout_seconds = 0\n"),
+            path,
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string().contains("statement_timeout_seconds"),
+            "{err}"
+        );
     }
 }

@@ -370,6 +370,101 @@ fn a_killed_workers_files_are_finished_by_another_once_its_lease_runs_out() {
     assert_verify_clean(&env.archive(), &db.url);
 }
 
+/// Waits until the worker on `location` has committed a document and holds claims on at
+/// least `claims` files it has not committed yet (it reads ahead of OCR).
+fn wait_for_claims(env: &TestEnv, location: &Location, claims: usize) -> Vec<String> {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        assert!(
+            Instant::now() < deadline,
+            "the first worker never got going"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+        let Ok(index) = Index::open(location, false) else {
+            continue;
+        };
+        let Ok((_, documents, _)) = index.counts() else {
+            continue;
+        };
+        let held: Vec<String> = env
+            .manifest
+            .files
+            .iter()
+            .filter(|f| index.claim_holder(&f.path).ok().flatten().is_some())
+            .map(|f| f.path.clone())
+            .collect();
+        if documents >= 1 && held.len() >= claims {
+            return held;
+        }
+    }
+}
+
+#[test]
+fn a_worker_frozen_past_its_lease_commits_nothing_another_took_over() {
+    let db = PostgresTestDb::create("frozen_worker");
+    let env = TestEnv::generated(8);
+    env.write_pipeline(&format!(
+        "[index]\nurl = \"{}\"\nlease_seconds = 3\n",
+        db.url
+    ));
+    let pipeline = env.pipeline();
+    let frozen = Command::new(env!("CARGO_BIN_EXE_dossier"))
+        .args([
+            "run",
+            pipeline.to_str().unwrap(),
+            "-q",
+            "--json",
+            "--jobs",
+            "1",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("dossier starts");
+    let location = Location::Postgres(db.url.clone());
+    let claimed = wait_for_claims(&env, &location, 2);
+    // Frozen as a stalled NFS mount or a suspended VM would freeze it, past its lease.
+    let pid = frozen.id() as libc::pid_t;
+    // SAFETY: a plain kill(2) on our own child.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGSTOP) }, 0);
+    std::thread::sleep(Duration::from_secs(4));
+    let (code, report) = run_json(&env, &["--jobs", "1"]);
+    assert_eq!(code, 0, "{report}");
+    // It closed the frozen run (its lease had run out) and archived the rest, the files the
+    // frozen one had claimed among them.
+    assert!(
+        report["documents_added"].as_u64().unwrap() >= claimed.len() as u64,
+        "{report}"
+    );
+    assert_archived_once(&Index::open(&location, false).unwrap(), &env);
+    // SAFETY: as above.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGCONT) }, 0);
+    let out = frozen.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let frozen_report: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("the frozen worker's report ({e}): {stderr}"));
+    assert_eq!(out.status.code(), Some(0), "{frozen_report}\n{stderr}");
+    // What it had read of the files taken from it is dropped, and it says so.
+    let lost: Vec<&str> = frozen_report["claims_lost"]
+        .as_array()
+        .unwrap_or_else(|| panic!("claims_lost in {frozen_report}"))
+        .iter()
+        .map(|p| p.as_str().unwrap())
+        .collect();
+    assert!(!lost.is_empty(), "{frozen_report}");
+    assert!(
+        lost.iter().all(|p| claimed.iter().any(|c| c == p)),
+        "{lost:?} {claimed:?}"
+    );
+    assert!(stderr.contains("took this file over"), "{stderr}");
+    // Every file once: no path has a second version of the same content.
+    let index = Index::open(&location, false).unwrap();
+    assert_archived_once(&index, &env);
+    assert_verify_clean(&env.archive(), &db.url);
+    // The database locks a shared archive: no run nor verify leaves a `lock` file in it.
+    assert!(!env.archive().join("lock").exists());
+}
+
 #[test]
 fn an_unreachable_or_wrong_index_is_one_clear_line_without_the_password() {
     let env = TestEnv::generated(1);

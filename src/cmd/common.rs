@@ -64,11 +64,58 @@ pub(crate) fn print_json(value: &impl serde::Serialize) -> anyhow::Result<()> {
     }
 }
 
-/// temp file beside the target, fsync, rename: a reader never sees half a report.
+/// Why an output path cannot be replaced: only a regular file (or a path not there yet) is
+/// ever renamed over. A device node, a directory, a FIFO, a socket or a symbolic link stays as
+/// it was: a rename would swap the node itself for a file (`--output /dev/full` once left
+/// `/dev/full` a regular file).
+#[derive(Debug, thiserror::Error)]
+#[error("{path} is {kind}, not a regular file: outputs only replace regular files")]
+pub(crate) struct NotRegularOutput {
+    path: String,
+    kind: &'static str,
+}
+
+/// `Ok` when `path` does not exist or is a regular file (not followed if it is a link).
+pub(crate) fn check_output(path: &Path) -> anyhow::Result<()> {
+    use std::os::unix::fs::FileTypeExt;
+    let meta = match std::fs::symlink_metadata(path) {
+        Ok(m) => m,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(e.into()),
+    };
+    let t = meta.file_type();
+    let kind = if t.is_file() {
+        return Ok(());
+    } else if t.is_dir() {
+        "a directory"
+    } else if t.is_symlink() {
+        "a symbolic link"
+    } else if t.is_char_device() {
+        "a character device"
+    } else if t.is_block_device() {
+        "a block device"
+    } else if t.is_fifo() {
+        "a FIFO"
+    } else if t.is_socket() {
+        "a socket"
+    } else {
+        "not a file"
+    };
+    Err(NotRegularOutput {
+        path: path.display().to_string(),
+        kind,
+    }
+    .into())
+}
+
+/// temp file beside the target, fsync, rename: a reader never sees half a report. The target
+/// is checked with [`check_output`] before anything is written and again just before the
+/// rename; when it is not a regular file nothing is replaced and the temp file is removed.
 pub(crate) fn write_atomically(
     path: &Path,
     render: impl FnOnce(&mut dyn Write) -> anyhow::Result<()>,
 ) -> anyhow::Result<()> {
+    check_output(path)?;
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -85,6 +132,7 @@ pub(crate) fn write_atomically(
         render(&mut w)?;
         let file = w.into_inner().map_err(|e| e.into_error())?;
         file.sync_all()?;
+        check_output(path)?;
         std::fs::rename(&tmp, path)?;
         Ok(())
     })();

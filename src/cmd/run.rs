@@ -1,6 +1,5 @@
 //! `dossier run PIPELINE`: the nightly batch.
 
-use anyhow::Context as _;
 use dossier::config::{self, Config};
 use dossier::pipeline;
 
@@ -28,8 +27,21 @@ pub(crate) fn run(args: RunArgs, index_url: Option<&str>) -> anyhow::Result<Exit
     super::languages::check(&config.languages, config.tessdata.as_deref())
         .map_err(anyhow::Error::msg)?;
     install_stop_handlers();
-    let report = pipeline::run(&config, &Progress::new(mode))
-        .with_context(|| format!("run of {} stopped", args.pipeline.display()))?;
+    let report = match pipeline::run(&config, &Progress::new(mode)) {
+        Ok(report) => report,
+        // A signal ended a wait (for the database, say) before the run could report: it
+        // stopped as asked, with what it committed whole.
+        Err(e) if pipeline::stop_signal().is_some() => {
+            eprintln!("dossier: run of {} stopped: {e}", args.pipeline.display());
+            return Ok(ExitCode::from_signal(
+                pipeline::stop_signal().unwrap_or("SIGTERM"),
+            ));
+        }
+        Err(e) => {
+            return Err(anyhow::Error::new(e)
+                .context(format!("run of {} stopped", args.pipeline.display())))
+        }
+    };
     if args.json {
         print_json(&report)?;
     }
@@ -48,13 +60,14 @@ pub(crate) fn run(args: RunArgs, index_url: Option<&str>) -> anyhow::Result<Exit
 fn install_stop_handlers() {
     extern "C" fn on_signal(signal: libc::c_int) {
         use std::sync::atomic::Ordering;
+        dossier::index::request_stop();
         if pipeline::INTERRUPTED_BY.swap(signal, Ordering::SeqCst) != 0 {
             // SAFETY: _exit is async-signal-safe.
             unsafe { libc::_exit(128 + signal) };
         }
     }
     for signal in [libc::SIGINT, libc::SIGTERM] {
-        // SAFETY: the handler only touches an atomic and calls _exit.
+        // SAFETY: the handler only touches atomics and calls _exit.
         unsafe {
             libc::signal(signal, on_signal as *const () as libc::sighandler_t);
         }

@@ -13,7 +13,8 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::{ledger_finding, Finding, FixityError};
+use super::ledger::ledger_finding;
+use super::{Finding, FixityError};
 use crate::evidence::{self, differing_fields, ImportRecord};
 use crate::index::audit::LedgerEntry;
 use crate::index::{Index, RecordedDocument};

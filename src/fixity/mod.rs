@@ -4,6 +4,8 @@
 pub mod bag;
 mod deep;
 mod evidence;
+mod ledger;
+use ledger::{check_ledger, ledger_finding};
 pub mod rebuild;
 
 use std::collections::{HashMap, HashSet};
@@ -12,7 +14,7 @@ use std::path::Path;
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::index::audit::{LedgerEntry, LedgerHead, ObjectRef, GENESIS};
+use crate::index::audit::{LedgerHead, ObjectRef};
 use crate::index::{Index, IndexError, Location};
 use crate::store::{is_sha256_hex, Archive, ArchiveLock, StoreError};
 use crate::timefmt;
@@ -227,6 +229,7 @@ fn verify_archive(
         .map(|(id, _)| id)
         .collect();
     findings.extend(untracked(&archive, &objects.known, &runs)?);
+    findings.extend(permission_drift(&archive));
 
     // 3. Index rows agree with each other.
     findings.extend(index_findings(&index)?);
@@ -302,22 +305,35 @@ fn check_extends(index: &Index, head: &LedgerHead) -> Result<Option<Finding>, Fi
     Ok(Some(ledger_finding(detail)))
 }
 
-/// The archive, its index, and the archive's lock when it can be written (`None`: a
-/// read-only copy, an auditor's account). Fails while a run holds either.
+/// The archive, its index, and `Some` when it can be written (`None`: a read-only copy, an
+/// auditor's account), with the archive's file lock on a private index. Fails while a run
+/// holds either lock.
+#[allow(clippy::type_complexity)]
 fn open_archive(
     root: &Path,
     index_url: Option<&str>,
-) -> Result<(Archive, Location, Option<ArchiveLock>, Index), FixityError> {
+) -> Result<(Archive, Location, Option<Option<ArchiveLock>>, Index), FixityError> {
     let archive = Archive::open_existing(root, index_url.is_some())?;
     let location = Location::resolve(archive.index_path(), index_url)?;
-    let lock = match archive.lock() {
-        Ok(lock) => Some(lock),
-        Err(StoreError::Locked { path, holder }) => {
-            return Err(StoreError::Locked { path, holder }.into())
+    // On a shared index the database's exclusive advisory lock (below) keeps runs away: the
+    // archive gets no `lock` file (README, "The archive"), only the question whether it can
+    // be written.
+    let foreign = crate::store::refuse_foreign_owner(root).is_err();
+    let lock = if foreign {
+        // Root in another user's archive: checked, never written.
+        None
+    } else if location.is_shared() {
+        writable(root).then_some(None)
+    } else {
+        match archive.lock() {
+            Ok(lock) => Some(Some(lock)),
+            Err(StoreError::Locked { path, holder }) => {
+                return Err(StoreError::Locked { path, holder }.into())
+            }
+            // Not writable (a read-only copy, an auditor's account): check without recording.
+            Err(StoreError::Io { .. }) => None,
+            Err(e) => return Err(e.into()),
         }
-        // Not writable (a read-only copy, an auditor's account): check without recording.
-        Err(StoreError::Io { .. }) => None,
-        Err(e) => return Err(e.into()),
     };
     let index = Index::open(&location, lock.is_some())?;
     refuse_lost_index(&archive, &index)?;
@@ -501,6 +517,55 @@ fn check_object(archive: &Archive, r: &ObjectRef, mode: Mode) -> (Option<Finding
     }
 }
 
+/// Permissions loosened or owners changed since dossier wrote the archive (private to its
+/// owner: folders 0700, files 0600): a folder of dossier's others may enter or read, a file
+/// others may write, and anything owned by another user than the archive's root (root-owned
+/// files left by a run as root lock the owner out). The root folder itself is the
+/// administrator's (a mount point, a folder made beforehand) and `tmp/` is scratch: neither is
+/// looked at.
+fn permission_drift(archive: &Archive) -> Vec<Finding> {
+    use std::os::unix::fs::MetadataExt;
+    let root = archive.root();
+    let Ok(owner) = std::fs::metadata(root).map(|m| m.uid()) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    let walk = walkdir::WalkDir::new(root)
+        .min_depth(1)
+        .into_iter()
+        .filter_entry(|e| e.depth() != 1 || e.file_name() != "tmp");
+    for entry in walk.filter_map(|e| e.ok()) {
+        let Ok(meta) = entry.metadata() else { continue };
+        let mode = meta.mode() & 0o7777;
+        let mut why = Vec::new();
+        if meta.is_dir() && mode & 0o077 != 0 {
+            why.push(format!(
+                "folder open to group or others (mode {mode:04o}, want 0700)"
+            ));
+        } else if mode & 0o022 != 0 {
+            why.push(format!("writable by group or others (mode {mode:04o})"));
+        }
+        if meta.uid() != owner {
+            why.push(format!(
+                "owned by uid {}, not the archive's owner (uid {owner})",
+                meta.uid()
+            ));
+        }
+        if why.is_empty() {
+            continue;
+        }
+        let rel = entry.path().strip_prefix(root).unwrap_or(entry.path());
+        out.push(Finding {
+            kind: "permissions",
+            file: Some(rel.to_string_lossy().into_owned()),
+            dossier_code: None,
+            document: None,
+            detail: why.join("; "),
+        });
+    }
+    out
+}
+
 /// Files in the archive that nothing accounts for.
 fn untracked(
     archive: &Archive,
@@ -580,159 +645,12 @@ fn untracked(
     Ok(out)
 }
 
-fn check_ledger(archive: &Archive, index: &Index) -> Result<Vec<Finding>, FixityError> {
-    let table = index.ledger()?;
-    let (mut out, runs_in_ledger) = check_chain(&table);
-    out.extend(check_ledger_file(archive, &table));
-    out.extend(check_runs(archive, index, &runs_in_ledger)?);
-    Ok(out)
-}
-
-pub(super) fn ledger_finding(detail: String) -> Finding {
-    Finding {
-        kind: "ledger",
-        file: Some("ledger.jsonl".into()),
-        dossier_code: None,
-        document: None,
-        detail,
-    }
-}
-
-/// The index's ledger table: numbered in order, unedited, each entry following the one
-/// before. Also returns the run entries, by run.
-fn check_chain(table: &[(u64, String, String)]) -> (Vec<Finding>, HashMap<String, LedgerEntry>) {
-    let mut out = Vec::new();
-    let mut prev = GENESIS.to_owned();
-    let mut runs_in_ledger: HashMap<String, LedgerEntry> = HashMap::new();
-    for (i, (seq, text, hash)) in table.iter().enumerate() {
-        if *seq != i as u64 + 1 {
-            out.push(ledger_finding(format!(
-                "index ledger entry {seq} is out of order (expected {})",
-                i + 1
-            )));
-        }
-        if crate::store::sha256_hex(text.as_bytes()) != *hash {
-            out.push(ledger_finding(format!(
-                "index ledger entry {seq} was edited: its text no longer hashes to {hash}"
-            )));
-        }
-        match serde_json::from_str::<LedgerEntry>(text) {
-            Ok(entry) => {
-                if entry.prev != prev {
-                    out.push(ledger_finding(format!(
-                        "ledger entry {seq} does not follow the entry before it"
-                    )));
-                }
-                if entry.seq != *seq {
-                    out.push(ledger_finding(format!(
-                        "ledger entry {seq} says it is entry {}",
-                        entry.seq
-                    )));
-                }
-                if entry.kind == "run" {
-                    runs_in_ledger.insert(entry.subject.clone(), entry);
-                }
-            }
-            Err(e) => out.push(ledger_finding(format!(
-                "ledger entry {seq} is not a ledger entry: {e}"
-            ))),
-        }
-        prev = hash.clone();
-    }
-    (out, runs_in_ledger)
-}
-
-/// The file must be the table, line for line.
-fn check_ledger_file(archive: &Archive, table: &[(u64, String, String)]) -> Vec<Finding> {
-    let mut out = Vec::new();
-    match std::fs::read_to_string(archive.ledger_path()) {
-        Ok(file) => {
-            let lines: Vec<&str> = file.lines().collect();
-            if lines.len() < table.len() {
-                out.push(ledger_finding(format!(
-                    "the ledger file has {} entries, the index {}: entries were removed",
-                    lines.len(),
-                    table.len()
-                )));
-            } else if lines.len() > table.len() {
-                out.push(ledger_finding(format!(
-                    "the ledger file has {} entries, the index {}: entries were added",
-                    lines.len(),
-                    table.len()
-                )));
-            }
-            for (i, (line, (seq, text, _))) in lines.iter().zip(table).enumerate() {
-                if line != text {
-                    out.push(ledger_finding(format!(
-                        "ledger file line {} (entry {seq}) differs from the index",
-                        i + 1
-                    )));
-                }
-            }
-        }
-        Err(_) if table.is_empty() => {}
-        Err(e) => out.push(ledger_finding(format!("cannot read the ledger file: {e}"))),
-    }
-    out
-}
-
-/// Every finished run is in the ledger, and what the ledger vouches for still holds: its
-/// documents, and its run report.
-fn check_runs(
-    archive: &Archive,
-    index: &Index,
-    runs_in_ledger: &HashMap<String, LedgerEntry>,
-) -> Result<Vec<Finding>, FixityError> {
-    let mut out = Vec::new();
-    for (run_id, report_sha) in index.finished_runs()? {
-        let Some(entry) = runs_in_ledger.get(&run_id) else {
-            out.push(ledger_finding(format!("run {run_id} has no ledger entry")));
-            continue;
-        };
-        let (count, root) = index.run_documents_root(&run_id)?;
-        if count != entry.documents || root != entry.documents_root {
-            out.push(Finding {
-                kind: "index",
-                file: Some("index.sqlite".into()),
-                dossier_code: None,
-                document: None,
-                detail: format!(
-                    "the documents of run {run_id} ({count}) no longer match the ledger ({}, root {})",
-                    entry.documents, entry.documents_root
-                ),
-            });
-        }
-        out.extend(check_run_report(
-            archive,
-            &run_id,
-            entry,
-            report_sha.as_ref(),
-        ));
-    }
-    Ok(out)
-}
-
-/// The run report on disk hashes as the ledger and the index say it did.
-fn check_run_report(
-    archive: &Archive,
-    run_id: &str,
-    entry: &LedgerEntry,
-    report_sha: Option<&String>,
-) -> Option<Finding> {
-    let report_path = archive.runs_dir().join(format!("{run_id}.json"));
-    let finding = |detail: &str| Finding {
-        kind: "run_report",
-        file: Some(format!("runs/{run_id}.json")),
-        dossier_code: None,
-        document: None,
-        detail: detail.into(),
+/// Whether this process may write in `root` (not a read-only mount or another's folder).
+fn writable(root: &Path) -> bool {
+    use std::os::unix::ffi::OsStrExt;
+    let Ok(path) = std::ffi::CString::new(root.as_os_str().as_bytes()) else {
+        return false;
     };
-    match std::fs::read(&report_path) {
-        Ok(bytes) => {
-            let sha = crate::store::sha256_hex(&bytes);
-            (Some(&sha) != entry.report_sha256.as_ref() || Some(&sha) != report_sha)
-                .then(|| finding("the run report was changed after its run"))
-        }
-        Err(_) => Some(finding("the run report is missing")),
-    }
+    // SAFETY: access(2) reads a NUL-terminated path and nothing else.
+    unsafe { libc::access(path.as_ptr(), libc::W_OK) == 0 }
 }

@@ -32,8 +32,12 @@ pub struct Rebuilt {
 /// Rebuilds the index of `root` (it must be missing or empty).
 pub fn rebuild_index(root: &Path, index_url: Option<&str>) -> Result<Rebuilt, FixityError> {
     let archive = Archive::create_or_open(root)?;
-    let _lock = archive.lock()?;
     let location = Location::resolve(archive.index_path(), index_url)?;
+    // A shared index's archive has no `lock` file; its runs need the (empty) database.
+    let _lock = match location.is_shared() {
+        true => None,
+        false => Some(archive.lock()?),
+    };
     let mut index = Index::open(&location, true)?;
     if !index.is_empty()? {
         return Err(FixityError::NotEmpty {

@@ -9,9 +9,8 @@
 
 use super::db::{vals, Backend, Db, DbError};
 use super::records;
-use super::search::lexeme;
+use super::search;
 use super::{Index, IndexError};
-use crate::fold;
 use crate::intake::layout::Kind;
 
 /// A file the index has seen at this intake path: size and mtime of the last read.
@@ -153,7 +152,27 @@ impl Index {
     /// kept in the store, and its hash, which the document row carries). The claim on its
     /// intake file, if any, ends with it.
     pub fn add_document(&mut self, doc: &NewDocument) -> Result<Committed, IndexError> {
+        let committed = self.add_claimed_document(doc, None)?;
+        Ok(committed.expect("no claim to lose"))
+    }
+
+    /// [`add_document`](Self::add_document) on a shared index, where `claim` names the intake
+    /// file this run claimed for it (the file itself, or the batch scan it was split from).
+    /// The claim is checked, and locked against a take-over, inside the committing
+    /// transaction: `None` (nothing written) when another run holds it now or has finished
+    /// it, as happens to a worker frozen past its lease. Committing regardless would give the
+    /// file a second version of the same content.
+    pub fn add_claimed_document(
+        &mut self,
+        doc: &NewDocument,
+        claim: Option<&str>,
+    ) -> Result<Option<Committed>, IndexError> {
         self.transaction(|tx| {
+            if let Some(path) = claim {
+                if !holds_claim(tx, path, &doc.run_id)? {
+                    return Ok(None);
+                }
+            }
             // Takes the dossier's row lock first (PostgreSQL): two workers committing to one
             // dossier compute its flags one after the other.
             upsert_dossier(tx, doc)?;
@@ -184,18 +203,23 @@ impl Index {
                     },
                 )?;
             }
-            Ok(Committed {
+            Ok(Some(Committed {
                 version,
                 record,
                 record_sha256,
-            })
+            }))
         })
     }
 
     /// Records a batch scan and its intake stat in one transaction. Called after every
     /// document split out of it is committed, so that a crash before leaves it to be redone.
-    pub fn add_batch(&mut self, batch: &NewBatch) -> Result<(), IndexError> {
+    /// With `check_claim` (a shared index), only while this run still holds the batch's claim:
+    /// `false` (nothing written) once it lost it.
+    pub fn add_batch(&mut self, batch: &NewBatch, check_claim: bool) -> Result<bool, IndexError> {
         self.transaction(|tx| {
+            if check_claim && !holds_claim(tx, &batch.path, &batch.run_id)? {
+                return Ok(false);
+            }
             tx.execute(
                 "INSERT INTO batches(path, sha256, bytes, run_id, archived_at, pages, segments,
                                      quarantined, rejected)
@@ -221,9 +245,25 @@ impl Index {
                     mtime_ns: batch.mtime_ns,
                     sha256: batch.sha256.clone(),
                 },
-            )
+            )?;
+            Ok(true)
         })
     }
+}
+
+/// Whether `run_id` holds the claim on `path`, the row locked until the transaction ends so
+/// that no other run takes it over meanwhile (PostgreSQL; SQLite's transaction holds the
+/// whole database already). A lease that ran out is still held while nobody took it over.
+fn holds_claim(tx: &mut Db, path: &str, run_id: &str) -> Result<bool, DbError> {
+    let sql = match tx.backend() {
+        Backend::Postgres => "SELECT run_id FROM claims WHERE path = ?1 FOR UPDATE",
+        Backend::Sqlite => "SELECT run_id FROM claims WHERE path = ?1",
+    };
+    let holder: Option<String> = tx
+        .query_opt(sql, &vals![path])?
+        .map(|r| r.get(0))
+        .transpose()?;
+    Ok(holder.as_deref() == Some(run_id))
 }
 
 /// The dossier's row, created with the document's procedure and unit (a known dossier keeps
@@ -391,22 +431,28 @@ fn intake_file_done(
     Ok(())
 }
 
-/// The full-text row of a page: its folded words.
+/// The full-text row of a page: its folded words, each cut to
+/// [`MAX_WORD_BYTES`](super::search::MAX_WORD_BYTES) (the same words on both backends). A
+/// tsvector holds at most 1 MiB: on PostgreSQL a page's distinct words beyond
+/// [`MAX_VECTOR_BYTES`] are left out of the index rather than failing the document.
 fn insert_fts(tx: &mut Db, page_id: i64, text: &str) -> Result<(), DbError> {
+    let words = search::words(text);
     match tx.backend() {
         Backend::Sqlite => tx.execute(
             "INSERT INTO page_fts(rowid, folded) VALUES (?1, ?2)",
-            &vals![page_id, fold::fold(text)],
+            &vals![page_id, words.join(" ")],
         ),
         Backend::Postgres => {
-            let mut words = fold::query_terms(text);
-            words.sort();
-            words.dedup();
-            let vector = words
-                .iter()
-                .map(|w| lexeme(w))
-                .collect::<Vec<_>>()
-                .join(" ");
+            let mut seen = std::collections::HashSet::new();
+            let mut vector = String::new();
+            for w in words.iter().filter(|w| seen.insert(w.as_str())) {
+                let lexeme = search::lexeme(w);
+                if vector.len() + lexeme.len() + 1 > MAX_VECTOR_BYTES {
+                    break;
+                }
+                vector.push_str(&lexeme);
+                vector.push(' ');
+            }
             tx.execute(
                 "INSERT INTO page_fts(page_id, folded) VALUES (?1, CAST(CAST(?2 AS TEXT) AS tsvector))",
                 &vals![page_id, vector],
@@ -415,6 +461,9 @@ fn insert_fts(tx: &mut Db, page_id: i64, text: &str) -> Result<(), DbError> {
     }?;
     Ok(())
 }
+
+/// Under PostgreSQL's 1 MiB limit on a tsvector, with room for its per-word overhead.
+const MAX_VECTOR_BYTES: usize = 512 * 1024;
 
 fn upsert_intake_file(db: &mut Db, path: &str, known: &KnownFile) -> Result<(), DbError> {
     db.execute(

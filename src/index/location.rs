@@ -1,7 +1,51 @@
 //! Where an index lives, SQLite in the archive or a shared PostgreSQL database, and how a
 //! connection to it is made. A URL's password never appears in messages.
+//!
+//! Every call to PostgreSQL has a time limit: connecting ([`Timeouts::connect`], the whole
+//! handshake, not only the TCP connect the driver's `connect_timeout` covers) and each
+//! statement (`statement_timeout`, [`Timeouts::statement`]). An unresponsive server (its
+//! postmaster stopped, say) ends the command with one line naming it instead of hanging; a
+//! stop signal ([`request_stop`]) ends a wait for a connection at once.
 
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+/// Time limits of a shared index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timeouts {
+    /// Connecting, the server's answers to the handshake included.
+    pub connect: Duration,
+    /// One statement, waits for locks included.
+    pub statement: Duration,
+}
+
+impl Default for Timeouts {
+    fn default() -> Timeouts {
+        Timeouts {
+            connect: Duration::from_secs(10),
+            statement: Duration::from_secs(60),
+        }
+    }
+}
+
+static CONNECT_MS: AtomicU64 = AtomicU64::new(10_000);
+static STATEMENT_MS: AtomicU64 = AtomicU64::new(60_000);
+static STOP: AtomicBool = AtomicBool::new(false);
+
+/// Sets the time limits of every connection opened from now on (the pipeline file's
+/// `[index]` settings; the defaults otherwise).
+pub fn set_timeouts(t: Timeouts) {
+    CONNECT_MS.store(t.connect.as_millis() as u64, Ordering::Relaxed);
+    STATEMENT_MS.store(t.statement.as_millis() as u64, Ordering::Relaxed);
+}
+
+/// A stop signal arrived: a wait for a connection gives up at once. Async-signal-safe (one
+/// atomic store), so a signal handler may call it.
+pub fn request_stop() {
+    STOP.store(true, Ordering::Relaxed);
+}
 
 use super::db::{Db, DbError};
 use super::IndexError;
@@ -87,7 +131,11 @@ impl Location {
                             url: name.clone(),
                             reason: e.to_string(),
                         })?;
-                let mut client = config.connect(postgres::NoTls).map_err(|e| err(e.into()))?;
+                let mut client = connect_within(config, &name)?;
+                let statement_ms = STATEMENT_MS.load(Ordering::Relaxed);
+                client
+                    .batch_execute(&format!("SET statement_timeout = {statement_ms}"))
+                    .map_err(|e| err(e.into()))?;
                 if !write {
                     client
                         .batch_execute("SET default_transaction_read_only = on")
@@ -95,6 +143,48 @@ impl Location {
                 }
                 Ok(Db::postgres(client))
             }
+        }
+    }
+}
+
+/// Connects on a thread of its own and waits for it at most the connect timeout (or the URL's
+/// `connect_timeout`, if shorter), giving up at once on a stop signal. A connection given up
+/// on is left to its thread, which ends when the process does.
+fn connect_within(
+    mut config: postgres::Config,
+    name: &str,
+) -> Result<postgres::Client, IndexError> {
+    let mut limit = Duration::from_millis(CONNECT_MS.load(Ordering::Relaxed));
+    if let Some(url_limit) = config.get_connect_timeout() {
+        limit = limit.min(*url_limit);
+    }
+    config.connect_timeout(limit);
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(config.connect(postgres::NoTls));
+    });
+    let deadline = Instant::now() + limit;
+    loop {
+        match rx.recv_timeout(Duration::from_millis(20)) {
+            Ok(result) => {
+                return result.map_err(|e| IndexError::Db {
+                    index: name.to_owned(),
+                    cause: e.into(),
+                })
+            }
+            Err(mpsc::RecvTimeoutError::Disconnected) => unreachable!("the thread always sends"),
+            Err(mpsc::RecvTimeoutError::Timeout) => {}
+        }
+        if STOP.load(Ordering::Relaxed) {
+            return Err(IndexError::Stopped {
+                index: name.to_owned(),
+            });
+        }
+        if Instant::now() >= deadline {
+            return Err(IndexError::Unresponsive {
+                index: name.to_owned(),
+                seconds: limit.as_secs_f64(),
+            });
         }
     }
 }

@@ -39,7 +39,7 @@ use db::{Backend, Db, DbError};
 pub use holdings::{DossierHoldings, FailingDocument};
 pub use imports::{EncodedRecord, RegisterImport};
 pub use ingest::{Committed, KnownFile, NewBatch, NewDocument, NewPage};
-pub use location::Location;
+pub use location::{request_stop, set_timeouts, Location, Timeouts};
 pub use records::RecordedDocument;
 pub use search::SearchHit;
 pub use show::{DocumentView, DossierView, EventView, PageView};
@@ -58,6 +58,10 @@ pub enum IndexError {
     },
     #[error("index URL {url}: {reason}")]
     BadUrl { url: String, reason: String },
+    #[error("index {index}: no answer within {seconds} s (the database server does not respond; [index] connect_timeout_seconds)")]
+    Unresponsive { index: String, seconds: f64 },
+    #[error("index {index}: stopped by a signal while waiting for the database")]
+    Stopped { index: String },
 }
 
 /// An open index: one connection to its database (SQLite or PostgreSQL), and where it lives.

@@ -1,6 +1,11 @@
 //! Full-text search over the latest version of every document, ignoring case and Vietnamese
 //! diacritics: both backends match the same folded words (SQLite's FTS5 table, PostgreSQL's
 //! tsvector). Each hit carries a snippet cut from the original text, diacritics intact.
+//!
+//! Words are cut to [`MAX_WORD_BYTES`] on both sides, the page's and the query's, by
+//! [`words`]: PostgreSQL refuses a lexeme over 2,046 bytes ("word is too long"), which once
+//! failed every run of an archive holding a PDF with a 3,000-letter word, and a 10,000-letter
+//! search. Cut the same way on both backends, such a word is found by the same search on both.
 
 use serde::Serialize;
 
@@ -22,7 +27,7 @@ impl Index {
     /// Full-text search over the latest version of every document, ignoring case and
     /// Vietnamese diacritics. Every term must occur on the page.
     pub fn search(&self, query: &str, limit: usize) -> Result<Vec<SearchHit>, IndexError> {
-        let terms = fold::query_terms(query);
+        let terms = words(query);
         if terms.is_empty() {
             return Ok(Vec::new());
         }
@@ -85,6 +90,27 @@ impl Index {
     }
 }
 
+/// The longest word indexed or searched, in bytes of its folded form: longer ones are cut to
+/// their first 255 bytes (on a character boundary). No word of a dossier is near it; it is far
+/// under PostgreSQL's 2,046-byte limit on a lexeme.
+pub const MAX_WORD_BYTES: usize = 255;
+
+/// The folded words of `text` (letters and digits), each cut to [`MAX_WORD_BYTES`]: what the
+/// full-text tables hold of a page and what a search looks for.
+pub(super) fn words(text: &str) -> Vec<String> {
+    let mut words = fold::query_terms(text);
+    for w in &mut words {
+        if w.len() > MAX_WORD_BYTES {
+            let mut end = MAX_WORD_BYTES;
+            while !w.is_char_boundary(end) {
+                end -= 1;
+            }
+            w.truncate(end);
+        }
+    }
+    words
+}
+
 /// A search term as a tsquery lexeme: quoted, its quotes and backslashes escaped.
 pub(super) fn lexeme(term: &str) -> String {
     format!("'{}'", term.replace('\\', "\\\\").replace('\'', "''"))
@@ -144,5 +170,18 @@ mod tests {
         assert!(s.chars().count() <= 162);
         // a term inside another word is not a match position
         assert_eq!(find_word("phuong huong", "huong"), Some(7));
+    }
+
+    #[test]
+    fn long_words_are_cut_on_a_character_boundary() {
+        let long = format!("{}ữ{}", "a".repeat(254), "b".repeat(3000));
+        let w = words(&format!("Đăng {long} ký"));
+        assert_eq!(w.len(), 3);
+        assert_eq!((w[0].as_str(), w[2].as_str()), ("dang", "ky"));
+        // "ữ" folds to "u": one byte, so the cut falls after it.
+        assert_eq!(w[1], format!("{}u", "a".repeat(254)));
+        let wide = words(&"語".repeat(1000));
+        assert!(wide[0].len() <= MAX_WORD_BYTES && wide[0].len() > MAX_WORD_BYTES - 3);
+        assert!(wide[0].chars().all(|c| c == '語'));
     }
 }

@@ -209,7 +209,7 @@ impl<'a> Collector<'a> {
     fn done(&mut self, doc: usize) -> Result<(), RunError> {
         let batch = self.batch_of.remove(&doc);
         if let Some(assembly) = self.assemblies.remove(&doc) {
-            self.commit(doc, batch.is_some(), assembly)?;
+            self.commit(doc, batch, assembly)?;
         }
         if self.items[doc].batch {
             // A batch scan that was unchanged or unreadable: no split to wait for.
@@ -233,7 +233,13 @@ impl<'a> Collector<'a> {
         Ok(())
     }
 
-    fn commit(&mut self, doc: usize, split: bool, mut assembly: Assembly) -> Result<(), RunError> {
+    fn commit(
+        &mut self,
+        doc: usize,
+        batch: Option<usize>,
+        mut assembly: Assembly,
+    ) -> Result<(), RunError> {
+        let split = batch.is_some();
         let candidate = &self.items[doc];
         // A split document a run killed before it recorded its batch may already be in the
         // index: the same batch content under the same name is not a new version.
@@ -242,11 +248,33 @@ impl<'a> Collector<'a> {
             assembly.searchable.discard();
             return Ok(());
         }
-        let committed = self
+        // On a shared index the file's claim must still be this run's when it commits.
+        let claimed = &self.items[batch.unwrap_or(doc)].rel_path;
+        let claim = self
+            .index
+            .location()
+            .is_shared()
+            .then_some(claimed.as_str());
+        match self
             .committer
-            .commit(self.index, candidate, !split, assembly)?;
-        self.count_commit(doc, committed);
+            .commit(self.index, candidate, !split, assembly, claim)?
+        {
+            Some(committed) => self.count_commit(doc, committed),
+            None => self.claim_lost(claimed.clone()),
+        }
         Ok(())
+    }
+
+    /// Another worker took `path` over while this run was stalled past its lease: the work
+    /// done here is dropped (that worker archives the file) and the run report says so.
+    fn claim_lost(&mut self, path: String) {
+        if self.report.claims_lost.contains(&path) {
+            return;
+        }
+        self.observer.notice(&Notice::Warning(format!(
+            "{path}: another worker took this file over while this run was stalled past its lease; this run's reading of it is dropped"
+        )));
+        self.report.claims_lost.push(path);
     }
 
     fn count_commit(&mut self, doc: usize, committed: Committed) {
@@ -315,18 +343,28 @@ impl<'a> Collector<'a> {
             return Ok(());
         };
         let batch = &self.items[doc];
-        self.index.add_batch(&NewBatch {
-            path: batch.rel_path.clone(),
-            sha256: split.sha256.clone(),
-            bytes: batch.bytes,
-            mtime_ns: batch.mtime_ns,
-            run_id: self.committer.run_id.to_owned(),
-            archived_at: timefmt::now_rfc3339(),
-            pages: split.pages as usize,
-            segments: serde_json::to_string(&split.segments).expect("plain data"),
-            quarantined: serde_json::to_string(&split.quarantined).expect("plain data"),
-            rejected: rejected.clone(),
-        })?;
+        let shared = self.index.location().is_shared();
+        let recorded = self.index.add_batch(
+            &NewBatch {
+                path: batch.rel_path.clone(),
+                sha256: split.sha256.clone(),
+                bytes: batch.bytes,
+                mtime_ns: batch.mtime_ns,
+                run_id: self.committer.run_id.to_owned(),
+                archived_at: timefmt::now_rfc3339(),
+                pages: split.pages as usize,
+                segments: serde_json::to_string(&split.segments).expect("plain data"),
+                quarantined: serde_json::to_string(&split.quarantined).expect("plain data"),
+                rejected: rejected.clone(),
+            },
+            shared,
+        )?;
+        if !recorded {
+            self.claim_lost(batch.rel_path.clone());
+            self.observer.file_done();
+            return Ok(());
+        }
+        let batch = &self.items[doc];
         let path = &batch.rel_path;
         if let Some(reason) = rejected {
             self.observer.notice(&Notice::Rejected {

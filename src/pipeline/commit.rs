@@ -47,14 +47,18 @@ pub(super) struct Committer<'a> {
 
 impl Committer<'_> {
     /// Stores `assembly`'s derivatives and records it as the next version of `candidate`.
-    /// `intake_file` is false for a document split out of a batch scan.
+    /// `intake_file` is false for a document split out of a batch scan. On a shared index
+    /// `claim` names the intake file whose claim the run must still hold: `None` when it lost
+    /// it (another worker took the file over while this one was stalled), nothing recorded
+    /// (the objects stored are left unreferenced, as after a crash).
     pub fn commit(
         &self,
         index: &mut Index,
         candidate: &Candidate,
         intake_file: bool,
         mut assembly: Assembly,
-    ) -> Result<Committed, RunError> {
+        claim: Option<&str>,
+    ) -> Result<Option<Committed>, RunError> {
         let planned = assembly
             .planned
             .take()
@@ -101,16 +105,18 @@ impl Committer<'_> {
             searchable_pdf,
             intake_file,
         };
-        let committed = index.add_document(&doc)?;
+        let Some(committed) = index.add_claimed_document(&doc, claim)? else {
+            return Ok(None);
+        };
         // The record after the rows it vouches for: a crash between leaves it to the next
         // run, which writes it again from the rows (see `session`).
         self.archive
             .put_object_with_hash(&committed.record, &committed.record_sha256)?;
-        Ok(Committed {
+        Ok(Some(Committed {
             pages: doc.pages.len(),
             rejected,
             reasons,
-        })
+        }))
     }
 
     /// The searchable PDF's object. A PDF read wholly from its own text layer is its own

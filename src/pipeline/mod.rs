@@ -83,6 +83,7 @@ pub fn run_with<R: Recognizer>(
     load: &(dyn Fn() -> Result<R, OcrError> + Sync),
 ) -> Result<RunReport, RunError> {
     let started = Instant::now();
+    crate::index::set_timeouts(config.index_timeouts);
     let mut session = Session::open(config)?;
     let jobs = worker_count(config.jobs, observer);
     let mut report = RunReport::start(&session.run_id, &config.name, jobs);
@@ -175,7 +176,7 @@ fn import_unless_stopped(
 }
 
 /// The name of the signal that stopped the run, if one did.
-fn stop_signal() -> Option<&'static str> {
+pub fn stop_signal() -> Option<&'static str> {
     match INTERRUPTED_BY.load(Ordering::Relaxed) {
         0 => None,
         libc::SIGINT => Some("SIGINT"),

@@ -30,6 +30,11 @@ pub struct RunReport {
     /// Shared index: files claimed by a worker whose lease ran out, read by this run.
     #[serde(skip_serializing_if = "is_zero")]
     pub files_taken_over: usize,
+    /// Files whose claim another worker took over while this run was stalled past its lease
+    /// (a frozen process, a suspended machine): this run's reading of them was dropped, not
+    /// committed; the worker that took them over archives them.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub claims_lost: Vec<String>,
     pub documents_added: usize,
     pub bytes_added: u64,
     pub pages_ocr: usize,
@@ -88,6 +93,7 @@ impl RunReport {
             files_unchanged: 0,
             files_done_elsewhere: 0,
             files_taken_over: 0,
+            claims_lost: Vec::new(),
             documents_added: 0,
             bytes_added: 0,
             pages_ocr: 0,

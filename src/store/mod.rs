@@ -34,11 +34,33 @@ pub enum StoreError {
         path.display(), path.display()
     )]
     IndexMissing { path: PathBuf },
+    #[error(
+        "archive {} belongs to uid {owner}: run as that user (files written as root would lock its owner out of the archive)",
+        path.display()
+    )]
+    ForeignOwner { path: PathBuf, owner: u32 },
     #[error("{path} is not a dossier archive (no {missing})")]
     NotAnArchive {
         path: PathBuf,
         missing: &'static str,
     },
+}
+
+/// Root writing into an archive another user owns would leave root-owned files (reports,
+/// objects, the ledger) that break that user's next run: refused, with the owner named.
+pub fn refuse_foreign_owner(root: &Path) -> Result<(), StoreError> {
+    use std::os::unix::fs::MetadataExt;
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 {
+        return Ok(());
+    }
+    match fs::metadata(root) {
+        Ok(meta) if meta.uid() != 0 => Err(StoreError::ForeignOwner {
+            path: root.to_owned(),
+            owner: meta.uid(),
+        }),
+        _ => Ok(()),
+    }
 }
 
 fn io_err(path: &Path) -> impl FnOnce(io::Error) -> StoreError + '_ {
@@ -117,6 +139,7 @@ pub fn worker_tag() -> &'static str {
 impl Archive {
     /// Opens an archive for writing, creating its folders (owner-only) if needed.
     pub fn create_or_open(root: &Path) -> Result<Archive, StoreError> {
+        refuse_foreign_owner(root)?;
         let archive = Archive {
             root: root.to_owned(),
         };
