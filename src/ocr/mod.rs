@@ -87,6 +87,10 @@ impl Engine {
         let mut api = TessBaseApi::create();
         api.init_2(datapath.as_deref(), Some(&lang))
             .map_err(|_| init_error())?;
+        // The C API starts in mode 6 (the page is one uniform block of text); the `tesseract`
+        // command runs layout analysis (mode 3) unless told otherwise. One block reads a
+        // two-column page across its columns and a noisy form far worse (DOMAIN.md).
+        api.set_page_seg_mode(tesseract_sys::TessPageSegMode_PSM_AUTO);
         Ok(Engine {
             api,
             corrections: None,
