@@ -386,7 +386,9 @@ fn turned_and_skewed_pages_are_corrected_before_ocr() {
         }
     }
     for (name, rate) in &plain {
-        if name.starts_with("turned") {
+        // In automatic layout mode (PSM 3, as the CLI) Tesseract itself reads a page turned a
+        // quarter clockwise: the pages upside down and turned the other way still need OSD.
+        if name.starts_with("turned") && name != "turned-90.png" {
             assert!(*rate > 0.5, "{name} uncorrected CER {rate:.3}");
         }
     }
@@ -663,4 +665,84 @@ fn a_pdf_batch_scan_is_split_at_its_cover_sheets() {
     assert_eq!(doc["pages"][0]["source_page"], 2);
     let rate = cer(&truth, doc["pages"][0]["text"].as_str().unwrap());
     assert!(rate < 0.05, "CER {rate:.3}");
+}
+
+/// Two columns of body text side by side on an A4 page at 300 dpi, and the text column by
+/// column.
+fn two_column_page() -> (GrayImage, String) {
+    use dossier::sample::render::{render_page, Fonts, Line, Paper};
+    let fonts = Fonts::find().unwrap();
+    let column = Paper {
+        width_mm: 100.0,
+        height_mm: 297.0,
+    };
+    let mut page = GrayImage::from_pixel(2480, 3508, image::Luma([247]));
+    let mut truth = Vec::new();
+    let texts = [
+        "Ủy ban nhân dân phường Đông Lễ tiếp nhận hồ sơ đăng ký khai sinh của công dân.",
+        "Người đề nghị cư trú tại số 47 đường Lê Duẩn, thành phố Đông Hà, tỉnh Quảng Trị.",
+    ];
+    for (i, x0) in [0u32, 1063].into_iter().enumerate() {
+        let lines: Vec<Line> = std::iter::once(Line::heading(format!("PHẦN {}", i + 1), 13.0))
+            .chain((0..10).map(|n| Line::body(format!("{} {}", n + 1, texts[(i + n) % 2]))))
+            .collect();
+        let (col, printed) = render_page(&fonts, &lines, column, 300);
+        for (x, y, p) in col.enumerate_pixels() {
+            if x0 + x < page.width() {
+                let q = page.get_pixel_mut(x0 + x, y);
+                q.0[0] = q.0[0].min(p.0[0]);
+            }
+        }
+        truth.extend(printed);
+    }
+    (page, truth.join("\n"))
+}
+
+#[test]
+fn two_column_pages_read_column_by_column_and_large_skews_and_black_borders_are_corrected() {
+    let env = TestEnv::generated(1);
+    let (page, truth) = page_of(&env, 0);
+    let dir = dossier_dir(&env, 0).join("input");
+    fs::remove_file(env.intake().join(&env.manifest.files[0].path)).unwrap();
+    // Laid on the glass at 20°, the scanner's black lid showing along two edges.
+    let mut skewed = dossier::ocr::orient::rotate_expanded(&page, 20.0);
+    for (x, y, p) in skewed.enumerate_pixels_mut() {
+        if x < 150 + (y / 50 % 3) * 4 || y < 90 {
+            p.0[0] = 25;
+        }
+    }
+    fs::write(
+        dir.join("skewed-20-borders.png"),
+        sample::encode(&[skewed], FileKind::Png, 300).unwrap(),
+    )
+    .unwrap();
+    let (columns, columns_truth) = two_column_page();
+    fs::write(
+        dir.join("two-columns.png"),
+        sample::encode(&[columns], FileKind::Png, 300).unwrap(),
+    )
+    .unwrap();
+
+    let (code, _, stderr) = env.run();
+    assert_eq!(code, 0, "{stderr}");
+    let show = env.show(&env.manifest.files[0].dossier);
+    let page_named = |name: &str| -> Value {
+        documents(&show)
+            .iter()
+            .find(|d| d["path"].as_str().unwrap().ends_with(name))
+            .unwrap_or_else(|| panic!("{name} is a document"))["pages"][0]
+            .clone()
+    };
+    let skewed = page_named("skewed-20-borders.png");
+    let rate = cer(&truth, skewed["text"].as_str().unwrap());
+    assert!(rate < 0.03, "20° skew with borders: CER {rate:.3}");
+    let deskewed = skewed["deskewed"].as_f64().unwrap();
+    assert!((deskewed + 20.0).abs() < 0.3, "levelled by {deskewed}");
+    let columns = page_named("two-columns.png");
+    let rate = cer(&columns_truth, columns["text"].as_str().unwrap());
+    assert!(
+        rate < 0.03,
+        "two columns: CER {rate:.3}\n{}",
+        columns["text"]
+    );
 }
