@@ -746,3 +746,166 @@ fn two_column_pages_read_column_by_column_and_large_skews_and_black_borders_are_
         columns["text"]
     );
 }
+
+/// A six-page scanned PDF of small JPEG pages, each with its own text; `spoil` may change the
+/// 4th page's image stream.
+fn six_page_pdf(spoil: impl Fn(&mut lopdf::Stream)) -> (Vec<u8>, Vec<String>) {
+    use dossier::sample::render::{render_page, Fonts, Line, Paper};
+    let fonts = Fonts::find().unwrap();
+    let paper = Paper {
+        width_mm: 150.0,
+        height_mm: 60.0,
+    };
+    let mut jpegs = Vec::new();
+    let mut truths = Vec::new();
+    for n in 1..=6 {
+        let lines = vec![
+            Line::heading(format!("TRANG SỐ {n}"), 13.0),
+            Line::body(format!(
+                "Hồ sơ đăng ký hộ kinh doanh, trang {n} của sáu, phường Đông Lễ."
+            )),
+        ];
+        let (img, printed) = render_page(&fonts, &lines, paper, 300);
+        jpegs.push((
+            sample::encode(std::slice::from_ref(&img), FileKind::Jpeg, 300).unwrap(),
+            img.dimensions(),
+        ));
+        truths.push(printed.join("\n"));
+    }
+    let pages: Vec<dossier::pdf::Page> = jpegs
+        .iter()
+        .map(|(bytes, (w, h))| dossier::pdf::Page {
+            image: dossier::pdf::PageImage::Jpeg {
+                bytes,
+                width: *w,
+                height: *h,
+                components: 1,
+            },
+            dpi: 300,
+            words: vec![],
+            visible: vec![],
+            rotate: 0,
+        })
+        .collect();
+    let mut doc = lopdf::Document::load_mem(&dossier::pdf::write(&pages)).unwrap();
+    let fourth = doc.get_pages()[&4];
+    let image_id = {
+        let page = doc.get_dictionary(fourth).unwrap();
+        let resources = doc
+            .dereference(page.get(b"Resources").unwrap())
+            .unwrap()
+            .1
+            .as_dict()
+            .unwrap();
+        let xobjects = doc
+            .dereference(resources.get(b"XObject").unwrap())
+            .unwrap()
+            .1
+            .as_dict()
+            .unwrap();
+        xobjects.iter().next().unwrap().1.as_reference().unwrap()
+    };
+    spoil(
+        doc.get_object_mut(image_id)
+            .unwrap()
+            .as_stream_mut()
+            .unwrap(),
+    );
+    let mut out = Vec::new();
+    doc.save_to(&mut out).unwrap();
+    (out, truths)
+}
+
+#[test]
+fn a_pdf_page_behind_a_filter_chain_is_read_and_a_broken_page_fails_alone() {
+    use std::io::Write;
+    let (chained, truths) = six_page_pdf(|stream| {
+        let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::fast());
+        z.write_all(&stream.content).unwrap();
+        stream.dict.set(
+            "Filter",
+            vec![
+                lopdf::Object::Name(b"FlateDecode".to_vec()),
+                lopdf::Object::Name(b"DCTDecode".to_vec()),
+            ],
+        );
+        stream.set_content(z.finish().unwrap());
+    });
+    let (broken, _) = six_page_pdf(|stream| {
+        let cut = stream.content.len() / 3;
+        stream.content.truncate(cut);
+        stream.content.extend_from_slice(b"not a JPEG any more");
+        stream.content.iter_mut().take(8).for_each(|b| *b = 0);
+    });
+    let env = TestEnv::generated(1);
+    let dir = dossier_dir(&env, 0).join("input");
+    fs::write(dir.join("chained.pdf"), &chained).unwrap();
+    fs::write(dir.join("broken-page-4.pdf"), &broken).unwrap();
+
+    let (code, report, stderr) = env.run();
+    assert_eq!(code, 0, "{report}\n{stderr}");
+    let show = env.show(&env.manifest.files[0].dossier);
+    let doc = |name: &str| -> Value {
+        documents(&show)
+            .iter()
+            .find(|d| d["path"].as_str().unwrap().ends_with(name))
+            .unwrap_or_else(|| panic!("{name} is a document: {show}"))
+            .clone()
+    };
+    let read = |d: &Value| -> Vec<(u64, f64)> {
+        d["pages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| {
+                let n = p["page"].as_u64().unwrap();
+                (n, cer(&truths[n as usize - 1], p["text"].as_str().unwrap()))
+            })
+            .collect()
+    };
+    let chained_pages = read(&doc("chained.pdf"));
+    assert_eq!(
+        chained_pages.iter().map(|p| p.0).collect::<Vec<_>>(),
+        [1, 2, 3, 4, 5, 6]
+    );
+    let broken_doc = doc("broken-page-4.pdf");
+    let broken_pages = read(&broken_doc);
+    assert_eq!(
+        broken_pages.iter().map(|p| p.0).collect::<Vec<_>>(),
+        [1, 2, 3, 5, 6],
+        "the pages keep their numbers in the file"
+    );
+    for (n, rate) in chained_pages.iter().chain(&broken_pages) {
+        assert!(*rate < 0.05, "page {n}: CER {rate:.3}");
+    }
+    // Not rejected: listed for a rescan of page 4, with the reason.
+    assert!(
+        report["rejected"].as_array().unwrap().is_empty(),
+        "{report}"
+    );
+    let rescan = report["needs_rescan_documents"].as_array().unwrap();
+    let broken_reason = rescan
+        .iter()
+        .find(|r| r["path"].as_str().unwrap().ends_with("broken-page-4.pdf"))
+        .unwrap_or_else(|| panic!("broken-page-4.pdf needs a rescan: {report}"))["reason"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        broken_reason.starts_with("page 4 cannot be decoded: "),
+        "{broken_reason}"
+    );
+    assert!(
+        !rescan
+            .iter()
+            .any(|r| r["path"].as_str().unwrap().ends_with("chained.pdf")),
+        "{report}"
+    );
+    // The searchable PDF holds the five pages that were read.
+    let derivative = broken_doc["searchable_pdf"]
+        .as_str()
+        .expect("searchable PDF");
+    let searchable =
+        lopdf::Document::load_mem(&fs::read(object(&env, derivative)).unwrap()).unwrap();
+    assert_eq!(searchable.get_pages().len(), 5);
+}
