@@ -60,19 +60,24 @@ impl Grid {
         let block = (w.max(h) / 1000).max(1);
         let (cols, rows) = (w.div_ceil(block) as usize, h.div_ceil(block) as usize);
         let mut sum = vec![0u32; cols * rows];
-        let mut count = vec![0u32; cols * rows];
         for (y, row) in image.as_raw().chunks_exact(w.max(1) as usize).enumerate() {
             let base = (y / block as usize) * cols;
-            for (x, &p) in row.iter().enumerate() {
-                let i = base + x / block as usize;
-                sum[i] += p as u32;
-                count[i] += 1;
+            for (s, chunk) in sum[base..base + cols]
+                .iter_mut()
+                .zip(row.chunks(block as usize))
+            {
+                *s += chunk.iter().map(|&p| p as u32).sum::<u32>();
             }
         }
+        // Blocks in the last row and column may be short: divide by what they hold.
+        let extent = |i: usize, total: u32| (total - i as u32 * block).min(block).max(1);
         let mean = sum
             .iter()
-            .zip(&count)
-            .map(|(s, c)| s / (*c).max(1))
+            .enumerate()
+            .map(|(i, s)| {
+                let (c, r) = (i % cols, i / cols);
+                s / (extent(c, w) * extent(r, h))
+            })
             .collect();
         Grid {
             block,
