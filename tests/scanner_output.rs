@@ -386,7 +386,9 @@ fn turned_and_skewed_pages_are_corrected_before_ocr() {
         }
     }
     for (name, rate) in &plain {
-        if name.starts_with("turned") {
+        // In automatic layout mode (PSM 3, as the CLI) Tesseract itself reads a page turned a
+        // quarter clockwise: the pages upside down and turned the other way still need OSD.
+        if name.starts_with("turned") && name != "turned-90.png" {
             assert!(*rate > 0.5, "{name} uncorrected CER {rate:.3}");
         }
     }
@@ -663,4 +665,247 @@ fn a_pdf_batch_scan_is_split_at_its_cover_sheets() {
     assert_eq!(doc["pages"][0]["source_page"], 2);
     let rate = cer(&truth, doc["pages"][0]["text"].as_str().unwrap());
     assert!(rate < 0.05, "CER {rate:.3}");
+}
+
+/// Two columns of body text side by side on an A4 page at 300 dpi, and the text column by
+/// column.
+fn two_column_page() -> (GrayImage, String) {
+    use dossier::sample::render::{render_page, Fonts, Line, Paper};
+    let fonts = Fonts::find().unwrap();
+    let column = Paper {
+        width_mm: 100.0,
+        height_mm: 297.0,
+    };
+    let mut page = GrayImage::from_pixel(2480, 3508, image::Luma([247]));
+    let mut truth = Vec::new();
+    let texts = [
+        "Ủy ban nhân dân phường Đông Lễ tiếp nhận hồ sơ đăng ký khai sinh của công dân.",
+        "Người đề nghị cư trú tại số 47 đường Lê Duẩn, thành phố Đông Hà, tỉnh Quảng Trị.",
+    ];
+    for (i, x0) in [0u32, 1063].into_iter().enumerate() {
+        let lines: Vec<Line> = std::iter::once(Line::heading(format!("PHẦN {}", i + 1), 13.0))
+            .chain((0..10).map(|n| Line::body(format!("{} {}", n + 1, texts[(i + n) % 2]))))
+            .collect();
+        let (col, printed) = render_page(&fonts, &lines, column, 300);
+        for (x, y, p) in col.enumerate_pixels() {
+            if x0 + x < page.width() {
+                let q = page.get_pixel_mut(x0 + x, y);
+                q.0[0] = q.0[0].min(p.0[0]);
+            }
+        }
+        truth.extend(printed);
+    }
+    (page, truth.join("\n"))
+}
+
+#[test]
+fn two_column_pages_read_column_by_column_and_large_skews_and_black_borders_are_corrected() {
+    let env = TestEnv::generated(1);
+    let (page, truth) = page_of(&env, 0);
+    let dir = dossier_dir(&env, 0).join("input");
+    fs::remove_file(env.intake().join(&env.manifest.files[0].path)).unwrap();
+    // Laid on the glass at 20°, the scanner's black lid showing along two edges.
+    let mut skewed = dossier::ocr::orient::rotate_expanded(&page, 20.0);
+    for (x, y, p) in skewed.enumerate_pixels_mut() {
+        if x < 150 + (y / 50 % 3) * 4 || y < 90 {
+            p.0[0] = 25;
+        }
+    }
+    fs::write(
+        dir.join("skewed-20-borders.png"),
+        sample::encode(&[skewed], FileKind::Png, 300).unwrap(),
+    )
+    .unwrap();
+    let (columns, columns_truth) = two_column_page();
+    fs::write(
+        dir.join("two-columns.png"),
+        sample::encode(&[columns], FileKind::Png, 300).unwrap(),
+    )
+    .unwrap();
+
+    let (code, _, stderr) = env.run();
+    assert_eq!(code, 0, "{stderr}");
+    let show = env.show(&env.manifest.files[0].dossier);
+    let page_named = |name: &str| -> Value {
+        documents(&show)
+            .iter()
+            .find(|d| d["path"].as_str().unwrap().ends_with(name))
+            .unwrap_or_else(|| panic!("{name} is a document"))["pages"][0]
+            .clone()
+    };
+    let skewed = page_named("skewed-20-borders.png");
+    let rate = cer(&truth, skewed["text"].as_str().unwrap());
+    assert!(rate < 0.03, "20° skew with borders: CER {rate:.3}");
+    let deskewed = skewed["deskewed"].as_f64().unwrap();
+    assert!((deskewed + 20.0).abs() < 0.3, "levelled by {deskewed}");
+    let columns = page_named("two-columns.png");
+    let rate = cer(&columns_truth, columns["text"].as_str().unwrap());
+    assert!(
+        rate < 0.03,
+        "two columns: CER {rate:.3}\n{}",
+        columns["text"]
+    );
+}
+
+/// A six-page scanned PDF of small JPEG pages, each with its own text; `spoil` may change the
+/// 4th page's image stream.
+fn six_page_pdf(spoil: impl Fn(&mut lopdf::Stream)) -> (Vec<u8>, Vec<String>) {
+    use dossier::sample::render::{render_page, Fonts, Line, Paper};
+    let fonts = Fonts::find().unwrap();
+    let paper = Paper {
+        width_mm: 150.0,
+        height_mm: 60.0,
+    };
+    let mut jpegs = Vec::new();
+    let mut truths = Vec::new();
+    for n in 1..=6 {
+        let lines = vec![
+            Line::heading(format!("TRANG SỐ {n}"), 13.0),
+            Line::body(format!(
+                "Hồ sơ đăng ký hộ kinh doanh, trang {n} của sáu, phường Đông Lễ."
+            )),
+        ];
+        let (img, printed) = render_page(&fonts, &lines, paper, 300);
+        jpegs.push((
+            sample::encode(std::slice::from_ref(&img), FileKind::Jpeg, 300).unwrap(),
+            img.dimensions(),
+        ));
+        truths.push(printed.join("\n"));
+    }
+    let pages: Vec<dossier::pdf::Page> = jpegs
+        .iter()
+        .map(|(bytes, (w, h))| dossier::pdf::Page {
+            image: dossier::pdf::PageImage::Jpeg {
+                bytes,
+                width: *w,
+                height: *h,
+                components: 1,
+            },
+            dpi: 300,
+            words: vec![],
+            visible: vec![],
+            rotate: 0,
+        })
+        .collect();
+    let mut doc = lopdf::Document::load_mem(&dossier::pdf::write(&pages)).unwrap();
+    let fourth = doc.get_pages()[&4];
+    let image_id = {
+        let page = doc.get_dictionary(fourth).unwrap();
+        let resources = doc
+            .dereference(page.get(b"Resources").unwrap())
+            .unwrap()
+            .1
+            .as_dict()
+            .unwrap();
+        let xobjects = doc
+            .dereference(resources.get(b"XObject").unwrap())
+            .unwrap()
+            .1
+            .as_dict()
+            .unwrap();
+        xobjects.iter().next().unwrap().1.as_reference().unwrap()
+    };
+    spoil(
+        doc.get_object_mut(image_id)
+            .unwrap()
+            .as_stream_mut()
+            .unwrap(),
+    );
+    let mut out = Vec::new();
+    doc.save_to(&mut out).unwrap();
+    (out, truths)
+}
+
+#[test]
+fn a_pdf_page_behind_a_filter_chain_is_read_and_a_broken_page_fails_alone() {
+    use std::io::Write;
+    let (chained, truths) = six_page_pdf(|stream| {
+        let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::fast());
+        z.write_all(&stream.content).unwrap();
+        stream.dict.set(
+            "Filter",
+            vec![
+                lopdf::Object::Name(b"FlateDecode".to_vec()),
+                lopdf::Object::Name(b"DCTDecode".to_vec()),
+            ],
+        );
+        stream.set_content(z.finish().unwrap());
+    });
+    let (broken, _) = six_page_pdf(|stream| {
+        let cut = stream.content.len() / 3;
+        stream.content.truncate(cut);
+        stream.content.extend_from_slice(b"not a JPEG any more");
+        stream.content.iter_mut().take(8).for_each(|b| *b = 0);
+    });
+    let env = TestEnv::generated(1);
+    let dir = dossier_dir(&env, 0).join("input");
+    fs::write(dir.join("chained.pdf"), &chained).unwrap();
+    fs::write(dir.join("broken-page-4.pdf"), &broken).unwrap();
+
+    let (code, report, stderr) = env.run();
+    assert_eq!(code, 0, "{report}\n{stderr}");
+    let show = env.show(&env.manifest.files[0].dossier);
+    let doc = |name: &str| -> Value {
+        documents(&show)
+            .iter()
+            .find(|d| d["path"].as_str().unwrap().ends_with(name))
+            .unwrap_or_else(|| panic!("{name} is a document: {show}"))
+            .clone()
+    };
+    let read = |d: &Value| -> Vec<(u64, f64)> {
+        d["pages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| {
+                let n = p["page"].as_u64().unwrap();
+                (n, cer(&truths[n as usize - 1], p["text"].as_str().unwrap()))
+            })
+            .collect()
+    };
+    let chained_pages = read(&doc("chained.pdf"));
+    assert_eq!(
+        chained_pages.iter().map(|p| p.0).collect::<Vec<_>>(),
+        [1, 2, 3, 4, 5, 6]
+    );
+    let broken_doc = doc("broken-page-4.pdf");
+    let broken_pages = read(&broken_doc);
+    assert_eq!(
+        broken_pages.iter().map(|p| p.0).collect::<Vec<_>>(),
+        [1, 2, 3, 5, 6],
+        "the pages keep their numbers in the file"
+    );
+    for (n, rate) in chained_pages.iter().chain(&broken_pages) {
+        assert!(*rate < 0.05, "page {n}: CER {rate:.3}");
+    }
+    // Not rejected: listed for a rescan of page 4, with the reason.
+    assert!(
+        report["rejected"].as_array().unwrap().is_empty(),
+        "{report}"
+    );
+    let rescan = report["needs_rescan_documents"].as_array().unwrap();
+    let broken_reason = rescan
+        .iter()
+        .find(|r| r["path"].as_str().unwrap().ends_with("broken-page-4.pdf"))
+        .unwrap_or_else(|| panic!("broken-page-4.pdf needs a rescan: {report}"))["reason"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        broken_reason.starts_with("page 4 cannot be decoded: "),
+        "{broken_reason}"
+    );
+    assert!(
+        !rescan
+            .iter()
+            .any(|r| r["path"].as_str().unwrap().ends_with("chained.pdf")),
+        "{report}"
+    );
+    // The searchable PDF holds the five pages that were read.
+    let derivative = broken_doc["searchable_pdf"]
+        .as_str()
+        .expect("searchable PDF");
+    let searchable =
+        lopdf::Document::load_mem(&fs::read(object(&env, derivative)).unwrap()).unwrap();
+    assert_eq!(searchable.get_pages().len(), 5);
 }

@@ -4,6 +4,7 @@
 //! Pages come one at a time ([`Pages`]), so a 1,000-frame TIFF never sits in memory whole,
 //! and every allocation is bounded by [`Limits`] before it is made.
 
+pub mod borders;
 pub mod embed;
 pub mod metadata;
 pub mod pdf;

@@ -212,8 +212,18 @@ fn decode_inverted(dict: &Dictionary) -> bool {
     }
 }
 
+/// The filters that code an image (the last of a chain); the others only pack bytes.
+const IMAGE_CODECS: &[&[u8]] = &[
+    b"DCTDecode",
+    b"CCITTFaxDecode",
+    b"JBIG2Decode",
+    b"JPXDecode",
+];
+
 /// An image's stored samples as a grey image, by the codec of its last filter: JPEG, fax,
-/// JBIG2 or plain (possibly compressed) samples. JPEG 2000 is not read.
+/// JBIG2 or plain (possibly compressed) samples. The byte filters before an image codec
+/// (`[/FlateDecode /DCTDecode]`, `[/ASCII85Decode /CCITTFaxDecode]`) are undone first, each
+/// bounded like the image. JPEG 2000 is not read.
 fn decode_image(
     doc: &Document,
     dict: &Dictionary,
@@ -223,34 +233,69 @@ fn decode_image(
     limits: Limits,
 ) -> Result<GrayImage, DecodeError> {
     let filters = name_list(dict, b"Filter");
-    let codec = filters.last().map(|f| f.as_slice());
+    let codec = filters
+        .last()
+        .map(|f| f.as_slice())
+        .filter(|f| IMAGE_CODECS.contains(f));
     let params = decode_params(doc, dict);
     let inverted = decode_inverted(dict);
+    // Any image's data fits in this: 4 bytes per pixel, and a little for headers.
+    let bound = (width as usize * height as usize * 4 + 1024).max(4096);
+    let Some(codec) = codec else {
+        // Flate, LZW, run-length or no filter at all: plain samples.
+        let data = if filters.is_empty() {
+            content.to_vec()
+        } else {
+            lopdf::Stream::new(dict.clone(), content.to_vec())
+                .decompressed_content_with_limit(bound)
+                .map_err(|e| broken(format!("image data: {e}")))?
+        };
+        return raw_samples(doc, dict, &data, width, height, inverted);
+    };
+    let unpacked;
+    let data = if filters.len() > 1 {
+        unpacked = unpack(dict, &filters[..filters.len() - 1], content, bound)?;
+        unpacked.as_slice()
+    } else {
+        content
+    };
     match codec {
-        Some(b"DCTDecode") if filters.len() == 1 => decode_jpeg(content, inverted, limits),
-        Some(b"CCITTFaxDecode") if filters.len() == 1 => {
-            decode_ccitt(content, params, width, height, inverted)
-        }
-        Some(b"JBIG2Decode") if filters.len() == 1 => {
-            decode_jbig2(doc, content, params, inverted, limits)
-        }
-        Some(b"JPXDecode") => Err(DecodeError::UnsupportedColour(
+        b"DCTDecode" => decode_jpeg(data, inverted, limits),
+        b"CCITTFaxDecode" => decode_ccitt(data, params, width, height, inverted),
+        b"JBIG2Decode" => decode_jbig2(doc, data, params, inverted, limits),
+        _ => Err(DecodeError::UnsupportedColour(
             "JPEG 2000 image in a PDF".into(),
         )),
-        _ => {
-            // Flate, LZW, run-length or no filter at all: plain samples.
-            let stream = lopdf::Stream::new(dict.clone(), content.to_vec());
-            let bound = (width as usize * height as usize * 4 + 1024).max(4096);
-            let data = if filters.is_empty() {
-                content.to_vec()
-            } else {
-                stream
-                    .decompressed_content_with_limit(bound)
-                    .map_err(|e| broken(format!("image data: {e}")))?
-            };
-            raw_samples(doc, dict, &data, width, height, inverted)
-        }
     }
+}
+
+/// Undoes the byte filters that wrap an image codec's data, with their own parameters.
+fn unpack(
+    dict: &Dictionary,
+    filters: &[Vec<u8>],
+    content: &[u8],
+    bound: usize,
+) -> Result<Vec<u8>, DecodeError> {
+    let mut outer = Dictionary::new();
+    outer.set(
+        "Filter",
+        Object::Array(filters.iter().map(|f| Object::Name(f.clone())).collect()),
+    );
+    if let Ok(Object::Array(params)) = dict.get(b"DecodeParms") {
+        let params = params.iter().take(filters.len()).cloned().collect();
+        outer.set("DecodeParms", Object::Array(params));
+    }
+    lopdf::Stream::new(outer, content.to_vec())
+        .decompressed_content_with_limit(bound)
+        .map_err(|e| broken(format!("image data ({}): {e}", filter_names(filters))))
+}
+
+fn filter_names(filters: &[Vec<u8>]) -> String {
+    filters
+        .iter()
+        .map(|f| format!("/{}", String::from_utf8_lossy(f)))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// A JPEG image (DCTDecode), flattened to grey.
@@ -568,6 +613,86 @@ mod tests {
         assert_eq!(p.image, image::imageops::rotate90(&original));
         assert!(p.text_layer.is_none());
         assert!(pages.next().is_none());
+    }
+
+    /// Every image stream of `file` deflated once more, its filter chain growing a
+    /// /FlateDecode in front (as some scanners write JPEG pages).
+    fn flate_in_front(file: &[u8]) -> Vec<u8> {
+        use std::io::Write;
+        let mut doc = Document::load_mem(file).unwrap();
+        for object in doc.objects.values_mut() {
+            let Ok(stream) = object.as_stream_mut() else {
+                continue;
+            };
+            if stream.dict.get(b"Subtype").and_then(|s| s.as_name()).ok() != Some(b"Image") {
+                continue;
+            }
+            let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::fast());
+            z.write_all(&stream.content).unwrap();
+            let codec = stream.dict.get(b"Filter").unwrap().clone();
+            stream
+                .dict
+                .set("Filter", vec![Object::Name(b"FlateDecode".to_vec()), codec]);
+            if let Ok(params) = stream.dict.get(b"DecodeParms").cloned() {
+                stream.dict.set("DecodeParms", vec![Object::Null, params]);
+            }
+            stream.set_content(z.finish().unwrap());
+        }
+        let mut out = Vec::new();
+        doc.save_to(&mut out).unwrap();
+        out
+    }
+
+    #[test]
+    fn jpeg_and_fax_pages_behind_a_flate_filter_are_read() {
+        use image::ImageEncoder;
+        let mut grey = GrayImage::from_pixel(64, 48, image::Luma([230]));
+        for x in 10..50 {
+            grey.put_pixel(x, 20, image::Luma([10]));
+        }
+        let mut jpeg = Vec::new();
+        image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, 95)
+            .write_image(grey.as_raw(), 64, 48, image::ExtendedColorType::L8)
+            .unwrap();
+        let g4 = all_white_g4(40);
+        let file = pdf::write(&[
+            page(
+                PageImage::Jpeg {
+                    bytes: &jpeg,
+                    width: 64,
+                    height: 48,
+                    components: 1,
+                },
+                300,
+                0,
+            ),
+            page(
+                PageImage::G4 {
+                    bytes: &g4,
+                    width: 32,
+                    height: 40,
+                },
+                300,
+                0,
+            ),
+        ]);
+        let chained = flate_in_front(&file);
+        let squeezed = String::from_utf8_lossy(&chained).replace(' ', "");
+        assert!(squeezed.contains("[/FlateDecode/DCTDecode]"), "{squeezed}");
+        let direct: Vec<Page> = open(&file, Limits::default())
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        let through: Vec<Page> = open(&chained, Limits::default())
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        assert_eq!(through.len(), 2);
+        for (a, b) in direct.iter().zip(&through) {
+            assert_eq!(a.image, b.image);
+        }
+        assert!(through[0].image.get_pixel(30, 20).0[0] < 80);
+        assert!(through[1].image.pixels().all(|p| p.0[0] == 255));
     }
 
     /// Found by the fuzzer: `/BitsPerComponent 0` gave a zero row length and a panic.

@@ -7,6 +7,7 @@ use std::path::Path;
 use image::GrayImage;
 use tesseract::plumbing::TessBaseApi;
 
+use crate::decode;
 use crate::fold::nfc;
 
 pub mod hocr;
@@ -90,6 +91,10 @@ impl Engine {
         let _ = api.set_variable(c"debug_file", c"/dev/null");
         api.init_2(datapath.as_deref(), Some(&lang))
             .map_err(|_| init_error())?;
+        // The C API starts in mode 6 (the page is one uniform block of text); the `tesseract`
+        // command runs layout analysis (mode 3) unless told otherwise. One block reads a
+        // two-column page across its columns and a noisy form far worse (DOMAIN.md).
+        api.set_page_seg_mode(tesseract_sys::TessPageSegMode_PSM_AUTO);
         Ok(Engine {
             api,
             corrections: None,
@@ -106,9 +111,10 @@ impl Engine {
         Ok(engine)
     }
 
-    /// Reads a page, first levelling a skew of a few degrees and, when the text reads poorly,
-    /// turning the page upright as OSD says (kept only if it then reads better).
-    pub fn read(&mut self, image: GrayImage, dpi: u32) -> Result<PageRead, OcrError> {
+    /// Reads a page. With corrections: black scan borders are painted white, a skew of up to
+    /// 45° is levelled and, when the text reads poorly, the page is turned upright as OSD says
+    /// (kept only if it then reads better). Only OCR's copy is changed.
+    pub fn read(&mut self, mut image: GrayImage, dpi: u32) -> Result<PageRead, OcrError> {
         if self.corrections.is_none() {
             let text = self.recognize(&image, dpi)?;
             return Ok(PageRead {
@@ -118,6 +124,7 @@ impl Engine {
                 image,
             });
         }
+        decode::borders::whiten(&mut image);
         let (levelled, deskewed) = level(&image);
         let text = self.recognize(levelled.as_ref().unwrap_or(&image), dpi)?;
         let first = PageRead {
@@ -181,9 +188,13 @@ impl Engine {
     }
 }
 
-/// The page levelled when its lines are off by more than a trace, and by how much.
+/// The page levelled when its lines are off by more than a trace, and by how much. A large
+/// skew is levelled on a grown canvas so no corner of the page is cut off.
 fn level(image: &GrayImage) -> (Option<GrayImage>, f32) {
     match orient::estimate_skew(image) {
+        Some(skew) if skew.abs() > orient::IN_PLACE_DEGREES => {
+            (Some(orient::rotate_expanded(image, -skew)), -skew)
+        }
         Some(skew) if skew.abs() >= orient::MIN_DESKEW_DEGREES => {
             (Some(orient::rotate(image, -skew)), -skew)
         }

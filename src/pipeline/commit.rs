@@ -68,7 +68,7 @@ impl Committer<'_> {
         pages.sort_by_key(|p| p.page);
         let single_page = pages.len() == 1;
         let mut rejected = planned.rejected;
-        let mut reasons = Vec::new();
+        let mut reasons = planned.failed_pages;
         let mut new_pages = Vec::with_capacity(pages.len());
         for p in pages {
             let prefix = if single_page {

@@ -83,6 +83,9 @@ pub(super) struct Planned {
     pub pages: usize,
     /// Why the document is rejected, when it is.
     pub rejected: Option<String>,
+    /// Pages that could not be decoded ("page N cannot be decoded: why"): the other pages are
+    /// read, and the document needs a rescan of these.
+    pub failed_pages: Vec<String>,
 }
 
 pub(super) enum Event {

@@ -132,14 +132,17 @@ impl Producer<'_> {
         Ok(())
     }
 
-    /// Decodes a document's pages and sends them on, stopping at the first page that cannot
-    /// be decoded or has nothing to read (the document is then rejected with the reason).
+    /// Decodes a document's pages and sends them on. A page that cannot be decoded is a failed
+    /// page (its number and reason, listed for rescan) and the pages after it are still read;
+    /// the document is rejected only when no page could be read at all, or a page has nothing
+    /// to read. Pages keep their number in the file.
     fn document(&self, doc: usize, bytes: &[u8], sha256: String) -> Result<Planned, Stop> {
         let mut planned = Planned {
             sha256,
             media_type: None,
             pages: 0,
             rejected: None,
+            failed_pages: Vec::new(),
         };
         let pages = match decode::pages(bytes, Limits::default()) {
             Ok((format, pages)) => {
@@ -152,27 +155,37 @@ impl Producer<'_> {
             }
         };
         let original = decode::embed::embeddable(bytes).map(Arc::new);
+        let mut first_failure = None;
         for (i, page) in pages.enumerate() {
+            let number = i as u32 + 1;
             let page = match page {
                 Ok(page) => page,
-                Err(e) if i == 0 => {
-                    planned.rejected = Some(e.to_string());
-                    break;
-                }
                 Err(e) => {
-                    planned.rejected = Some(format!("page {}: {e}", i + 1));
-                    break;
+                    first_failure.get_or_insert_with(|| (i, e.to_string()));
+                    planned
+                        .failed_pages
+                        .push(format!("page {number} cannot be decoded: {e}"));
+                    continue;
                 }
             };
-            let number = planned.pages as u32 + 1;
             if !self
                 .outlet
                 .send_page(doc, number, page, None, original.clone())?
             {
-                planned.rejected = Some(format!("page {}: no scanned image and no text", i + 1));
+                planned.rejected = Some(format!("page {number}: no scanned image and no text"));
                 break;
             }
             planned.pages += 1;
+        }
+        if planned.pages == 0 && planned.rejected.is_none() {
+            if let Some((i, e)) = first_failure {
+                planned.rejected = Some(if i == 0 {
+                    e
+                } else {
+                    format!("page {}: {e}", i + 1)
+                });
+                planned.failed_pages.clear();
+            }
         }
         Ok(planned)
     }
@@ -193,6 +206,7 @@ impl Producer<'_> {
                 media_type: decode::sniff(bytes).map(|f| f.media_type()),
                 pages: 0,
                 rejected: None,
+                failed_pages: Vec::new(),
             },
             open: None,
         };
@@ -302,6 +316,7 @@ impl BatchSplit {
             media_type: self.planned.media_type,
             pages: pages as usize,
             rejected: None,
+            failed_pages: Vec::new(),
         };
         events
             .send(Event::Planned { doc, planned })
