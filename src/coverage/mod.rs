@@ -226,9 +226,23 @@ impl HeldSet {
     }
 }
 
+/// One dossier of a report's denominator, as it was counted: what lists the dossiers behind
+/// a figure (the auditors' desk, audit sampling) without counting them a second way.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Counted<'r> {
+    pub dossier_code: &'r str,
+    /// The group it was counted in (procedure code or unit, as the report groups).
+    pub key: &'r str,
+    pub completed: bool,
+    pub input_digitized: bool,
+    pub result_digitized: bool,
+    pub digitized: bool,
+}
+
 /// Accumulates groups, the missing list and the documents to rescan as dossiers are counted.
 struct Tally<'a> {
     by: GroupBy,
+    visit: Option<&'a mut dyn FnMut(&Counted<'_>)>,
     groups: BTreeMap<String, Counts>,
     missing: Vec<Missing>,
     /// Failing documents by dossier, moved to `needs_rescan` when their dossier is in scope.
@@ -264,6 +278,16 @@ impl Tally<'_> {
                 c.add(completed, input_ok, result_ok);
                 self.groups.insert(key.clone(), c);
             }
+        }
+        if let Some(visit) = self.visit.as_mut() {
+            visit(&Counted {
+                dossier_code: &row.dossier_code,
+                key,
+                completed,
+                input_digitized: input_ok,
+                result_digitized: completed && result_ok,
+                digitized: input_ok && (!completed || result_ok),
+            });
         }
         let mut gaps = Vec::new();
         if !input_ok {
@@ -333,8 +357,20 @@ pub fn compute(
     names: &HashMap<String, String>,
     opts: &ReportOptions,
 ) -> Result<Computed, CoverageError> {
+    compute_visiting(index, source, names, opts, None)
+}
+
+/// [`compute`], calling `visit` with each dossier of the denominator as it is counted.
+pub fn compute_visiting<'a>(
+    index: &Index,
+    source: RegisterSource<'_>,
+    names: &'a HashMap<String, String>,
+    opts: &ReportOptions,
+    visit: Option<&'a mut dyn FnMut(&Counted<'_>)>,
+) -> Result<Computed, CoverageError> {
     let mut tally = Tally {
         by: opts.by,
+        visit,
         groups: BTreeMap::new(),
         missing: Vec::new(),
         failing: failing_by_dossier(index)?,

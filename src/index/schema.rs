@@ -8,7 +8,7 @@
 use super::db::{vals, Backend};
 use super::{Index, IndexError};
 
-const SCHEMA_VERSION: &str = "4";
+const SCHEMA_VERSION: &str = "5";
 
 /// Version 1 → 2: per-page corrections and text source, the searchable PDF derivative.
 const MIGRATE_1_TO_2: &str = r#"
@@ -44,6 +44,12 @@ UPDATE documents SET
     unit = (SELECT d.unit FROM dossiers d WHERE d.code = documents.dossier_code),
     intake_file = CASE WHEN path LIKE '%#%' AND path LIKE '\_batch/%' ESCAPE '\' THEN 0 ELSE 1 END;
 UPDATE meta SET value = '4' WHERE key = 'schema_version';
+"#;
+
+/// Version 4 → 5: the auditors' desk (access log, desk users; their tables come with SCHEMA's
+/// `IF NOT EXISTS`).
+const MIGRATE_4_TO_5: &str = r#"
+UPDATE meta SET value = '5' WHERE key = 'schema_version';
 "#;
 
 /// The schema, in SQLite's words; [`postgres_schema`] says the same to PostgreSQL.
@@ -206,6 +212,20 @@ CREATE TABLE IF NOT EXISTS claims (
     run_id TEXT NOT NULL,
     lease_until INTEGER NOT NULL
 );
+-- The auditors' desk: every view of a dossier (who, when, which: personal data, listed by
+-- `dossier access-log`), and the desk's users (argon2 PHC strings, never passwords).
+CREATE TABLE IF NOT EXISTS access_log (
+    id INTEGER PRIMARY KEY,
+    at TEXT NOT NULL,
+    who TEXT NOT NULL,
+    dossier_code TEXT NOT NULL,
+    what TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS desk_users (
+    name TEXT PRIMARY KEY,
+    password_hash TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
 "#;
 
 /// The full-text table in PostgreSQL: the page's words as Rust folds and splits them (the
@@ -285,6 +305,7 @@ impl Index {
             ("1", MIGRATE_1_TO_2),
             ("2", MIGRATE_2_TO_3),
             ("3", MIGRATE_3_TO_4),
+            ("4", MIGRATE_4_TO_5),
         ] {
             if self.version()?.as_deref() == Some(from) {
                 self.transaction(|db| db.batch(step))?;
@@ -351,6 +372,8 @@ mod tests {
                      ALTER TABLE imports DROP COLUMN record_sha256;
                      ALTER TABLE runs DROP COLUMN lease_until;
                      DROP TABLE claims;
+                     DROP TABLE access_log;
+                     DROP TABLE desk_users;
                      UPDATE meta SET value = '1' WHERE key = 'schema_version';",
                 )
                 .unwrap();
