@@ -387,10 +387,35 @@ fn the_desk_shows_the_reports_figures_and_every_page_and_logs_views() {
     assert_eq!(r["checked"], checked, "{r}");
     assert!(r["wilson_95"].is_array(), "{r}");
 
-    // Verdicts are ledger entries and events that verify accepts.
+    // Verdicts are ledger entries and events that verify accepts, and that an index
+    // rebuilt from the evidence has again.
     drop(server);
     let (code, v) = common::verify(&env, &archive, &[]);
     assert_eq!(code, 0, "{v}");
+    let copy = common::copy_archive(&env, "rebuilt");
+    std::fs::remove_file(copy.join("index.sqlite")).unwrap();
+    stdout(
+        &env,
+        &["rebuild-index", "--archive", copy.to_str().unwrap()],
+    );
+    let (code, v) = common::verify(&env, &copy, &[]);
+    assert_eq!(code, 0, "{v}");
+    let again = stdout(
+        &env,
+        &[
+            "audit",
+            "report",
+            "--archive",
+            copy.to_str().unwrap(),
+            "--format",
+            "json",
+        ],
+    );
+    let again: Value = serde_json::from_str(&again).unwrap();
+    assert_eq!(
+        again["verdicts"], r["verdicts"],
+        "verdicts lost by rebuild-index"
+    );
 
     screenshots(&env, &archive, &codes[0]);
 }
@@ -453,18 +478,77 @@ fn screenshots(env: &TestEnv, archive: &Path, code: &str) {
 }
 
 #[test]
-fn a_non_loopback_address_without_users_is_refused() {
+fn without_users_only_loopback_and_with_users_a_login() {
     let env = TestEnv::generated(1);
     let (code, _, stderr) = env.run();
     assert!(code == 0 || code == 3, "run: {stderr}");
-    let out = env.dossier(&[
-        "serve",
-        "--archive",
-        env.archive().to_str().unwrap(),
-        "--listen",
-        "0.0.0.0:0",
-    ]);
+    let archive = env.archive();
+    let a = archive.to_str().unwrap();
+    let out = env.dossier(&["serve", "--archive", a, "--listen", "0.0.0.0:0"]);
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("no desk users are configured"), "{err}");
+
+    // A user, its password from standard input, stored as an argon2id hash.
+    let mut add = Command::new(env!("CARGO_BIN_EXE_dossier"))
+        .args(["users", "add", "--archive", a, "kiemtoan1"])
+        .stdin(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    add.stdin
+        .take()
+        .unwrap()
+        .write_all(b"mat-khau-dai\n")
+        .unwrap();
+    assert!(add.wait().unwrap().success());
+    assert_eq!(
+        stdout(&env, &["users", "list", "--archive", a]),
+        "kiemtoan1\n"
+    );
+
+    let server = start(&archive);
+    let addr = server.addr;
+    let home = get(addr, "/");
+    assert_eq!(home.status, 303);
+    assert_eq!(home.header("location"), Some("/login"));
+    assert_eq!(get(addr, "/api/report").status, 401);
+    assert_eq!(
+        get(addr, &format!("/objects/{}", "0".repeat(64))).status,
+        401
+    );
+    assert_eq!(get(addr, "/login").status, 200);
+    let wrong = request(
+        addr,
+        "POST",
+        "/login",
+        "",
+        Some("user=kiemtoan1&password=sai"),
+    );
+    assert_eq!(wrong.header("location"), Some("/login?failed"));
+    assert!(wrong.header("set-cookie").is_none());
+    let ok = request(
+        addr,
+        "POST",
+        "/login",
+        "",
+        Some("user=kiemtoan1&password=mat-khau-dai"),
+    );
+    assert_eq!(ok.header("location"), Some("/"));
+    let set = ok.header("set-cookie").unwrap();
+    assert!(
+        set.contains("HttpOnly") && set.contains("SameSite=Strict"),
+        "{set}"
+    );
+    let cookie = set.split(';').next().unwrap().to_owned();
+    let api = request(addr, "GET", "/api/report", &cookie, None);
+    assert_eq!(api.status, 200);
+    let list = request(addr, "GET", "/dossiers?measure=received", &cookie, None).text();
+    let code = dossier_links(&list).remove(0);
+    assert_eq!(
+        request(addr, "GET", &format!("/dossiers/{code}"), &cookie, None).status,
+        200
+    );
+    let log = stdout(&env, &["access-log", "--archive", a, "--dossier", &code]);
+    assert!(log.contains("kiemtoan1") && log.contains(&code), "{log}");
 }

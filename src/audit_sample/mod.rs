@@ -215,8 +215,16 @@ pub fn wilson(k: u64, n: u64) -> Option<(f64, f64)> {
     let spread = z * (p * (1.0 - p) / n + z2 / (4.0 * n * n)).sqrt();
     let denom = 1.0 + z2 / n;
     // The bounds are exactly 0 with no failure and 1 with nothing but (not a rounding residue).
-    let lo = if k == 0.0 { 0.0 } else { (centre - spread) / denom };
-    let hi = if k == n { 1.0 } else { (centre + spread) / denom };
+    let lo = if k == 0.0 {
+        0.0
+    } else {
+        (centre - spread) / denom
+    };
+    let hi = if k == n {
+        1.0
+    } else {
+        (centre + spread) / denom
+    };
     Some((lo, hi))
 }
 

@@ -66,3 +66,21 @@ pub fn serve(opts: ServeOptions, ready: impl FnOnce(SocketAddr)) -> Result<(), S
         Ok(())
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_loopback_is_served_without_users() {
+        let addr = |s: &str| s.parse::<SocketAddr>().unwrap();
+        assert!(check_listen(addr("127.0.0.1:8080"), 0).is_ok());
+        assert!(check_listen(addr("[::1]:8080"), 0).is_ok());
+        assert!(matches!(
+            check_listen(addr("0.0.0.0:8080"), 0),
+            Err(ServeError::NoUsers(_))
+        ));
+        assert!(check_listen(addr("192.0.2.7:8080"), 0).is_err());
+        assert!(check_listen(addr("0.0.0.0:8080"), 1).is_ok());
+    }
+}
