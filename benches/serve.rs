@@ -57,7 +57,7 @@ fn main() {
                 .prepare("INSERT INTO dossiers(code, procedure_code, unit, input_passes, result_passes, has_result) VALUES (?1, ?2, NULL, ?3, 0, 0)")
                 .unwrap();
             let mut doc = tx
-                .prepare("INSERT INTO documents(dossier_code, path, version, kind, sha256, bytes, media_type, archived_at, run_id, quality, reasons, rejected) VALUES (?1, ?2, 1, 'input', ?3, 1000, 'image/png', '2024-02-01T00:00:00Z', 'bench', ?4, '[]', NULL)")
+                .prepare("INSERT INTO documents(dossier_code, path, version, kind, sha256, bytes, media_type, archived_at, run_id, quality, reasons, rejected, page_count) VALUES (?1, ?2, 1, 'input', ?3, 1000, 'image/png', '2024-02-01T00:00:00Z', 'bench', ?4, '[]', NULL, 1)")
                 .unwrap();
             let mut current = tx
                 .prepare("INSERT INTO current_documents(dossier_code, path, document_id, kind, quality) VALUES (?1, ?2, last_insert_rowid(), 'input', ?3)")
@@ -138,7 +138,7 @@ fn main() {
     let (api, body) = timed("/api/report");
     let report: serde_json::Value = serde_json::from_slice(&body).unwrap();
     assert_eq!(report["totals"]["received"].as_u64(), Some(n as u64));
-    println!("dashboard, {n} rows: cold {cold:.2} s, warm {warm:.3} s ({:.2}× the 1 s bar); /api/report warm {api:.3} s ({} bytes)", warm / 1.0, body.len());
+    println!("dashboard, {n} rows: cold {cold:.2} s, warm {:.2} ms ({:.4}× the 1 s bar); /api/report warm {api:.3} s ({} bytes)", warm * 1000.0, warm, body.len());
     let image = format!("/objects/{page_sha}/pages/1");
     let (first, png) = timed(&image);
     let (cached, _) = timed(&image);
