@@ -41,6 +41,128 @@ pub enum Command {
     CoverSheets(CoverSheetsArgs),
     /// Write sample dossiers (intake tree, register, catalog, manifest of the printed text).
     Sample(SampleArgs),
+    /// The auditors' web desk: read-only pages from every figure down to the scanned page.
+    Serve(ServeArgs),
+    /// Audit by sampling: draw a sample, record verdicts, report the error rate.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+    /// Who viewed which dossier on the web desk, and when.
+    AccessLog(AccessLogArgs),
+    /// The web desk's users (needed to listen on any address but loopback).
+    #[command(subcommand)]
+    Users(UsersCommand),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {
+    #[arg(long)]
+    pub archive: PathBuf,
+    /// Address and port; any address but loopback needs desk users (`dossier users add`).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub listen: std::net::SocketAddr,
+    /// Target rate in percent, as `report --target` (default 99).
+    #[arg(long, default_value_t = 99.0)]
+    pub target: f64,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// A reproducible random sample of the dossiers counted as digitized in the period.
+    Sample(AuditSampleArgs),
+    /// Record a verdict on a dossier (a ledger entry and events).
+    Record(AuditRecordArgs),
+    /// The observed error rate of the verdicts, with its 95% Wilson interval.
+    Report(AuditReportArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct AuditSampleArgs {
+    #[arg(long)]
+    pub archive: PathBuf,
+    #[arg(long)]
+    pub from: Option<String>,
+    #[arg(long)]
+    pub to: Option<String>,
+    #[arg(long)]
+    pub size: usize,
+    /// The seed (default: a fresh one, printed so that the sample can be drawn again).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Verdict {
+    Confirmed,
+    NotConfirmed,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct AuditRecordArgs {
+    #[arg(long)]
+    pub archive: PathBuf,
+    pub dossier_code: String,
+    #[arg(long, value_enum)]
+    pub verdict: Verdict,
+    #[arg(long, default_value = "")]
+    pub note: String,
+    /// Who checked (default: the login name).
+    #[arg(long)]
+    pub auditor: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum AuditFormat {
+    Text,
+    Json,
+    Csv,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct AuditReportArgs {
+    #[arg(long)]
+    pub archive: PathBuf,
+    #[arg(long)]
+    pub from: Option<String>,
+    #[arg(long)]
+    pub to: Option<String>,
+    #[arg(long, value_enum, default_value_t = AuditFormat::Text)]
+    pub format: AuditFormat,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct AccessLogArgs {
+    #[arg(long)]
+    pub archive: PathBuf,
+    /// Only the views of this dossier.
+    #[arg(long)]
+    pub dossier: Option<String>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UsersCommand {
+    /// Add a user, or set a new password; the password is read from standard input.
+    Add(UserArgs),
+    /// Remove a user.
+    Remove(UserArgs),
+    /// List the users.
+    List(UsersListArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct UserArgs {
+    #[arg(long)]
+    pub archive: PathBuf,
+    pub name: String,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct UsersListArgs {
+    #[arg(long)]
+    pub archive: PathBuf,
 }
 
 // Each subcommand's arguments; its help is the doc comment of its variant above.

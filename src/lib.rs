@@ -14,6 +14,7 @@
 //! `intake` and `store`; `coverage` reads `index`, `register` and `date`, and only the binary
 //! reads `coverage`.
 
+pub mod audit_sample;
 pub mod config;
 pub mod cover;
 pub mod coverage;
@@ -30,6 +31,7 @@ pub mod pipeline;
 pub mod query;
 pub mod register;
 pub mod sample;
+pub mod serve;
 pub mod store;
 #[doc(hidden)]
 pub mod test_support;

@@ -63,6 +63,10 @@ fn execute(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::RebuildIndex(args) => cmd::rebuild_index::rebuild_index(args, index_url),
         Command::Sample(args) => cmd::sample::sample(args),
         Command::CoverSheets(args) => cmd::cover_sheets::cover_sheets(args),
+        Command::Serve(args) => cmd::serve::serve(args, index_url),
+        Command::Audit(command) => cmd::audit::audit(command, index_url),
+        Command::AccessLog(args) => cmd::access_log::access_log(args, index_url),
+        Command::Users(command) => cmd::serve::users(command, index_url),
     }
 }
 

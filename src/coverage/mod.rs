@@ -319,9 +319,23 @@ impl HeldSet {
     }
 }
 
+/// One dossier of a report's denominator, as it was counted: what lists the dossiers behind
+/// a figure (the auditors' desk, audit sampling) without counting them a second way.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Counted<'r> {
+    pub dossier_code: &'r str,
+    /// The group it was counted in (procedure code, unit or month, as the report groups).
+    pub key: &'r str,
+    pub completed: bool,
+    pub input_digitized: bool,
+    pub result_digitized: bool,
+    pub digitized: bool,
+}
+
 /// Accumulates groups, the missing list and the documents to rescan as dossiers are counted.
 struct Tally<'a> {
     by: GroupBy,
+    visit: Option<&'a mut dyn FnMut(&Counted<'_>)>,
     groups: BTreeMap<String, Counts>,
     missing: Vec<Missing>,
     /// Failing documents by dossier, moved to `needs_rescan` when their dossier is in scope.
@@ -367,6 +381,16 @@ impl Tally<'_> {
             reused: row.reused.map(|n| n >= 1),
         };
         let key = self.group_key(row);
+        if let Some(visit) = self.visit.as_mut() {
+            visit(&Counted {
+                dossier_code: &row.dossier_code,
+                key: &key,
+                completed: d.completed,
+                input_digitized: d.input_ok,
+                result_digitized: d.completed && d.result_ok,
+                digitized: d.input_ok && (!d.completed || d.result_ok),
+            });
+        }
         self.groups.entry(key).or_default().add(d);
         let day = row.received_on;
         self.span = Some(match self.span {
@@ -466,8 +490,20 @@ pub fn compute(
     names: &HashMap<String, String>,
     opts: &ReportOptions,
 ) -> Result<Computed, CoverageError> {
+    compute_visiting(index, source, names, opts, None)
+}
+
+/// [`compute`], calling `visit` with each dossier of the denominator as it is counted.
+pub fn compute_visiting<'a>(
+    index: &Index,
+    source: RegisterSource<'_>,
+    names: &'a HashMap<String, String>,
+    opts: &ReportOptions,
+    visit: Option<&'a mut dyn FnMut(&Counted<'_>)>,
+) -> Result<Computed, CoverageError> {
     let mut tally = Tally {
         by: opts.by,
+        visit,
         groups: BTreeMap::new(),
         missing: Vec::new(),
         failing: failing_by_dossier(index)?,
@@ -486,7 +522,7 @@ pub fn compute(
         count_register(index, source, opts, &mut tally)?
     } else {
         count_archive(index, opts, &mut tally)?;
-        Counted::default()
+        RegisterOutcome::default()
     };
     let (register, register_problems) = match (imported, counted.file) {
         (Some(i), _) => (
@@ -543,7 +579,7 @@ fn failing_by_dossier(index: &Index) -> Result<HashMap<String, Vec<Rescan>>, Ind
 
 /// What counting against a register found besides the figures.
 #[derive(Default)]
-struct Counted {
+struct RegisterOutcome {
     /// Rows of a register file that could not be counted.
     problems: Vec<Problem>,
     /// The archive's dossiers the register never lists whose code dates them in the period
@@ -560,7 +596,7 @@ fn count_register(
     source: RegisterSource<'_>,
     opts: &ReportOptions,
     tally: &mut Tally<'_>,
-) -> Result<Counted, CoverageError> {
+) -> Result<RegisterOutcome, CoverageError> {
     let mut problems = Vec::new();
     let mut rows = 0u64;
     let mut held = HeldSet::default();
@@ -630,7 +666,7 @@ fn count_register(
     for code in &unregistered {
         tally.in_scope(code);
     }
-    Ok(Counted {
+    Ok(RegisterOutcome {
         problems,
         unregistered,
         file,

@@ -5,7 +5,8 @@
 //! (committed again in their order, their pages' text read back from the text objects) and
 //! every import (the stored register or catalog file parsed again). A rebuilt document must
 //! give back its own record's hash, and the rebuilt index must pass `verify`. Fixity events
-//! come back from the verify entries of the ledger, one per document archived by then.
+//! come back from the verify entries of the ledger, one per document archived by then; audit
+//! verdicts' events from the audit entries.
 
 use std::path::Path;
 
@@ -68,6 +69,10 @@ pub fn rebuild_index(root: &Path, index_url: Option<&str>) -> Result<Rebuilt, Fi
         };
         let detail = format!("restored by rebuild-index from ledger entry {}", entry.seq);
         index.restore_fixity_events(&entry.at, outcome, &detail)?;
+    }
+    // Audit verdicts (`dossier audit record`): their events come back from their entries.
+    for (_, _, entry) in ledger.iter().filter(|(_, _, e)| e.kind == "audit") {
+        index.restore_verdict_events(entry)?;
     }
     Ok(done)
 }

@@ -515,7 +515,7 @@ impl Index {
 
 /// Appends one entry to the ledger. On a shared index the table is locked first, so that
 /// concurrent workers append one after the other and the chain stays one chain.
-fn append_entry(
+pub(super) fn append_entry(
     tx: &mut Db,
     make: impl Fn(u64, String) -> LedgerEntry,
 ) -> Result<LedgerHead, DbError> {

@@ -12,7 +12,8 @@
 //! `ingest` (what a run writes), `search` and `show` (what the commands of those names read),
 //! `holdings` (what coverage reads), `imports` (the register and the catalog), `consistency`
 //! (of the tables with each other), [`audit`] (the ledger, fixity), [`claims`] (work claims on
-//! a shared index) and [`db`] (the two backends). The types of the private ones are
+//! a shared index), [`desk`] (the auditors' desk: access log, users, verdicts) and [`db`] (the
+//! two backends). The types of the private ones are
 //! re-exported here: callers write `index::NewDocument`.
 //!
 //! The index depends on the plain modules `register`, `date`, `fold`, `intake` and `store`,
@@ -22,6 +23,7 @@ pub mod audit;
 pub mod claims;
 mod consistency;
 pub mod db;
+pub mod desk;
 mod holdings;
 mod imports;
 mod ingest;

@@ -116,7 +116,7 @@ impl Index {
         db.for_each(
             &format!(
                 "SELECT document_id, type, at, agent, outcome, detail FROM events
-                 WHERE type <> 'fixity check' AND {of_run} ORDER BY document_id, id"
+                 WHERE type NOT IN ('fixity check', 'audit verdict') AND {of_run} ORDER BY document_id, id"
             ),
             &run,
             |r| {

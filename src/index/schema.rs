@@ -47,7 +47,8 @@ UPDATE meta SET value = '4' WHERE key = 'schema_version';
 "#;
 
 /// Version 4 → 5: the register's optional columns (`reused`, `pages`) and each import's
-/// unreadable rows (line and reason, as JSON), which every report names.
+/// unreadable rows (line and reason, as JSON), which every report names; the auditors' desk
+/// (access log, desk users: their tables come with SCHEMA's `IF NOT EXISTS`).
 const MIGRATE_4_TO_5: &str = r#"
 ALTER TABLE register ADD COLUMN reused INTEGER;
 ALTER TABLE register ADD COLUMN pages INTEGER;
@@ -219,6 +220,20 @@ CREATE TABLE IF NOT EXISTS claims (
     run_id TEXT NOT NULL,
     lease_until INTEGER NOT NULL
 );
+-- The auditors' desk: every view of a dossier (who, when, which: personal data, listed by
+-- `dossier access-log`), and the desk's users (argon2 PHC strings, never passwords).
+CREATE TABLE IF NOT EXISTS access_log (
+    id INTEGER PRIMARY KEY,
+    at TEXT NOT NULL,
+    who TEXT NOT NULL,
+    dossier_code TEXT NOT NULL,
+    what TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS desk_users (
+    name TEXT PRIMARY KEY,
+    password_hash TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
 "#;
 
 /// The full-text table in PostgreSQL: the page's words as Rust folds and splits them (the
@@ -380,6 +395,8 @@ mod tests {
                      ALTER TABLE register DROP COLUMN pages;
                      ALTER TABLE imports DROP COLUMN problem_list;
                      DROP TABLE claims;
+                     DROP TABLE access_log;
+                     DROP TABLE desk_users;
                      UPDATE meta SET value = '1' WHERE key = 'schema_version';",
                 )
                 .unwrap();
