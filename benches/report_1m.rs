@@ -58,8 +58,8 @@ fn main() {
             let mut doc = tx
                 .prepare(
                     "INSERT INTO documents(dossier_code, path, version, kind, sha256, bytes, media_type, archived_at,
-                                           run_id, quality, reasons, rejected)
-                     VALUES (?1, ?2, 1, ?3, ?4, 1000, 'image/png', '2024-02-01T00:00:00Z', 'bench', ?5, ?6, NULL)",
+                                           run_id, quality, reasons, rejected, page_count)
+                     VALUES (?1, ?2, 1, ?3, ?4, 1000, 'image/png', '2024-02-01T00:00:00Z', 'bench', ?5, ?6, NULL, 1)",
                 )
                 .unwrap();
             let mut current = tx

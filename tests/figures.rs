@@ -408,3 +408,56 @@ fn check_formats(env: &TestEnv) {
         "{cells:?}"
     );
 }
+
+/// A scan with the lid's black band along an edge, and a JPEG cut off in transfer, each need a
+/// rescan with their own reason: "truncated", not "blank page".
+#[test]
+fn a_black_border_and_a_cut_off_file_need_a_rescan_with_their_own_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let env = TestEnv {
+        dir,
+        manifest: sample::Manifest { files: vec![] },
+    };
+    env.write_pipeline("");
+    let fonts = render::Fonts::find().unwrap();
+    let lines = [
+        Line::heading("GIẤY TỜ XUẤT TRÌNH", 14.0),
+        Line::body("Họ và tên người nộp: Nguyễn Văn An"),
+    ];
+    let (mut bordered, _) = render::render_page(&fonts, &lines, PAPER, 300);
+    let (w, h) = bordered.dimensions();
+    for y in 0..h {
+        for x in 0..w / 16 {
+            bordered.put_pixel(x, y, Luma([25]));
+        }
+    }
+    let dossier = env
+        .intake()
+        .join("1.001193/000.00.01.H50-240115-0001/input");
+    fs::create_dir_all(&dossier).unwrap();
+    let png = sample::encode(&[bordered], FileKind::Png, 300).unwrap();
+    fs::write(dossier.join("vien-den.png"), png).unwrap();
+    let (clean, _) = render::render_page(&fonts, &lines, PAPER, 300);
+    let jpeg = sample::encode(&[clean], FileKind::Jpeg, 300).unwrap();
+    fs::write(dossier.join("cat-do.jpg"), &jpeg[..jpeg.len() * 3 / 5]).unwrap();
+    let (_, run, stderr) = env.run();
+    let (_, out) = report(&env, &["--format", "json"]);
+    let got: Value = serde_json::from_slice(&out).unwrap();
+    let reasons: BTreeMap<String, String> = got["needs_rescan"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            let doc = r["document"].as_str().unwrap().rsplit('/').next().unwrap();
+            (doc.to_owned(), r["reason"].as_str().unwrap().to_owned())
+        })
+        .collect();
+    assert_eq!(
+        reasons.get("vien-den.png").map(String::as_str),
+        Some("black scan border along an edge"),
+        "{reasons:?}\n{stderr}\n{run:#}"
+    );
+    let cut = &reasons["cat-do.jpg"];
+    assert!(cut.starts_with("truncated file"), "{cut}");
+    assert!(!cut.contains("blank"), "{cut}");
+}

@@ -9,6 +9,7 @@ pub mod embed;
 pub mod metadata;
 pub mod pdf;
 pub mod quality;
+pub mod sharpness;
 
 use std::io::Cursor;
 

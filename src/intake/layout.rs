@@ -146,7 +146,9 @@ impl Layout {
                 Segment::Dossier => {
                     dossier = Some(checked_code("dossier", name)?);
                 }
-                Segment::Unit => unit = Some((*name).to_owned()),
+                // Composed (NFC), as the register's units are: a folder made on a system that
+                // decomposes names ("Phường" as u + combining marks) is the same unit.
+                Segment::Unit => unit = Some(crate::fold::nfc(name)),
                 Segment::Kind => {
                     kind = Kind::parse(&name.to_lowercase()).ok_or_else(|| {
                         format!(
@@ -320,6 +322,15 @@ mod tests {
             .place(&["Phường 1", "scans", "2.000815", DOSSIER, "input"])
             .unwrap();
         assert_eq!(p.unit.as_deref(), Some("Phường 1"));
+        let decomposed = "Phu\u{31b}o\u{31b}\u{300}ng 1";
+        let p = layout
+            .place(&[decomposed, "scans", "2.000815", DOSSIER, "input"])
+            .unwrap();
+        assert_eq!(
+            p.unit.as_deref(),
+            Some("Phường 1"),
+            "NFC, as the register's units"
+        );
         assert!(layout
             .place(&["Phường 1", "other", "2.000815", DOSSIER, "input"])
             .is_err());

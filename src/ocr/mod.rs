@@ -55,6 +55,8 @@ pub struct PageRead {
     pub deskewed: f32,
     /// What OCR read (turned and levelled): the searchable PDF shows this image.
     pub image: GrayImage,
+    /// The black scan borders found on the page as it came (for the quality checks).
+    pub borders: decode::borders::Borders,
 }
 
 pub struct Engine {
@@ -116,15 +118,17 @@ impl Engine {
     /// (kept only if it then reads better). Only OCR's copy is changed.
     pub fn read(&mut self, mut image: GrayImage, dpi: u32) -> Result<PageRead, OcrError> {
         if self.corrections.is_none() {
+            let borders = decode::borders::measure(&image);
             let text = self.recognize(&image, dpi)?;
             return Ok(PageRead {
                 text,
                 turned: 0,
                 deskewed: 0.0,
                 image,
+                borders,
             });
         }
-        decode::borders::whiten(&mut image);
+        let borders = decode::borders::whiten(&mut image);
         let (levelled, deskewed) = level(&image);
         let text = self.recognize(levelled.as_ref().unwrap_or(&image), dpi)?;
         let first = PageRead {
@@ -132,6 +136,7 @@ impl Engine {
             turned: 0,
             deskewed,
             image: levelled.unwrap_or_else(|| image.clone()),
+            borders,
         };
         if first.text.confidence >= SUSPECT_CONFIDENCE {
             return Ok(first);
@@ -154,6 +159,7 @@ impl Engine {
                 turned: turn,
                 deskewed,
                 image: upright,
+                borders,
             })
         } else {
             Ok(first)

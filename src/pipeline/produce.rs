@@ -155,6 +155,8 @@ impl Producer<'_> {
             }
         };
         let original = decode::embed::embeddable(bytes).map(Arc::new);
+        // A cut-off JPEG or PNG decodes to filler past the cut: its page is "truncated".
+        let truncated = quality::ends_early(bytes);
         let mut first_failure = None;
         for (i, page) in pages.enumerate() {
             let number = i as u32 + 1;
@@ -170,7 +172,7 @@ impl Producer<'_> {
             };
             if !self
                 .outlet
-                .send_page(doc, number, page, None, original.clone())?
+                .send_page(doc, number, page, None, original.clone(), truncated)?
             {
                 planned.rejected = Some(format!("page {number}: no scanned image and no text"));
                 break;
@@ -286,7 +288,7 @@ impl Producer<'_> {
         };
         if self
             .outlet
-            .send_page(doc, *count + 1, page, Some(n), None)?
+            .send_page(doc, *count + 1, page, Some(n), None, false)?
         {
             *count += 1;
             split.splitter.taken(n);
@@ -348,6 +350,7 @@ impl Outlet<'_> {
         page: decode::Page,
         source_page: Option<u32>,
         original: Option<Arc<Embeddable>>,
+        truncated: bool,
     ) -> Result<bool, Stop> {
         let no_image = page.image.width() == 0;
         if no_image || (page.text_layer.is_some() && !self.force_ocr) {
@@ -360,7 +363,10 @@ impl Outlet<'_> {
                 Err(_) => Err(Stop),
             };
         }
-        let quality = quality::assess(&page.image, page.meta_dpi);
+        let quality = quality::PageQuality {
+            truncated,
+            ..quality::assess(&page.image, page.meta_dpi)
+        };
         let (width, height) = page.image.dimensions();
         let (image, ocr_dpi) = crate::ocr::image_for_ocr(page.image, quality.dpi);
         let admitted = self.admission.admit(|| self.stopping())?;

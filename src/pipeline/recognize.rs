@@ -12,6 +12,7 @@ use super::events::{Event, PageJob, PageResult, TextSource};
 use super::searchable::PageView;
 use super::stop_requested;
 use crate::config::Config;
+use crate::decode::quality::{BORDER_COVERED, BORDER_DEPTH};
 use crate::ocr::{Engine, OcrError, PageRead};
 
 /// Reads page images. One per worker thread, used for the whole run.
@@ -84,6 +85,10 @@ fn read_page<R: Recognizer>(recognizer: &mut R, job: PageJob) -> PageResult {
     let seconds = started.elapsed().as_secs_f64();
     // Read: its memory is given back, and the next page may be queued.
     drop(job.admitted);
+    let mut quality = job.quality;
+    if let Ok(r) = &read {
+        quality.black_border = r.borders.any(BORDER_DEPTH, BORDER_COVERED);
+    }
     let (ocr, turned, deskewed, view) = match read {
         Ok(r) => {
             let view = PageView::choose(
@@ -101,7 +106,7 @@ fn read_page<R: Recognizer>(recognizer: &mut R, job: PageJob) -> PageResult {
         page: job.page,
         width: job.width,
         height: job.height,
-        quality: job.quality,
+        quality,
         ocr,
         seconds,
         text_source: TextSource::Ocr,

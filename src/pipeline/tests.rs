@@ -38,6 +38,7 @@ impl Recognizer for KnownText {
             turned: 0,
             deskewed: 0.0,
             image,
+            borders: Default::default(),
         })
     }
 }
