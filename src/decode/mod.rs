@@ -10,6 +10,7 @@ pub mod metadata;
 pub mod pdf;
 pub mod quality;
 pub mod sharpness;
+pub mod truncation;
 
 use std::io::Cursor;
 

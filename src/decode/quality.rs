@@ -136,24 +136,7 @@ pub fn legibility(confidence: Option<f32>, text: &str, rules: &Rules) -> Option<
     })
 }
 
-/// Whether a JPEG or PNG file ends before its image does: a JPEG without its end-of-image
-/// marker, a PNG without its `IEND` chunk. (A cut TIFF or PDF fails to decode instead.)
-pub fn ends_early(bytes: &[u8]) -> bool {
-    // Scanners and copy tools sometimes pad a file with zeros or a newline.
-    let end = bytes
-        .iter()
-        .rposition(|&b| b != 0 && b != b'\n' && b != b'\r')
-        .map_or(0, |i| i + 1);
-    let body = &bytes[..end];
-    if bytes.starts_with(&[0xff, 0xd8]) {
-        !body.ends_with(&[0xff, 0xd9])
-    } else if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
-        // IEND's type and CRC end every whole PNG.
-        !bytes.ends_with(b"IEND\xae\x42\x60\x82")
-    } else {
-        false
-    }
-}
+pub use super::truncation::ends_early;
 
 /// A page's size on paper in millimetres at `dpi`.
 fn size_mm(width: u32, height: u32, dpi: u32) -> (f64, f64) {
