@@ -1,6 +1,6 @@
 //! Decoding and quality checks: any bytes give pages or a reason, within the memory limits.
 #![no_main]
-use dossier::decode::{self, quality, Limits};
+use dossier::decode::{self, borders, quality, Limits};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -9,10 +9,20 @@ fuzz_target!(|data: &[u8]| {
         max_pixels: 4_000_000,
         max_pages: 8,
     };
+    let rules = quality::Rules {
+        min_dpi: 200,
+        min_confidence: quality::DEFAULT_MIN_CONFIDENCE,
+    };
+    let truncated = quality::ends_early(data);
     if let Ok((_, pages)) = decode::pages(data, limits) {
         for page in pages.flatten() {
-            let q = quality::assess(&page.image, page.meta_dpi);
-            let _ = q.reasons(200);
+            let mut q = quality::assess(&page.image, page.meta_dpi);
+            q.truncated = truncated;
+            q.black_border = borders::measure(&page.image).any(
+                quality::BORDER_DEPTH,
+                quality::BORDER_COVERED,
+            );
+            let _ = q.reasons(&rules);
         }
     }
 });

@@ -128,7 +128,13 @@ mod tests {
     fn files_cut_anywhere_are_truncated() {
         for format in [ImageFormat::Jpeg, ImageFormat::Png] {
             let whole = encoded(format);
-            for keep in [whole.len() - 1, whole.len() * 3 / 4, whole.len() / 2, 40, 12] {
+            for keep in [
+                whole.len() - 1,
+                whole.len() * 3 / 4,
+                whole.len() / 2,
+                40,
+                12,
+            ] {
                 assert!(ends_early(&whole[..keep]), "{format:?} cut at {keep}");
             }
         }
