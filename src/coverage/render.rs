@@ -184,6 +184,23 @@ fn key_heading(by: GroupBy, l: &Labels) -> &'static str {
     }
 }
 
+/// The figures' column headings, as every human-facing format lays them out.
+pub(crate) fn figure_headings(by: GroupBy, l: &Labels) -> [&'static str; 11] {
+    [
+        key_heading(by, l),
+        l.name,
+        l.received,
+        l.input_digitized,
+        l.rate,
+        l.completed,
+        l.result_digitized,
+        l.rate,
+        l.digitized,
+        l.rate,
+        l.below_target,
+    ]
+}
+
 /// A group's key as shown: "(unknown)" for dossiers without one (the workbook leaves it empty).
 fn group_key<'a>(g: &'a Group, l: &'static Labels) -> &'a str {
     if g.key.is_empty() {

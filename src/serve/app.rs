@@ -101,12 +101,20 @@ impl Desk {
 
     /// Runs `work` with a read-only connection from the pool.
     pub fn read<T>(&self, work: impl FnOnce(&Index) -> T) -> Result<T, IndexError> {
-        let index = match self.readers.lock().expect("pool lock").pop() {
+        let index = match self
+            .readers
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .pop()
+        {
             Some(index) => index,
             None => Index::open(&self.location, false)?,
         };
         let out = work(&index);
-        let mut pool = self.readers.lock().expect("pool lock");
+        let mut pool = self
+            .readers
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         if pool.len() < 4 {
             pool.push(index);
         }
@@ -115,7 +123,12 @@ impl Desk {
 
     /// Runs `work` with the writable connection (the access log, users).
     pub fn write<T>(&self, work: impl FnOnce(&Index) -> T) -> T {
-        work(&self.writer.lock().expect("writer lock"))
+        work(
+            &self
+                .writer
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        )
     }
 
     /// The coverage report for a period and grouping, from the cache when the ledger head
@@ -129,7 +142,12 @@ impl Desk {
     ) -> Result<Arc<CachedReport>, coverage::CoverageError> {
         let head = index.ledger_head()?.map(|h| h.hash).unwrap_or_default();
         let key = (head, from, to, by_name(by));
-        if let Some(hit) = self.reports.lock().expect("cache lock").get(&key) {
+        if let Some(hit) = self
+            .reports
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(&key)
+        {
             return Ok(Arc::clone(hit));
         }
         let names = index.procedure_names()?;
@@ -141,7 +159,10 @@ impl Desk {
             report: computed.report,
             json,
         });
-        let mut cache = self.reports.lock().expect("cache lock");
+        let mut cache = self
+            .reports
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         // Reports of older heads are stale for good.
         cache.retain(|k, _| k.0 == key.0);
         if cache.len() >= 32 {

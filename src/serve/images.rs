@@ -34,7 +34,10 @@ pub(crate) struct ImageCache(Mutex<VecDeque<Cached>>);
 
 impl ImageCache {
     pub fn get(&self, sha256: &str, page: usize) -> Option<Arc<Vec<u8>>> {
-        let cache = self.0.lock().expect("image cache lock");
+        let cache = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         cache
             .iter()
             .find(|((s, p), _)| s == sha256 && *p == page)
@@ -42,7 +45,10 @@ impl ImageCache {
     }
 
     pub fn put(&self, sha256: &str, page: usize, png: Arc<Vec<u8>>) {
-        let mut cache = self.0.lock().expect("image cache lock");
+        let mut cache = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         if cache.len() >= CACHED {
             cache.pop_front();
         }

@@ -16,7 +16,7 @@ use super::app::{by_name, Desk};
 use super::i18n;
 use super::security::Who;
 use super::templates::{self, Bar, Cell, Nav, Row};
-use crate::coverage::render::Lang;
+use crate::coverage::render::{figure_headings, Lang};
 use crate::coverage::{self, Counts, GroupBy, RegisterSource};
 use crate::date::Date;
 
@@ -275,23 +275,7 @@ pub(crate) async fn dashboard(
             .as_ref()
             .map(|h| format!("{}:{}", h.seq, h.hash))
             .unwrap_or_default(),
-        headings: vec![
-            if by == GroupBy::Procedure {
-                l.procedure
-            } else {
-                l.unit
-            },
-            l.name,
-            l.received,
-            l.input_digitized,
-            l.rate,
-            l.completed,
-            l.result_digitized,
-            l.rate,
-            l.digitized,
-            l.rate,
-            l.below_target,
-        ],
+        headings: figure_headings(by, l).to_vec(),
         totals: cells(&r.totals, lang, &link(None)),
         rows,
         chart_height: (bars.len() as u32 * 22).max(22),

@@ -65,7 +65,10 @@ impl Sessions {
             user: user.to_owned(),
             csrf: random_token(),
         };
-        let mut map = self.0.lock().expect("sessions lock");
+        let mut map = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let now = Instant::now();
         map.retain(|_, s| s.expires > now);
         map.insert(
@@ -79,14 +82,20 @@ impl Sessions {
     }
 
     pub fn get(&self, token: &str) -> Option<Who> {
-        let map = self.0.lock().expect("sessions lock");
+        let map = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         map.get(token)
             .filter(|s| s.expires > Instant::now())
             .map(|s| s.who.clone())
     }
 
     pub fn remove(&self, token: &str) {
-        self.0.lock().expect("sessions lock").remove(token);
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .remove(token);
     }
 }
 

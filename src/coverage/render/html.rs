@@ -9,7 +9,7 @@ mod markup;
 use std::fmt::Display;
 
 use super::table::below;
-use super::{group_key, group_name, key_heading, Heading, Lang};
+use super::{figure_headings, group_key, group_name, key_heading, Heading, Lang};
 use crate::coverage::{Counts, CoverageReport};
 use markup::Html;
 
@@ -83,19 +83,7 @@ fn head(h: &mut Html, report: &CoverageReport, heading: &Heading<'_>) {
 /// The figures: one row per group, the below-target ones flagged, and the totals.
 fn group_table(h: &mut Html, report: &CoverageReport, heading: &Heading<'_>) {
     let l = heading.labels();
-    h.table_start(&[
-        key_heading(heading.by, l),
-        l.name,
-        l.received,
-        l.input_digitized,
-        l.rate,
-        l.completed,
-        l.result_digitized,
-        l.rate,
-        l.digitized,
-        l.rate,
-        l.below_target,
-    ]);
+    h.table_start(&figure_headings(heading.by, l));
     for g in &report.groups {
         let (key, name) = (group_key(g, l), group_name(g, heading.by));
         group_row(h, heading.lang, "", key, name, &g.counts, g.below_target);

@@ -6,7 +6,7 @@
 use rust_xlsxwriter::{Format, Workbook, Worksheet, XlsxError};
 
 use super::table::below;
-use super::{cell_text, group_name, key_heading, Heading, Lang};
+use super::{cell_text, figure_headings, group_name, Heading, Lang};
 use crate::coverage::{Counts, CoverageReport};
 
 /// Excel's limit on a cell's text, in characters.
@@ -81,28 +81,11 @@ fn figures_sheet(
     let s41 = format!("{} 4.1", l.score);
     let s42 = format!("{} 4.2", l.score);
     let s43 = format!("{} 4.3", l.score);
-    let headings = [
-        key_heading(heading.by, l),
-        l.name,
-        l.received,
-        l.input_digitized,
-        l.rate,
-        l.completed,
-        l.result_digitized,
-        l.rate,
-        l.digitized,
-        l.rate,
-        l.below_target,
-        l.online,
-        l.reused,
-        l.rate,
-        &s41,
-        &s42,
-        &s43,
-    ];
+    let indicators = [l.online, l.reused, l.rate, &s41, &s42, &s43];
+    let headings = figure_headings(heading.by, l).into_iter().chain(indicators);
     let wrap = Format::new().set_bold().set_text_wrap();
-    for (c, text) in headings.iter().enumerate() {
-        sheet.write_string_with_format(HEADING_ROW, c as u16, *text, &wrap)?;
+    for (c, text) in headings.enumerate() {
+        sheet.write_string_with_format(HEADING_ROW, c as u16, text, &wrap)?;
     }
     sheet.set_freeze_panes(HEADING_ROW + 1, 1)?;
     let mut row = HEADING_ROW + 1;
