@@ -87,6 +87,15 @@ pub fn render_dossier(d: &DossierView) -> String {
         if let Some(r) = &doc.rejected {
             let _ = writeln!(out, "    rejected: {r}");
         }
+        if let Some(path) = &doc.superseded_by {
+            let _ = writeln!(
+                out,
+                "    superseded by {path} (a later scan that passes): not to rescan"
+            );
+        }
+        if doc.withdrawn {
+            let _ = writeln!(out, "    withdrawn from the intake (kept in the archive)");
+        }
         if let Some(pdf) = &doc.searchable_pdf {
             let _ = writeln!(out, "    searchable PDF {pdf}");
         }

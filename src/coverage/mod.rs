@@ -188,6 +188,23 @@ pub struct Missing {
     pub procedure_code: Arc<str>,
     pub unit: Option<Arc<str>>,
     pub missing: Vec<&'static str>,
+    /// Each gap of `missing`, in the same order: whether anything was scanned for it and why
+    /// it does not count, and since when it has been open.
+    pub gaps: Vec<Gap>,
+}
+
+/// Why a part of a dossier counts as missing.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Gap {
+    /// `input` or `result`.
+    pub what: &'static str,
+    /// A document of this kind is archived but fails quality (`failing` says why); false when
+    /// nothing of this kind was ever scanned.
+    pub scanned: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failing: Option<String>,
+    /// The register's received date (input) or completion date (result), ISO.
+    pub since: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -340,6 +357,8 @@ struct Tally<'a> {
     missing: Vec<Missing>,
     /// Failing documents by dossier, moved to `needs_rescan` when their dossier is in scope.
     failing: HashMap<String, Vec<Rescan>>,
+    /// Every failing latest document's kind and reason, by dossier (for the missing list).
+    failing_kinds: HashMap<String, Vec<(String, String)>>,
     needs_rescan: Vec<Rescan>,
     /// Dossiers in scope with the input pages the register declares, checked at the end.
     declared_pages: Vec<(String, u32)>,
@@ -407,17 +426,38 @@ impl Tally<'_> {
         if !gaps.is_empty() {
             let procedure_code = self.intern(&row.procedure_code);
             let unit = (!row.unit.is_empty()).then(|| self.intern(&row.unit));
+            let explained = gaps.iter().map(|what| self.gap(row, what)).collect();
             self.missing.push(Missing {
                 dossier_code: row.dossier_code.clone(),
                 procedure_code,
                 unit,
                 missing: gaps,
+                gaps: explained,
             });
         }
         if let Some(pages) = row.pages {
             self.declared_pages.push((row.dossier_code.clone(), pages));
         }
         self.in_scope(&row.dossier_code);
+    }
+
+    /// Why `what` (`input` or `result`) of `row`'s dossier is missing, and since when.
+    fn gap(&self, row: &RegisterRow, what: &'static str) -> Gap {
+        let failing = self
+            .failing_kinds
+            .get(&row.dossier_code)
+            .and_then(|docs| docs.iter().find(|(kind, _)| kind == what))
+            .map(|(_, reason)| reason.clone());
+        let since = match what {
+            "input" => Some(row.received_on),
+            _ => row.completed_on,
+        };
+        Gap {
+            what,
+            scanned: failing.is_some(),
+            failing,
+            since: since.map(Date::iso),
+        }
     }
 
     /// The dossier's failing documents belong in the report.
@@ -507,6 +547,7 @@ pub fn compute_visiting<'a>(
         groups: BTreeMap::new(),
         missing: Vec::new(),
         failing: failing_by_dossier(index)?,
+        failing_kinds: failing_kinds_by_dossier(index)?,
         needs_rescan: Vec::new(),
         declared_pages: Vec::new(),
         span: None,
@@ -575,6 +616,17 @@ fn failing_by_dossier(index: &Index) -> Result<HashMap<String, Vec<Rescan>>, Ind
             });
     }
     Ok(failing)
+}
+
+/// Every failing latest document's kind and reason, by dossier.
+fn failing_kinds_by_dossier(
+    index: &Index,
+) -> Result<HashMap<String, Vec<(String, String)>>, IndexError> {
+    let mut out: HashMap<String, Vec<(String, String)>> = HashMap::new();
+    for (dossier, kind, reason) in index.failing_kinds()? {
+        out.entry(dossier).or_default().push((kind, reason));
+    }
+    Ok(out)
 }
 
 /// What counting against a register found besides the figures.

@@ -16,7 +16,7 @@ mod xlsx;
 
 use std::borrow::Cow;
 
-use super::{CoverageReport, Group, GroupBy};
+use super::{CoverageReport, Gap, Group, GroupBy};
 use crate::date::Date;
 
 pub use self::csv::csv;
@@ -115,13 +115,27 @@ impl Lang {
             .fold(reason.to_owned(), |text, (en, vi)| text.replace(en, vi))
     }
 
-    fn missing_words(self, missing: &[&str]) -> String {
+    /// What is missing, why and since when: "input: never scanned, since 2024-01-15".
+    fn gap_words(self, gaps: &[Gap]) -> String {
         let l = self.labels();
-        missing
-            .iter()
-            .map(|m| if *m == "input" { l.input } else { l.result })
+        let (never, failing, since) = match self {
+            Lang::Vi => ("chưa quét", "đã quét nhưng không đạt", "từ"),
+            Lang::En => ("never scanned", "scanned but failing", "since"),
+        };
+        gaps.iter()
+            .map(|g| {
+                let what = if g.what == "input" { l.input } else { l.result };
+                let why = match &g.failing {
+                    Some(reason) => format!("{failing} ({})", self.reason(reason)),
+                    None => never.to_owned(),
+                };
+                match g.since.as_deref().and_then(Date::parse) {
+                    Some(d) => format!("{what}: {why}, {since} {}", self.date(d)),
+                    None => format!("{what}: {why}"),
+                }
+            })
             .collect::<Vec<_>>()
-            .join(", ")
+            .join("; ")
     }
 
     /// The period: the bounds asked for, else the first and last received dates counted.
@@ -296,6 +310,20 @@ mod tests {
                 procedure_code: "1.001193".into(),
                 unit: Some("Phường 1".into()),
                 missing: vec!["input", "result"],
+                gaps: vec![
+                    Gap {
+                        what: "input",
+                        scanned: true,
+                        failing: Some("page 1: below 200 dpi".into()),
+                        since: Some("2024-01-15".into()),
+                    },
+                    Gap {
+                        what: "result",
+                        scanned: false,
+                        failing: None,
+                        since: None,
+                    },
+                ],
             }],
             needs_rescan: vec![],
             unregistered: vec![],
@@ -386,7 +414,9 @@ mod tests {
             h.matches("xmlns=\"http://www.w3.org/2000/svg\"").count()
         );
         assert!(h.contains("<svg"));
-        assert!(h.contains("thành phần hồ sơ, kết quả"));
+        assert!(h.contains(
+            "thành phần hồ sơ: đã quét nhưng không đạt (trang 1: dưới 200 dpi), từ 15/01/2024; kết quả: chưa quét"
+        ));
     }
 
     #[test]

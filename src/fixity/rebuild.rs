@@ -62,6 +62,9 @@ pub fn rebuild_index(root: &Path, index_url: Option<&str>) -> Result<Rebuilt, Fi
     for record in &imports {
         restore_import(&archive, &mut index, record, &mut done)?;
     }
+    for (_, _, entry) in ledger.iter().filter(|(_, _, e)| e.kind == "run") {
+        replay_withdrawals(&archive, &index, entry)?;
+    }
     for (_, _, entry) in ledger.iter().filter(|(_, _, e)| e.kind == "verify") {
         let outcome = match entry.summary.get("outcome").and_then(|o| o.as_str()) {
             Some("pass") => "success",
@@ -143,6 +146,39 @@ fn restore_run(archive: &Archive, index: &Index, entry: &LedgerEntry) -> Result<
     let started_at = field("started_at").unwrap_or_else(|| entry.at.clone());
     let pipeline = field("pipeline").unwrap_or_default();
     index.restore_run(entry, &pipeline, &started_at, &report)?;
+    Ok(())
+}
+
+/// The intake files a run found withdrawn or back (its run report lists them).
+fn replay_withdrawals(
+    archive: &Archive,
+    index: &Index,
+    entry: &LedgerEntry,
+) -> Result<(), FixityError> {
+    let path = archive.runs_dir().join(format!("{}.json", entry.subject));
+    let Ok(report) = std::fs::read_to_string(&path) else {
+        return Ok(());
+    };
+    let json: serde_json::Value = serde_json::from_str(&report).unwrap_or_default();
+    let paths = |k: &str| -> Vec<String> {
+        json.get(k)
+            .and_then(|v| v.as_array())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|p| p.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let (withdrawn, returned) = (paths("withdrawn"), paths("returned"));
+    if withdrawn.is_empty() && returned.is_empty() {
+        return Ok(());
+    }
+    let started_at = json
+        .get("started_at")
+        .and_then(|v| v.as_str())
+        .unwrap_or(&entry.at);
+    index.replay_withdrawals(started_at, &withdrawn, &returned)?;
     Ok(())
 }
 

@@ -71,14 +71,24 @@ impl Index {
             .map_err(|e| self.err(e))
     }
 
-    /// Latest document versions that fail quality (or could not be read), in dossier and path order.
+    /// Latest document versions that fail quality (or could not be read) and are still to
+    /// rescan, in dossier and path order: not superseded (a passing document of the same
+    /// dossier and kind archived by a later run) and not withdrawn from the intake.
     pub fn failing_documents(&self) -> Result<Vec<FailingDocument>, IndexError> {
         let mut out = Vec::new();
         self.db()
             .for_each(
                 "SELECT c.dossier_code, c.path, d.rejected, d.reasons
                  FROM current_documents c JOIN documents d ON d.id = c.document_id
-                 WHERE c.quality = 'fail' ORDER BY c.dossier_code, c.path",
+                 WHERE c.quality = 'fail'
+                   AND (d.intake_file = 0
+                        OR EXISTS (SELECT 1 FROM intake_files f WHERE f.path = c.path))
+                   AND NOT EXISTS (
+                        SELECT 1 FROM current_documents p JOIN documents pd ON pd.id = p.document_id
+                        WHERE p.dossier_code = c.dossier_code AND p.kind = c.kind
+                          AND p.quality = 'pass' AND pd.run_id <> d.run_id
+                          AND pd.archived_at > d.archived_at)
+                 ORDER BY c.dossier_code, c.path",
                 &[],
                 |r| {
                     let rejected: Option<String> = r.get(2)?;
@@ -88,6 +98,31 @@ impl Index {
                         path: r.get(1)?,
                         reason: rejected.unwrap_or_else(|| reasons.join("; ")),
                     });
+                    Ok::<_, DbError>(())
+                },
+            )
+            .map_err(|e| self.err(e))?;
+        Ok(out)
+    }
+
+    /// Every latest document version that fails quality, listed or not for rescan: (dossier,
+    /// kind, reason), for the missing list's "scanned but failing".
+    pub fn failing_kinds(&self) -> Result<Vec<(String, String, String)>, IndexError> {
+        let mut out = Vec::new();
+        self.db()
+            .for_each(
+                "SELECT c.dossier_code, c.kind, d.rejected, d.reasons
+                 FROM current_documents c JOIN documents d ON d.id = c.document_id
+                 WHERE c.quality = 'fail' ORDER BY c.dossier_code, c.path",
+                &[],
+                |r| {
+                    let rejected: Option<String> = r.get(2)?;
+                    let reasons: Vec<String> = serde_json::from_str(r.str(3)?).unwrap_or_default();
+                    out.push((
+                        r.get(0)?,
+                        r.get(1)?,
+                        rejected.unwrap_or_else(|| reasons.join("; ")),
+                    ));
                     Ok::<_, DbError>(())
                 },
             )

@@ -32,6 +32,7 @@ mod records;
 mod schema;
 mod search;
 mod show;
+mod withdrawals;
 
 use std::cell::{RefCell, RefMut};
 use std::path::Path;

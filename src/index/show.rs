@@ -27,6 +27,13 @@ pub struct DocumentView {
     pub reasons: Vec<String>,
     pub rejected: Option<String>,
     pub searchable_pdf: Option<String>,
+    /// A failing latest version no longer to rescan: a passing document of the same dossier
+    /// and kind archived after it (its path).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub superseded_by: Option<String>,
+    /// The file is no longer in the intake (the archive keeps it).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub withdrawn: bool,
     pub pages: Vec<PageView>,
     pub events: Vec<EventView>,
 }
@@ -133,15 +140,52 @@ impl Index {
                 reasons: serde_json::from_str(r.str(8)?).unwrap_or_default(),
                 rejected: r.get(9)?,
                 searchable_pdf: r.get(10)?,
+                superseded_by: None,
+                withdrawn: false,
                 pages,
                 events,
             });
         }
+        drop(db);
+        self.mark_superseded_and_withdrawn(&mut documents)?;
         Ok(Some(DossierView {
             dossier_code: code.to_owned(),
             procedure_code: head.get(0)?,
             unit: head.get(1)?,
             documents,
         }))
+    }
+
+    /// Marks the latest versions that fail quality but are no longer to rescan (see
+    /// `failing_documents`): superseded by a passing document of a later run, or withdrawn.
+    fn mark_superseded_and_withdrawn(&self, documents: &mut [DocumentView]) -> Result<(), DbError> {
+        for i in 0..documents.len() {
+            let latest = documents
+                .get(i + 1)
+                .is_none_or(|next| next.path != documents[i].path);
+            if !latest || documents[i].quality != "fail" {
+                continue;
+            }
+            let key = vals![documents[i].path.as_str(), i64::from(documents[i].version)];
+            let mut db = self.db();
+            let later = db.query_opt(
+                "SELECT p.path FROM documents d, current_documents p
+                 JOIN documents pd ON pd.id = p.document_id
+                 WHERE d.path = ?1 AND d.version = ?2 AND p.dossier_code = d.dossier_code
+                   AND p.kind = d.kind AND p.quality = 'pass' AND pd.run_id <> d.run_id
+                   AND pd.archived_at > d.archived_at
+                 ORDER BY pd.archived_at DESC, p.path LIMIT 1",
+                &key,
+            )?;
+            let withdrawn = db.query_opt(
+                "SELECT 1 FROM documents d WHERE d.path = ?1 AND d.version = ?2
+                   AND d.intake_file = 1
+                   AND NOT EXISTS (SELECT 1 FROM intake_files f WHERE f.path = d.path)",
+                &key,
+            )?;
+            documents[i].superseded_by = later.map(|r| r.get(0)).transpose()?;
+            documents[i].withdrawn = withdrawn.is_some();
+        }
+        Ok(())
     }
 }

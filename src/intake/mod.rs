@@ -43,6 +43,8 @@ pub(crate) struct Walk {
     pub deferred: Vec<String>,
     /// Hidden files and folders passed over.
     pub hidden: usize,
+    /// Entries that could not be read (a folder without permission): the walk is incomplete.
+    pub unreadable: usize,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -148,6 +150,7 @@ impl Walker<'_> {
                     e.io_error().map_or(e.to_string(), |io| io.to_string())
                 );
                 self.walk.rejected.push(Rejection { path, reason });
+                self.walk.unreadable += 1;
                 return;
             }
         };

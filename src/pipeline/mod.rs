@@ -31,6 +31,7 @@ mod searchable;
 mod session;
 #[cfg(test)]
 mod tests;
+mod withdrawals;
 
 use std::sync::atomic::{AtomicI32, Ordering};
 use std::time::Instant;

@@ -31,6 +31,7 @@ pub(super) fn plan(
         config.settle,
         SystemTime::now(),
     )?;
+    super::withdrawals::note(index, &walk, report)?;
     report.files_seen = walk.candidates.len() + walk.rejected.len();
     report.rejected = walk.rejected;
     report.deferred = walk.deferred;

@@ -54,6 +54,13 @@ pub struct RunReport {
     /// of them is archived this run.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub changed_during_read: Vec<Rejection>,
+    /// Archived intake files no longer in the intake (the archive keeps them; they leave the
+    /// rescan list). Only a complete walk that saw files withdraws any.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub withdrawn: Vec<String>,
+    /// Withdrawn files back in the intake.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub returned: Vec<String>,
     /// The register import of this run (when the pipeline names one).
     pub register: Option<ImportSummary>,
     /// The catalog import of this run (when the pipeline names one).
@@ -106,6 +113,8 @@ impl RunReport {
             quarantined_pages: 0,
             deferred: Vec::new(),
             changed_during_read: Vec::new(),
+            withdrawn: Vec::new(),
+            returned: Vec::new(),
             register: None,
             catalog: None,
             interrupted: None,

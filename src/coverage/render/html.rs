@@ -216,7 +216,7 @@ fn appendix(h: &mut Html, report: &CoverageReport, lang: Lang) {
                 &m.dossier_code,
                 &m.procedure_code,
                 &m.unit.as_deref().unwrap_or(l.unknown),
-                &lang.missing_words(&m.missing),
+                &lang.gap_words(&m.gaps),
             ]);
         }
         h.table_end();

@@ -202,7 +202,7 @@ fn write_lists(out: &mut String, report: &CoverageReport, lang: Lang) {
             printable(&m.procedure_code),
             printable(m.unit.as_deref().unwrap_or(l.unknown)),
             l.missing_what,
-            lang.missing_words(&m.missing)
+            lang.gap_words(&m.gaps)
         );
     }
     let _ = writeln!(out, "\n{} ({})", l.needs_rescan, report.needs_rescan.len());

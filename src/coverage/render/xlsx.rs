@@ -186,7 +186,7 @@ fn lists(
                 m.dossier_code.clone(),
                 m.procedure_code.to_string(),
                 m.unit.as_deref().unwrap_or("").to_owned(),
-                lang.missing_words(&m.missing),
+                lang.gap_words(&m.gaps),
             ]
         })
         .collect();
@@ -310,6 +310,7 @@ mod tests {
                 procedure_code: "1.001193".into(),
                 unit: Some(long.as_str().into()),
                 missing: vec!["result"],
+                gaps: vec![],
             }],
             needs_rescan: vec![],
             unregistered: vec![],
