@@ -114,8 +114,8 @@ fn archived_paths(env: &TestEnv, dossier: &str) -> Vec<String> {
         .collect()
 }
 
-/// Adds a dense page to the first dossier, starts a run, sends `signal` once OCR has run a
-/// second on it, and checks the stop; then the next run archives the page.
+/// Adds a dense page to the first dossier, starts a run, sends `signal` once OCR has run two
+/// seconds on it, and checks the stop; then the next run archives the page.
 fn stop_inside_tesseract(env: &TestEnv, signal: libc::c_int, name: &str) {
     let f = &env.manifest.files[0];
     let folder = Path::new(&f.path).parent().unwrap();
@@ -127,7 +127,7 @@ fn stop_inside_tesseract(env: &TestEnv, signal: libc::c_int, name: &str) {
     let mut run = start_run(&env.pipeline());
     let pid = run.id();
     let deadline = Instant::now() + Duration::from_secs(180);
-    while ocr_cpu_seconds(pid) < 1.0 {
+    while ocr_cpu_seconds(pid) < 2.0 {
         if run.try_wait().unwrap().is_some() {
             panic!(
                 "the run ended before OCR got going: {}",
