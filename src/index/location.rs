@@ -5,7 +5,8 @@
 //! handshake, not only the TCP connect the driver's `connect_timeout` covers) and each
 //! statement (`statement_timeout`, [`Timeouts::statement`]). An unresponsive server (its
 //! postmaster stopped, say) ends the command with one line naming it instead of hanging; a
-//! stop signal ([`request_stop`]) ends a wait for a connection at once.
+//! stop signal ([`request_stop`]) ends a wait for a connection at once, and a wait for
+//! SQLite's lock (held by another process, up to [`SQLITE_BUSY_LIMIT`]) within 10 ms.
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -107,6 +108,10 @@ impl Location {
                     )
                 }
                 .map_err(|e| err(e.into()))?;
+                // Before the first statement: rusqlite's default handler waits 5 s, deaf to
+                // a stop signal.
+                conn.busy_handler(Some(sqlite_busy))
+                    .map_err(|e| err(e.into()))?;
                 if write {
                     // A rollback journal (not WAL) keeps the index readable from a read-only
                     // copy; FULL sync makes each committed document durable before the next
@@ -119,8 +124,7 @@ impl Location {
                 }
                 // A 32 MiB page cache; with 32 KiB pages a scan over a million dossiers
                 // costs few read() calls, without mapping the file into memory.
-                conn.busy_timeout(std::time::Duration::from_secs(30))
-                    .and_then(|_| conn.execute_batch("PRAGMA cache_size = -32768;"))
+                conn.execute_batch("PRAGMA cache_size = -32768;")
                     .map_err(|e| err(e.into()))?;
                 Ok(Db::sqlite(conn))
             }
@@ -145,6 +149,20 @@ impl Location {
             }
         }
     }
+}
+
+/// How long a SQLite statement waits for a lock another process holds.
+pub const SQLITE_BUSY_LIMIT: Duration = Duration::from_secs(30);
+
+/// SQLite's busy handler: waits for the lock in 10 ms steps up to [`SQLITE_BUSY_LIMIT`], and
+/// gives up at once on a stop signal (the statement then fails as "database is locked").
+fn sqlite_busy(attempt: i32) -> bool {
+    const STEP: Duration = Duration::from_millis(10);
+    if STOP.load(Ordering::Relaxed) {
+        return false;
+    }
+    std::thread::sleep(STEP);
+    (attempt as u128 + 1) * STEP.as_millis() < SQLITE_BUSY_LIMIT.as_millis()
 }
 
 /// Connects on a thread of its own and waits for it at most the connect timeout (or the URL's

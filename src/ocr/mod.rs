@@ -5,13 +5,15 @@ use std::ffi::CString;
 use std::path::Path;
 
 use image::GrayImage;
-use tesseract::plumbing::TessBaseApi;
 
 use crate::decode;
 use crate::fold::nfc;
 
 pub mod hocr;
 pub mod orient;
+mod tess;
+
+use tess::{Recognition, TessApi};
 
 /// Below this mean word confidence a page may be sideways or upside down: OSD is asked.
 /// Upright printed pages score 80–95; a page read at the wrong angle scores far lower.
@@ -32,6 +34,10 @@ pub enum OcrError {
     Image(String),
     #[error("Tesseract failed to recognise the page")]
     Recognize,
+    /// A stop signal ended the reading of the page: it has no result, and is read again by
+    /// the next run.
+    #[error("the page's OCR was cancelled by a stop signal")]
+    Cancelled,
     #[error("Tesseract returned no {0}")]
     Output(&'static str),
 }
@@ -60,7 +66,9 @@ pub struct PageRead {
 }
 
 pub struct Engine {
-    api: TessBaseApi,
+    api: TessApi,
+    /// Asked while a page is read: true cancels it ([`OcrError::Cancelled`]).
+    stop: fn() -> bool,
     /// Present when pages are corrected before OCR.
     corrections: Option<Corrections>,
 }
@@ -87,20 +95,29 @@ impl Engine {
             }
             None => None,
         };
-        let mut api = TessBaseApi::create();
+        let mut api = TessApi::create().ok_or_else(init_error)?;
         // Tesseract's own notes ("Invalid resolution 0 dpi", OSD's "Too few characters") go
         // to its debug file, not our log: the process-wide `debug_file` parameter.
         let _ = api.set_variable(c"debug_file", c"/dev/null");
-        api.init_2(datapath.as_deref(), Some(&lang))
-            .map_err(|_| init_error())?;
+        if !api.init(datapath.as_deref(), &lang) {
+            return Err(init_error());
+        }
         // The C API starts in mode 6 (the page is one uniform block of text); the `tesseract`
         // command runs layout analysis (mode 3) unless told otherwise. One block reads a
         // two-column page across its columns and a noisy form far worse (DOMAIN.md).
         api.set_page_seg_mode(tesseract_sys::TessPageSegMode_PSM_AUTO);
         Ok(Engine {
             api,
+            stop: never,
             corrections: None,
         })
+    }
+
+    /// Pages are cancelled while Tesseract reads them once `stop` returns true (asked after
+    /// each word, from the reading thread): a run's stop signal ends a long page at once.
+    pub fn cancel_when(mut self, stop: fn() -> bool) -> Engine {
+        self.stop = stop;
+        self
     }
 
     /// An engine that also turns and levels pages before reading them (needs `osd`).
@@ -170,21 +187,17 @@ impl Engine {
     pub fn recognize(&mut self, image: &GrayImage, dpi: u32) -> Result<PageText, OcrError> {
         let (w, h) = image.dimensions();
         self.api
-            .set_image(image.as_raw(), w as i32, h as i32, 1, w as i32)
-            .map_err(|e| OcrError::Image(format!("{e:?}")))?;
+            .set_grey_image(image.as_raw(), w, h)
+            .map_err(OcrError::Image)?;
         // Tesseract sizes its text models by resolution; without it, it guesses and warns.
         self.api.set_source_resolution(dpi.clamp(70, 2400) as i32);
-        self.api.recognize().map_err(|_| OcrError::Recognize)?;
-        let text = self
-            .api
-            .get_utf8_text()
-            .map_err(|_| OcrError::Output("text"))?;
-        let text = nfc(&text.as_ref().to_string_lossy());
-        let hocr = self
-            .api
-            .get_hocr_text(0)
-            .map_err(|_| OcrError::Output("hOCR"))?;
-        let hocr = hocr.as_ref().to_string_lossy().into_owned();
+        self.api.recognize(self.stop).map_err(|e| match e {
+            Recognition::Cancelled => OcrError::Cancelled,
+            Recognition::Failed => OcrError::Recognize,
+        })?;
+        let text = self.api.utf8_text().ok_or(OcrError::Output("text"))?;
+        let text = nfc(&text);
+        let hocr = self.api.hocr_text(0).ok_or(OcrError::Output("hOCR"))?;
         let confidence = self.api.mean_text_conf() as f32;
         Ok(PageText {
             text,
@@ -192,6 +205,11 @@ impl Engine {
             hocr,
         })
     }
+}
+
+/// The default of [`Engine::cancel_when`]: pages are read to the end.
+fn never() -> bool {
+    false
 }
 
 /// The page levelled when its lines are off by more than a trace, and by how much. A large

@@ -3,13 +3,12 @@
 //! here by projection profiles (text lines give the sharpest row histogram when level) and
 //! turned back before OCR. Only OCR's copy is turned: the original is archived as it came.
 
-use std::ffi::{CStr, CString};
+use std::ffi::CString;
 use std::path::Path;
-use std::ptr;
 
 use image::{GrayImage, Luma};
-use tesseract_sys as sys;
 
+use super::tess::TessApi;
 use super::OcrError;
 
 /// Skews smaller than this are left alone: Tesseract reads them as well, and turning costs.
@@ -145,11 +144,8 @@ pub fn turn_clockwise(image: &GrayImage, degrees: u32) -> GrayImage {
 
 /// Tesseract's orientation and script detector, one per worker like the OCR engine.
 pub struct Osd {
-    handle: *mut sys::TessBaseAPI,
+    api: TessApi,
 }
-
-// The handle is used by one thread at a time (each worker owns its detector).
-unsafe impl Send for Osd {}
 
 impl Osd {
     pub fn new(tessdata: Option<&Path>) -> Result<Osd, OcrError> {
@@ -164,76 +160,26 @@ impl Osd {
             }
             None => None,
         };
-        let lang = CString::new("osd").expect("no NUL");
-        // SAFETY: plain C API calls on a handle this struct owns; strings outlive the calls.
-        unsafe {
-            let handle = sys::TessBaseAPICreate();
-            if handle.is_null() {
-                return Err(init_error());
-            }
-            let rc = sys::TessBaseAPIInit3(
-                handle,
-                datapath.as_ref().map_or(ptr::null(), |d| d.as_ptr()),
-                lang.as_ptr(),
-            );
-            if rc != 0 {
-                sys::TessBaseAPIDelete(handle);
-                return Err(init_error());
-            }
-            sys::TessBaseAPISetPageSegMode(handle, sys::TessPageSegMode_PSM_OSD_ONLY);
-            Ok(Osd { handle })
+        let mut api = TessApi::create().ok_or_else(init_error)?;
+        if !api.init(datapath.as_deref(), c"osd") {
+            return Err(init_error());
         }
+        api.set_page_seg_mode(tesseract_sys::TessPageSegMode_PSM_OSD_ONLY);
+        Ok(Osd { api })
     }
 
     /// How far clockwise the page must be turned for its text to stand upright (0, 90, 180
     /// or 270), and Tesseract's confidence in it; `None` when it cannot tell.
     pub fn upright_turn(&mut self, image: &GrayImage, dpi: u32) -> Option<(u32, f32)> {
         let (w, h) = image.dimensions();
-        let mut degrees: i32 = 0;
-        let mut confidence: f32 = 0.0;
-        let mut script: *const std::os::raw::c_char = ptr::null();
-        let mut script_confidence: f32 = 0.0;
-        // SAFETY: the image buffer outlives the calls (Tesseract copies it in SetImage).
-        let ok = unsafe {
-            sys::TessBaseAPISetImage(
-                self.handle,
-                image.as_raw().as_ptr(),
-                w as i32,
-                h as i32,
-                1,
-                w as i32,
-            );
-            sys::TessBaseAPISetSourceResolution(self.handle, dpi.clamp(70, 2400) as i32);
-            let ok = sys::TessBaseAPIDetectOrientationScript(
-                self.handle,
-                &mut degrees,
-                &mut confidence,
-                &mut script,
-                &mut script_confidence,
-            );
-            sys::TessBaseAPIClear(self.handle);
-            ok
-        };
-        if ok == 0 {
-            return None;
-        }
-        if !script.is_null() {
-            // Owned by Tesseract; read only to be sure the call filled it.
-            let _ = unsafe { CStr::from_ptr(script) };
-        }
+        self.api.set_grey_image(image.as_raw(), w, h).ok()?;
+        self.api.set_source_resolution(dpi.clamp(70, 2400) as i32);
+        let found = self.api.detect_orientation();
+        self.api.clear();
+        let (degrees, confidence) = found?;
         // Tesseract reports the page's orientation counterclockwise; the fix turns it back.
         let turn = ((360 - degrees.rem_euclid(360)) % 360) as u32;
         Some((turn, confidence))
-    }
-}
-
-impl Drop for Osd {
-    fn drop(&mut self) {
-        // SAFETY: the handle was created by TessBaseAPICreate and is not used after this.
-        unsafe {
-            sys::TessBaseAPIEnd(self.handle);
-            sys::TessBaseAPIDelete(self.handle);
-        }
     }
 }
 

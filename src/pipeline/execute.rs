@@ -67,9 +67,14 @@ impl Stages<'_> {
         let collector =
             Collector::new(self.archive, index, committer, items, report, self.observer);
         std::thread::scope(|scope| {
-            for mut recognizer in recognizers {
+            for (i, mut recognizer) in recognizers.into_iter().enumerate() {
                 let (rx, tx) = (Arc::clone(&jobs_rx), events_tx.clone());
-                scope.spawn(move || recognize::work(&mut recognizer, &rx, &tx));
+                // Named, so that `top -H` (and the signal tests) tell OCR apart. Failing to
+                // start a thread panics, as `scope.spawn` does.
+                std::thread::Builder::new()
+                    .name(format!("ocr-{i}"))
+                    .spawn_scoped(scope, move || recognize::work(&mut recognizer, &rx, &tx))
+                    .expect("an OCR thread starts");
             }
             let producer = Producer {
                 archive: self.archive,

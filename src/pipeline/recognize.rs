@@ -28,13 +28,15 @@ impl Recognizer for Engine {
 }
 
 /// The product's recognizer for `config`: Tesseract with its languages, and page corrections
-/// (orientation, skew) unless the pipeline turns them off.
+/// (orientation, skew) unless the pipeline turns them off. A stop signal cancels the page
+/// Tesseract is reading.
 pub fn tesseract(config: &Config) -> Result<Engine, OcrError> {
-    if config.correct_pages {
+    let engine = if config.correct_pages {
         Engine::with_corrections(&config.languages, config.tessdata.as_deref())
     } else {
         Engine::new(&config.languages, config.tessdata.as_deref())
-    }
+    }?;
+    Ok(engine.cancel_when(stop_requested))
 }
 
 /// Loads `jobs` recognizers side by side (a Tesseract model takes 0.15–0.2 s), before any
@@ -53,8 +55,9 @@ pub(super) fn load_all<R: Recognizer>(
 }
 
 /// A worker: reads pages from the queue until it closes, sending each result to the
-/// collector. After a stop signal, queued pages are dropped unread: their documents are not
-/// committed, and the next run reads them again.
+/// collector. After a stop signal, queued pages are dropped unread and the page being read is
+/// cancelled ([`OcrError::Cancelled`], dropped the same way): their documents are not
+/// committed, nor rejected, and the next run reads them again.
 pub(super) fn work<R: Recognizer>(
     recognizer: &mut R,
     jobs: &Mutex<Receiver<PageJob>>,
@@ -73,6 +76,9 @@ pub(super) fn work<R: Recognizer>(
         }
         let doc = job.doc;
         let result = read_page(recognizer, job);
+        if matches!(result.ocr, Err(OcrError::Cancelled)) {
+            continue;
+        }
         if events.send(Event::Page { doc, result }).is_err() {
             return;
         }
