@@ -1,6 +1,7 @@
 //! The auditors' desk at scale: the dashboard over an N-row register (default 1,000,000),
-//! cold and warm (the report cache is keyed by the ledger head), `/api/report` warm, and one
-//! page image of a 300 dpi A4 scan (decoded, scaled, PNG-encoded), cold and cached.
+//! cold and warm (the report cache is keyed by the ledger head), `/api/report` warm, the
+//! dossiers behind a number (`/dossiers`, cached the same way) cold and warm, and one page
+//! image of a 300 dpi A4 scan (decoded, scaled, PNG-encoded), cold and cached.
 //!
 //!     cargo bench --bench serve            # N = 1,000,000
 //!     cargo bench --bench serve -- 100000  # another N
@@ -139,6 +140,15 @@ fn main() {
     let report: serde_json::Value = serde_json::from_slice(&body).unwrap();
     assert_eq!(report["totals"]["received"].as_u64(), Some(n as u64));
     println!("dashboard, {n} rows: cold {cold:.2} s, warm {:.2} ms ({:.4}× the 1 s bar); /api/report warm {api:.3} s ({} bytes)", warm * 1000.0, warm, body.len());
+    // The dossiers behind a number: listed once per ledger head, then from the cache.
+    let list = "/dossiers?measure=digitized";
+    let (cold_list, body) = timed(list);
+    assert!(String::from_utf8_lossy(&body).contains("href=\"/dossiers/"));
+    let warm_list = (0..5).map(|_| timed(list).0).fold(f64::MAX, f64::min);
+    println!(
+        "dossier list behind a number, {n} rows: cold {cold_list:.2} s, warm {:.2} ms",
+        warm_list * 1000.0
+    );
     let image = format!("/objects/{page_sha}/pages/1");
     let (first, png) = timed(&image);
     let (cached, _) = timed(&image);

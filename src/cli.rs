@@ -117,6 +117,8 @@ pub enum AuditFormat {
     Text,
     Json,
     Csv,
+    Html,
+    Xlsx,
 }
 
 #[derive(Debug, clap::Args)]
@@ -129,6 +131,12 @@ pub struct AuditReportArgs {
     pub to: Option<String>,
     #[arg(long, value_enum, default_value_t = AuditFormat::Text)]
     pub format: AuditFormat,
+    /// Write here instead of standard output (atomically; needed for xlsx on a terminal).
+    #[arg(long)]
+    pub output: Option<PathBuf>,
+    /// Language of html and xlsx (default vi).
+    #[arg(long, value_enum)]
+    pub lang: Option<Lang>,
 }
 
 #[derive(Debug, clap::Args)]

@@ -44,6 +44,11 @@ pub struct DocumentRecord {
     pub intake_file: bool,
     pub pages: Vec<PageRecord>,
     pub events: Vec<EventRecord>,
+    /// Set on a record written at an upgrade, from the index rows as they were then, for a
+    /// document archived before records were kept: the upgrade's ledger subject. Absent (and
+    /// not serialised) on a record written when its document was archived.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recorded_at_upgrade: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -90,21 +95,44 @@ pub struct ImportRecord {
     pub rows: u64,
     pub problems: u64,
     /// SHA-256 over the rows the index holds after the import, in their canonical form.
+    /// Empty on a record written at an upgrade for an import that later ones replaced (the
+    /// rows it brought are no longer known).
     pub rows_sha256: String,
+    /// As [`DocumentRecord::recorded_at_upgrade`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recorded_at_upgrade: Option<String>,
 }
 
 /// A record's bytes as stored, and their hash.
 pub fn encode<T: Serialize>(record: &T) -> (Vec<u8>, String) {
     let bytes = serde_json::to_vec(record).expect("records are plain data");
-    let hash = hex_sha256(&bytes);
+    let hash = hex(&Sha256::digest(&bytes));
     (bytes, hash)
 }
 
-fn hex_sha256(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+/// A record's hash alone, as [`encode`] gives it: what verify compares with the hash a row
+/// carries, once per document, so it serialises into one buffer kept per thread.
+pub fn hash<T: Serialize>(record: &T) -> String {
+    thread_local! {
+        static BUFFER: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+    BUFFER.with(|b| {
+        let mut b = b.borrow_mut();
+        b.clear();
+        serde_json::to_writer(&mut *b, record).expect("records are plain data");
+        hex(&Sha256::digest(&*b))
+    })
+}
+
+/// Lower-case hex (a table, not a `format!` per byte: verify hashes every record).
+fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        s.push(DIGITS[usize::from(b >> 4)] as char);
+        s.push(DIGITS[usize::from(b & 15)] as char);
+    }
+    s
 }
 
 /// SHA-256 over lines (each ended by a newline): the canonical digest of a table's rows.
@@ -124,11 +152,7 @@ impl RowsDigest {
     }
 
     pub fn finish(self) -> String {
-        self.0
-            .finalize()
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect()
+        hex(&self.0.finalize())
     }
 }
 
@@ -204,12 +228,25 @@ mod tests {
                 hocr_sha256: Some("ef".repeat(32)),
             }],
             events: vec![],
+            recorded_at_upgrade: None,
         }
     }
 
     #[test]
     fn a_record_encodes_to_the_same_bytes_and_reads_back_equal() {
         let (bytes, hash) = encode(&record());
+        assert_eq!(super::hash(&record()), hash);
+        assert_eq!(hash, hex(&Sha256::digest(&bytes)));
+        assert!(hash.len() == 64 && hash.bytes().all(|b| b.is_ascii_hexdigit()));
+        // Records written when their document was archived say nothing of upgrades.
+        assert!(!String::from_utf8_lossy(&bytes).contains("recorded_at_upgrade"));
+        let mut upgraded = record();
+        upgraded.recorded_at_upgrade = Some("upgrade 2026-12-02T07:00:00Z".into());
+        assert_ne!(super::hash(&upgraded), hash);
+        assert_eq!(
+            as_document_record(&encode(&upgraded).0),
+            Some(upgraded.clone())
+        );
         assert_eq!(encode(&record()), (bytes.clone(), hash));
         assert_eq!(as_document_record(&bytes), Some(record()));
         assert_eq!(as_import_record(&bytes), None);

@@ -582,18 +582,33 @@ fn xlsx_html_table_and_csv_renderings() {
         );
     }
 
-    // csv: JSON keys, dot decimals, one row per group plus totals, then the two bad rows.
+    // csv: JSON keys, dot decimals, one row per group plus totals, then the two bad rows, and
+    // last the ledger head the figures were read at (`SEQ:HASH`, as verify --since takes it).
     let (_, csv, _) = report(&env, &["--format", "csv", "--lang", "en"]);
     let csv = String::from_utf8(csv).unwrap();
     assert_eq!(
         csv.lines().count(),
-        want["groups"].as_array().unwrap().len() + 2 + 2
+        want["groups"].as_array().unwrap().len() + 2 + 2 + 1
     );
     assert!(csv
         .lines()
-        .nth_back(1)
+        .nth_back(2)
         .unwrap()
         .starts_with("REGISTER_PROBLEM,line 10: "));
+    let (_, json, _) = report(&env, &["--format", "json"]);
+    let json: Value = serde_json::from_slice(&json).unwrap();
+    let head = &json["ledger_head"];
+    let columns = csv.lines().next().unwrap().split(',').count();
+    assert_eq!(
+        csv.lines().last().unwrap(),
+        format!(
+            "LEDGER_HEAD,{}:{}{}",
+            head["seq"],
+            head["hash"].as_str().unwrap(),
+            ",".repeat(columns - 2)
+        ),
+        "the ledger head, in the header's columns"
+    );
 
     // table: Vietnamese by default, English on request, dates and decimals per locale.
     let (_, vi, _) = report(&env, &[]);

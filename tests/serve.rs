@@ -386,6 +386,7 @@ fn the_desk_shows_the_reports_figures_and_every_page_and_logs_views() {
     let checked = if first == code { 1 } else { 2 };
     assert_eq!(r["checked"], checked, "{r}");
     assert!(r["wilson_95"].is_array(), "{r}");
+    audit_report_files(&env, a, &r);
 
     // Verdicts are ledger entries and events that verify accepts, and that an index
     // rebuilt from the evidence has again.
@@ -551,4 +552,176 @@ fn without_users_only_loopback_and_with_users_a_login() {
     );
     let log = stdout(&env, &["access-log", "--archive", a, "--dossier", &code]);
     assert!(log.contains("kiemtoan1") && log.contains(&code), "{log}");
+}
+
+/// Vietnamese by default, English once switched (`?lang=en`, then remembered in a cookie),
+/// and back: on the dashboard and on a dossier page, the words and the page's `lang`.
+#[test]
+fn the_desk_speaks_vietnamese_by_default_and_english_when_switched() {
+    let env = TestEnv::generated(1);
+    let (code, _, stderr) = env.run();
+    assert!(code == 0 || code == 3, "run: {stderr}");
+    let server = start(&env.archive());
+    let addr = server.addr;
+    let codes = dossier_links(&get(addr, "/dossiers?measure=received").text());
+    let dossier = format!("/dossiers/{}", codes.first().expect("a dossier"));
+
+    // Words of the page that only one language has.
+    let vi = ["Tổng quan", "Tìm kiếm", "Kiểm tra xác suất"];
+    let en = ["Dashboard", "Search", "Audit by sampling"];
+    let speaks = |html: &str, code: &str, words: &[&str], other: &[&str]| {
+        assert!(html.contains(&format!("<html lang=\"{code}\"")), "{html}");
+        for w in words {
+            assert!(html.contains(w), "{w:?} missing:\n{html}");
+        }
+        for w in other {
+            assert!(
+                !html.contains(&format!(">{w}<")),
+                "{w:?} in the other language:\n{html}"
+            );
+        }
+    };
+    let dash = get(addr, "/");
+    speaks(&dash.text(), "vi", &vi, &en);
+    assert!(
+        dash.text().contains(">English</a>"),
+        "the switch is offered"
+    );
+    let page = get(addr, &dossier);
+    assert_eq!(page.status, 200);
+    speaks(
+        &page.text(),
+        "vi",
+        &["Tài liệu và phiên bản", "Sự kiện"],
+        &["Events"],
+    );
+
+    // Switched: English, and the choice kept in a cookie for the next pages.
+    let switched = get(addr, "/?lang=en");
+    speaks(&switched.text(), "en", &en, &vi);
+    // The language's own Set-Cookie (a session cookie may come beside it).
+    let lang_cookie = |r: &Reply| {
+        r.headers
+            .iter()
+            .filter(|(k, _)| k.eq_ignore_ascii_case("set-cookie"))
+            .filter_map(|(_, v)| v.split(';').next())
+            .find(|c| c.starts_with("lang="))
+            .map(str::to_owned)
+    };
+    let cookie = lang_cookie(&switched).expect("the language is remembered");
+    assert_eq!(cookie, "lang=en");
+    let page = request(addr, "GET", &dossier, &cookie, None);
+    assert_eq!(page.status, 200);
+    speaks(
+        &page.text(),
+        "en",
+        &["Documents and versions", "Events", "Ledger entries"],
+        &["Sự kiện"],
+    );
+    let dash = request(addr, "GET", "/", &cookie, None).text();
+    speaks(&dash, "en", &en, &vi);
+    assert!(
+        dash.contains(">Tiếng Việt</a>"),
+        "the switch back is offered"
+    );
+
+    // And back to Vietnamese.
+    let back = request(addr, "GET", "/?lang=vi", &cookie, None);
+    speaks(&back.text(), "vi", &vi, &en);
+    assert_eq!(lang_cookie(&back).as_deref(), Some("lang=vi"));
+}
+
+/// `audit report` as html (Vietnamese by default) and xlsx (English asked), read back: the
+/// figures of the JSON report and every verdict, the auditor's note as written.
+fn audit_report_files(env: &TestEnv, a: &str, r: &Value) {
+    let html_path = env.root().join("audit.html");
+    let out = html_path.to_str().unwrap();
+    stdout(
+        env,
+        &[
+            "audit",
+            "report",
+            "--archive",
+            a,
+            "--format",
+            "html",
+            "--output",
+            out,
+        ],
+    );
+    let html = std::fs::read_to_string(&html_path).unwrap();
+    assert!(html.starts_with("<!DOCTYPE html>") && html.contains("<html lang=\"vi\""));
+    assert!(html.contains("Số hồ sơ đã kiểm tra</th><td>"), "{html}");
+    assert!(
+        html.contains(&format!("<td>{}</td>", r["checked"])),
+        "{html}"
+    );
+    assert!(
+        !html.contains("<script") && !html.contains("http"),
+        "self-contained"
+    );
+    let verdicts = r["verdicts"].as_array().unwrap();
+    for v in verdicts {
+        let code = v["dossier_code"].as_str().unwrap();
+        assert!(
+            html.contains(&format!("<td class=\"code\">{code}</td>")),
+            "{html}"
+        );
+    }
+    assert!(html.contains("trang 1 mờ"), "the note: {html}");
+    let head = r["ledger_head"]["hash"].as_str().unwrap();
+    assert!(html.contains(head), "the ledger head");
+
+    let xlsx_path = env.root().join("audit.xlsx");
+    let out = xlsx_path.to_str().unwrap();
+    stdout(
+        env,
+        &[
+            "audit",
+            "report",
+            "--archive",
+            a,
+            "--format",
+            "xlsx",
+            "--lang",
+            "en",
+            "--output",
+            out,
+        ],
+    );
+    use calamine::{open_workbook, Data, Reader, Xlsx};
+    let mut wb: Xlsx<_> = open_workbook(&xlsx_path).unwrap();
+    let sheet = wb.worksheet_range_at(0).unwrap().unwrap();
+    let rows: Vec<&[Data]> = sheet.rows().collect();
+    let value = |label: &str| {
+        rows.iter()
+            .find(|row| row.first() == Some(&Data::String(label.into())))
+            .map(|row| row[1].clone())
+            .unwrap_or_else(|| panic!("no {label} row"))
+    };
+    assert_eq!(
+        value("Dossiers checked"),
+        Data::Float(r["checked"].as_f64().unwrap())
+    );
+    assert_eq!(
+        value("Not confirmed"),
+        Data::Float(r["not_confirmed"].as_f64().unwrap())
+    );
+    match value("Observed error rate") {
+        Data::Float(f) => assert!((f * 100.0 - r["error_percent"].as_f64().unwrap()).abs() < 1e-9),
+        other => panic!("the rate is a number: {other:?}"),
+    }
+    let heading = rows
+        .iter()
+        .position(|row| row.first() == Some(&Data::String("Dossier".into())))
+        .expect("the verdicts' heading");
+    let listed = &rows[heading + 1..];
+    assert_eq!(listed.len(), verdicts.len());
+    for (row, v) in listed.iter().zip(verdicts) {
+        assert_eq!(
+            row[0],
+            Data::String(v["dossier_code"].as_str().unwrap().into())
+        );
+        assert_eq!(row[4], Data::String(v["note"].as_str().unwrap().into()));
+    }
 }

@@ -10,6 +10,7 @@
 //! - The audit report reads the verdicts from the ledger (the last verdict on each dossier
 //!   counts) and gives the observed error rate with its 95% Wilson score interval.
 
+mod office;
 mod render;
 
 use std::collections::{BTreeMap, HashMap};
@@ -24,6 +25,7 @@ use crate::index::desk::NewVerdict;
 use crate::index::{Index, IndexError, Location};
 use crate::store::{Archive, StoreError};
 
+pub use office::{html, xlsx};
 pub use render::{csv, json, text};
 
 #[derive(Debug, thiserror::Error)]

@@ -4,7 +4,12 @@ use dossier::audit_sample::{self, AuditError};
 use dossier::index::desk::NewVerdict;
 use dossier::query;
 
-use super::common::{period, print_json, UsageError};
+use std::io::Write as _;
+
+use anyhow::Context as _;
+use dossier::coverage::render::Lang;
+
+use super::common::{period, print_json, write_atomically, UsageError};
 use crate::cli::{AuditCommand, AuditFormat, Verdict};
 use crate::exit_codes::ExitCode;
 
@@ -62,14 +67,32 @@ pub(crate) fn audit(c: AuditCommand, index_url: Option<&str>) -> anyhow::Result<
             let (from, to) = period(&a.from, &a.to)?;
             let index = query::open_read_only(&a.archive, index_url)?;
             let r = audit_sample::report(&index, from, to)?;
-            print!(
-                "{}",
-                match a.format {
-                    AuditFormat::Text => audit_sample::text(&r),
-                    AuditFormat::Json => audit_sample::json(&r),
-                    AuditFormat::Csv => audit_sample::csv(&r),
+            let lang = match a.lang {
+                Some(crate::cli::Lang::En) => Lang::En,
+                _ => Lang::Vi,
+            };
+            if a.format == AuditFormat::Xlsx
+                && a.output.is_none()
+                && std::io::IsTerminal::is_terminal(&std::io::stdout())
+            {
+                return Err(
+                    UsageError("xlsx is a binary format: give --output FILE.xlsx".into()).into(),
+                );
+            }
+            let bytes = match a.format {
+                AuditFormat::Text => audit_sample::text(&r).into_bytes(),
+                AuditFormat::Json => audit_sample::json(&r).into_bytes(),
+                AuditFormat::Csv => audit_sample::csv(&r).into_bytes(),
+                AuditFormat::Html => audit_sample::html(&r, lang).into_bytes(),
+                AuditFormat::Xlsx => {
+                    audit_sample::xlsx(&r, lang).context("cannot build the workbook")?
                 }
-            );
+            };
+            match &a.output {
+                Some(path) => write_atomically(path, |w| Ok(w.write_all(&bytes)?))
+                    .with_context(|| format!("cannot write {}", path.display()))?,
+                None => std::io::stdout().write_all(&bytes)?,
+            }
         }
     }
     Ok(ExitCode::Success)

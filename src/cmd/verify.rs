@@ -28,6 +28,15 @@ pub(crate) fn verify(args: VerifyArgs, index_url: Option<&str>) -> anyhow::Resul
         for f in &report.findings {
             println!("{}", finding_line(f));
         }
+        for u in &report.recorded_at_upgrade {
+            eprintln!(
+                "{} documents and {} imports were archived before records were kept: their records were written at {} (ledger entry {}) from the index rows as they were then (--json lists them)",
+                u.documents.len(),
+                u.imports.len(),
+                u.upgrade,
+                u.ledger_seq
+            );
+        }
         eprintln!("{}", summary_line(&report));
     }
     Ok(if report.clean() {

@@ -458,6 +458,28 @@ mod tests {
             .next()
             .unwrap()
             .starts_with("REGISTER_PROBLEM,line 7: dossier X: received_on is not a date,"));
+        // Last, the ledger head in the header's 17 columns: empty before any run, else SEQ:HASH.
+        assert_eq!(
+            lines.next().unwrap(),
+            format!("LEDGER_HEAD,{}", ",".repeat(15))
+        );
+        assert_eq!(lines.next(), None);
+        let mut r = report();
+        r.ledger_head = Some(crate::index::audit::LedgerHead {
+            seq: 7,
+            hash: "ab".repeat(32),
+        });
+        let c = String::from_utf8(csv(&r, None)).unwrap();
+        assert_eq!(
+            c.lines().last().unwrap(),
+            format!("LEDGER_HEAD,7:{}{}", "ab".repeat(32), ",".repeat(15))
+        );
+        let vi = String::from_utf8(csv(&r, Some(Lang::Vi))).unwrap();
+        assert!(vi
+            .lines()
+            .last()
+            .unwrap()
+            .starts_with(&format!("Sổ ghi vết (đầu chuỗi);7:{};", "ab".repeat(32))));
     }
 
     #[test]

@@ -4,8 +4,11 @@
 pub mod bag;
 mod deep;
 mod evidence;
+pub use evidence::{check_evidence, RecordedAtUpgrade};
 mod ledger;
+mod upgrade;
 use ledger::{check_ledger, ledger_finding};
+pub(crate) use upgrade::record_at_upgrade;
 pub mod rebuild;
 
 use std::collections::{HashMap, HashSet};
@@ -120,6 +123,11 @@ pub struct VerifyReport {
     /// With `--deep`: what was derived again from the originals, and how fast.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub deep: Option<deep::DeepStats>,
+    /// The documents and imports whose evidence records were written at an upgrade (archived
+    /// before records were kept), by upgrade: their records vouch for the index rows as they
+    /// were then, not at archiving.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub recorded_at_upgrade: Vec<RecordedAtUpgrade>,
 }
 
 impl VerifyReport {
@@ -166,6 +174,7 @@ pub fn verify(
                 ledger_head: None,
                 recorded: false,
                 deep: None,
+                recorded_at_upgrade: Vec::new(),
             }),
             None => Err(e),
         },
@@ -216,6 +225,10 @@ fn verify_archive(
 ) -> Result<VerifyReport, FixityError> {
     let started_at = timefmt::now_rfc3339();
     let (archive, location, lock, mut index) = open_archive(root, index_url)?;
+    // What was archived before records were kept gets them now, when this verify may write.
+    if lock.is_some() {
+        record_at_upgrade(&archive, &mut index)?;
+    }
 
     // 1. Every object the index refers to: present, right size, right content.
     let refs = index.referenced_objects()?;
@@ -263,6 +276,7 @@ fn verify_archive(
         ledger_head: index.ledger_head()?,
         recorded: false,
         deep,
+        recorded_at_upgrade: evidence::recorded_at_upgrade(&index)?,
     };
     if lock.is_some() {
         record(&mut report, &archive, &mut index, &refs)?;

@@ -6,7 +6,8 @@
 //! every import (the stored register or catalog file parsed again). A rebuilt document must
 //! give back its own record's hash, and the rebuilt index must pass `verify`. Fixity events
 //! come back from the verify entries of the ledger, one per document archived by then; audit
-//! verdicts' events from the audit entries.
+//! verdicts' events from the audit entries. A record written at an upgrade (for what was
+//! archived before records were kept) comes back as such, with the events it holds.
 
 use std::path::Path;
 
@@ -236,7 +237,11 @@ fn restore_document(
         intake_file: r.intake_file,
     };
     let committed = index.add_document(&doc)?;
-    if committed.record_sha256 != evidence::encode(r).1 {
+    let rebuilt = match r.recorded_at_upgrade {
+        Some(_) => index.restore_recorded_at_upgrade(r)?,
+        None => committed.record_sha256,
+    };
+    if rebuilt != evidence::encode(r).1 {
         done.mismatches
             .push(format!("{} version {}", r.path, r.version));
     }
@@ -270,7 +275,10 @@ fn restore_import(
                 index.import_catalog(&rows, &r.run_id, &r.source, &r.sha256, &problems)
             })
     };
-    let restored = result.transpose()?.map(|c| c.sha256);
+    let mut restored = result.transpose()?.map(|c| c.sha256);
+    if restored.is_some() && r.recorded_at_upgrade.is_some() {
+        restored = Some(index.restore_import_recorded_at_upgrade(r)?);
+    }
     if restored != Some(evidence::encode(r).1) {
         done.mismatches.push(unreadable());
     }

@@ -55,6 +55,7 @@ fn insert_import(
         rows: import.rows as u64,
         problems: import.problems.len() as u64,
         rows_sha256,
+        recorded_at_upgrade: None,
     };
     let (bytes, record_sha256) = evidence::encode(&record);
     let problem_list = serde_json::to_string(import.problems).expect("problems serialise");
@@ -212,36 +213,8 @@ impl Index {
     }
 
     /// Streams the stored register, in code order.
-    pub fn for_each_register_row(
-        &self,
-        mut each: impl FnMut(RegisterRow),
-    ) -> Result<(), IndexError> {
-        self.db()
-            .for_each(
-                "SELECT dossier_code, procedure_code, unit, received_on, due_on, completed_on,
-                        channel, reused, pages
-                 FROM register ORDER BY dossier_code",
-                &[],
-                |r: &Row| {
-                    let date = |v: Option<&str>| v.and_then(Date::parse);
-                    let Some(received_on) = date(r.opt_str(3)?) else {
-                        return Ok(());
-                    };
-                    each(RegisterRow {
-                        dossier_code: r.opt_str(0)?.unwrap_or_default().to_owned(),
-                        procedure_code: r.opt_str(1)?.unwrap_or_default().to_owned(),
-                        unit: r.opt_str(2)?.unwrap_or_default().to_owned(),
-                        received_on,
-                        due_on: date(r.opt_str(4)?),
-                        completed_on: date(r.opt_str(5)?),
-                        channel: r.opt_str(6)?.and_then(Channel::parse),
-                        reused: r.get::<Option<i64>>(7)?.and_then(|n| u32::try_from(n).ok()),
-                        pages: r.get::<Option<i64>>(8)?.and_then(|n| u32::try_from(n).ok()),
-                    });
-                    Ok::<_, DbError>(())
-                },
-            )
-            .map_err(|e| self.err(e))
+    pub fn for_each_register_row(&self, each: impl FnMut(RegisterRow)) -> Result<(), IndexError> {
+        register_rows(&mut self.db(), each).map_err(|e| self.err(e))
     }
 
     /// Procedure names from the imported catalog.
@@ -268,4 +241,40 @@ impl Index {
         })?;
         Ok(out)
     }
+}
+
+/// The stored register, in code order (rows whose received date does not read are left out,
+/// as reports leave them out).
+fn register_rows(db: &mut Db, mut each: impl FnMut(RegisterRow)) -> Result<(), DbError> {
+    db.for_each(
+        "SELECT dossier_code, procedure_code, unit, received_on, due_on, completed_on,
+                channel, reused, pages
+         FROM register ORDER BY dossier_code",
+        &[],
+        |r: &Row| {
+            let date = |v: Option<&str>| v.and_then(Date::parse);
+            let Some(received_on) = date(r.opt_str(3)?) else {
+                return Ok(());
+            };
+            each(RegisterRow {
+                dossier_code: r.opt_str(0)?.unwrap_or_default().to_owned(),
+                procedure_code: r.opt_str(1)?.unwrap_or_default().to_owned(),
+                unit: r.opt_str(2)?.unwrap_or_default().to_owned(),
+                received_on,
+                due_on: date(r.opt_str(4)?),
+                completed_on: date(r.opt_str(5)?),
+                channel: r.opt_str(6)?.and_then(Channel::parse),
+                reused: r.get::<Option<i64>>(7)?.and_then(|n| u32::try_from(n).ok()),
+                pages: r.get::<Option<i64>>(8)?.and_then(|n| u32::try_from(n).ok()),
+            });
+            Ok::<_, DbError>(())
+        },
+    )
+}
+
+/// The digest of the register rows the index holds, as reports read them.
+pub(super) fn register_digest(db: &mut Db) -> Result<String, DbError> {
+    let mut rows = Vec::new();
+    register_rows(db, |r| rows.push(r))?;
+    Ok(crate::register::rows_digest(&rows))
 }

@@ -32,6 +32,7 @@ mod records;
 mod schema;
 mod search;
 mod show;
+mod upgrade;
 mod withdrawals;
 
 use std::cell::{RefCell, RefMut};
@@ -43,9 +44,10 @@ pub use holdings::{DossierHoldings, FailingDocument};
 pub use imports::{EncodedRecord, RegisterImport};
 pub use ingest::{Committed, KnownFile, NewBatch, NewDocument, NewPage};
 pub use location::{request_stop, set_timeouts, Location, Timeouts};
-pub use records::RecordedDocument;
+pub use records::{RecordedDocument, Which};
 pub use search::SearchHit;
 pub use show::{DocumentView, DossierView, EventView, PageView};
+pub use upgrade::Upgrade;
 
 /// What went wrong with an index: its database, its schema version, or its URL.
 #[derive(Debug, thiserror::Error)]

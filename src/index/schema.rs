@@ -8,7 +8,7 @@
 use super::db::{vals, Backend, DbError};
 use super::{Index, IndexError};
 
-const SCHEMA_VERSION: &str = "5";
+const SCHEMA_VERSION: &str = "6";
 
 /// Version 1 → 2: per-page corrections and text source, the searchable PDF derivative.
 const MIGRATE_1_TO_2: &str = r#"
@@ -30,7 +30,8 @@ UPDATE meta SET value = '3' WHERE key = 'schema_version';
 /// Version 3 → 4: evidence records. A document row carries what its record holds (its own
 /// procedure and unit, the intake file's mtime, whether it is an intake file) and the
 /// record's hash; an import row the digest of the rows it brought and its record's hash.
-/// Documents archived before carry no record until the next run writes theirs.
+/// Documents and imports archived before get theirs at the next run or verify (written from
+/// their rows at that upgrade: `index::upgrade`).
 const MIGRATE_3_TO_4: &str = r#"
 ALTER TABLE documents ADD COLUMN procedure_code TEXT;
 ALTER TABLE documents ADD COLUMN unit TEXT;
@@ -54,6 +55,22 @@ ALTER TABLE register ADD COLUMN reused INTEGER;
 ALTER TABLE register ADD COLUMN pages INTEGER;
 ALTER TABLE imports ADD COLUMN problem_list TEXT;
 UPDATE meta SET value = '5' WHERE key = 'schema_version';
+"#;
+
+/// Version 5 → 6: records written at an upgrade, for what was archived before records were
+/// kept, name that upgrade (`index::upgrade`).
+const MIGRATE_5_TO_6: &str = r#"
+ALTER TABLE documents ADD COLUMN recorded_at_upgrade TEXT;
+ALTER TABLE imports ADD COLUMN recorded_at_upgrade TEXT;
+UPDATE meta SET value = '6' WHERE key = 'schema_version';
+"#;
+
+/// Indexes on columns that older versions lack, made once the index is migrated: the
+/// documents still without a record, and those recorded at an upgrade (what every run and
+/// verify looks for, read without a scan of every document).
+const AFTER_MIGRATION: &str = r#"
+CREATE INDEX IF NOT EXISTS documents_unrecorded ON documents(id) WHERE record_sha256 IS NULL;
+CREATE INDEX IF NOT EXISTS documents_upgraded ON documents(id) WHERE recorded_at_upgrade IS NOT NULL;
 "#;
 
 /// The schema, in SQLite's words; [`postgres_schema`] says the same to PostgreSQL.
@@ -114,9 +131,13 @@ CREATE TABLE IF NOT EXISTS documents (
     intake_file INTEGER NOT NULL DEFAULT 1,
     -- The hash of the document's evidence record (an object; see evidence.rs).
     record_sha256 TEXT,
+    -- Set when that record was written at an upgrade (the upgrade's ledger subject).
+    recorded_at_upgrade TEXT,
     UNIQUE (path, version)
 );
 CREATE INDEX IF NOT EXISTS documents_dossier ON documents(dossier_code);
+-- A run's documents and records (verify recomputes every run's ledger roots from them).
+CREATE INDEX IF NOT EXISTS documents_run ON documents(run_id);
 -- PREMIS-style events per document: ingestion, message digest calculation, fixity checks.
 CREATE TABLE IF NOT EXISTS events (
     id INTEGER PRIMARY KEY,
@@ -128,6 +149,13 @@ CREATE TABLE IF NOT EXISTS events (
     detail TEXT
 );
 CREATE INDEX IF NOT EXISTS events_document ON events(document_id);
+-- The events a document's evidence record holds, without the fixity checks every verify adds:
+-- verify reads them back for every document, and would otherwise read every earlier
+-- verify's events too. The condition is the query's, word for word (records.rs).
+CREATE INDEX IF NOT EXISTS events_recorded ON events(document_id, id)
+    WHERE type NOT IN ('fixity check', 'audit verdict');
+-- Fixity events counted per verify (by time), from the index alone.
+CREATE INDEX IF NOT EXISTS events_fixity ON events(at) WHERE type = 'fixity check';
 -- The latest version of every intake path, kept beside the immutable version rows so that
 -- coverage reads a million dossiers in one ordered scan.
 CREATE TABLE IF NOT EXISTS current_documents (
@@ -191,7 +219,8 @@ CREATE TABLE IF NOT EXISTS imports (
     rows_sha256 TEXT,
     record_sha256 TEXT,
     -- The rows that could not be read: [{"line", "reason"}].
-    problem_list TEXT
+    problem_list TEXT,
+    recorded_at_upgrade TEXT
 );
 -- Batch scans split by cover sheets: the original as it came, how it was split, and the
 -- pages set aside (the documents of its segments point at the same original).
@@ -314,12 +343,14 @@ impl Index {
             ("2", MIGRATE_2_TO_3),
             ("3", MIGRATE_3_TO_4),
             ("4", MIGRATE_4_TO_5),
+            ("5", MIGRATE_5_TO_6),
         ] {
             if self.version()?.as_deref() == Some(from) {
                 self.transaction(|db| db.batch(step))?;
             }
         }
-        self.check_version()
+        self.check_version()?;
+        self.transaction(|db| db.batch(AFTER_MIGRATION))
     }
 
     fn version(&self) -> Result<Option<String>, IndexError> {
@@ -373,12 +404,16 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("index.sqlite");
         {
-            // Made as version 1 made it: without the columns versions 2 to 5 added.
+            // Made as version 1 made it: without the columns versions 2 to 6 added.
             let index = Index::open_rw(&path).unwrap();
             index
                 .db()
                 .batch(
-                    "ALTER TABLE pages DROP COLUMN text_source;
+                    "DROP INDEX documents_unrecorded;
+                     DROP INDEX documents_upgraded;
+                     ALTER TABLE documents DROP COLUMN recorded_at_upgrade;
+                     ALTER TABLE imports DROP COLUMN recorded_at_upgrade;
+                     ALTER TABLE pages DROP COLUMN text_source;
                      ALTER TABLE pages DROP COLUMN turned;
                      ALTER TABLE pages DROP COLUMN deskewed;
                      ALTER TABLE pages DROP COLUMN source_page;

@@ -57,6 +57,8 @@ impl Session {
             archive.clean_tmp()?;
         }
         close_interrupted_runs(&archive, &mut index, &run_id)?;
+        // Documents and imports archived before records were kept get them (once).
+        crate::fixity::record_at_upgrade(&archive, &mut index)?;
         Ok(Session {
             archive,
             location,

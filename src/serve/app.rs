@@ -5,9 +5,9 @@
 //! Index connections are not `Sync`; each request borrows one from the pool for the time of
 //! its blocking work (`Desk::read`), so requests never share a connection.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use crate::coverage::render::json_to;
 use crate::coverage::{self, CoverageReport, GroupBy, RegisterSource, ReportOptions};
@@ -57,6 +57,63 @@ pub(crate) struct CachedReport {
 /// Report cache key: ledger head hash, period, grouping.
 type ReportKey = (String, Option<Date>, Option<Date>, &'static str);
 
+/// Dossier list cache key: ledger head hash, period, grouping, measure, group key.
+type ListKey = (
+    String,
+    Option<Date>,
+    Option<Date>,
+    &'static str,
+    String,
+    Option<String>,
+);
+
+/// The dossier lists kept, and the codes they may hold together (about 40 MB at 1,000,000
+/// codes of 30 bytes or so): beyond either, the oldest list goes first.
+const LISTS_KEPT: usize = 16;
+const LIST_CODES_KEPT: usize = 1_000_000;
+
+/// The dossiers behind the numbers (`/dossiers`), newest last.
+#[derive(Default)]
+struct Lists(VecDeque<(ListKey, Arc<Vec<String>>)>);
+
+impl Lists {
+    fn get(&self, key: &ListKey) -> Option<Arc<Vec<String>>> {
+        self.0
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| Arc::clone(v))
+    }
+
+    /// Keeps `codes` under `key`: lists of older heads are stale for good; the oldest go
+    /// while more than [`LISTS_KEPT`] lists or [`LIST_CODES_KEPT`] codes would be kept (a
+    /// list longer than that alone is not kept at all).
+    fn put(&mut self, key: ListKey, codes: Arc<Vec<String>>) {
+        self.0.retain(|(k, _)| k.0 == key.0 && *k != key);
+        if codes.len() > LIST_CODES_KEPT {
+            return;
+        }
+        let held = |l: &VecDeque<(ListKey, Arc<Vec<String>>)>| {
+            l.iter().map(|(_, v)| v.len()).sum::<usize>()
+        };
+        while !self.0.is_empty()
+            && (self.0.len() >= LISTS_KEPT || held(&self.0) + codes.len() > LIST_CODES_KEPT)
+        {
+            self.0.pop_front();
+        }
+        self.0.push_back((key, codes));
+    }
+}
+
+/// What a `/dossiers` list counts: one of the figures, over one group or all.
+pub(crate) struct ListQuery {
+    pub from: Option<Date>,
+    pub to: Option<Date>,
+    pub by: GroupBy,
+    /// `received`, `input_digitized`, `completed`, `result_digitized` or `digitized`.
+    pub measure: String,
+    pub key: Option<String>,
+}
+
 pub(crate) struct Desk {
     pub archive: PathBuf,
     /// The archive's store: objects are read from it by hash.
@@ -69,6 +126,7 @@ pub(crate) struct Desk {
     readers: Mutex<Vec<Index>>,
     writer: Mutex<Index>,
     reports: Mutex<HashMap<ReportKey, Arc<CachedReport>>>,
+    lists: Mutex<Lists>,
     pub images: super::images::ImageCache,
     pub sessions: Sessions,
 }
@@ -94,6 +152,7 @@ impl Desk {
             readers: Mutex::new(Vec::new()),
             writer: Mutex::new(writer),
             reports: Mutex::new(HashMap::new()),
+            lists: Mutex::new(Lists::default()),
             images: Default::default(),
             sessions: Sessions::default(),
         })
@@ -172,6 +231,54 @@ impl Desk {
         Ok(cached)
     }
 
+    /// The codes of the dossiers behind one number of the dashboard, in code order, from the
+    /// cache when the ledger head has not moved since they were listed.
+    pub fn dossier_list(
+        &self,
+        index: &Index,
+        q: &ListQuery,
+    ) -> Result<Arc<Vec<String>>, coverage::CoverageError> {
+        let head = index.ledger_head()?.map(|h| h.hash).unwrap_or_default();
+        let key = (
+            head,
+            q.from,
+            q.to,
+            by_name(q.by),
+            q.measure.clone(),
+            q.key.clone(),
+        );
+        let lists = || self.lists.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(hit) = lists().get(&key) {
+            return Ok(hit);
+        }
+        let opts = self.options(q.from, q.to, q.by);
+        let mut codes = Vec::new();
+        let mut visit = |c: &coverage::Counted<'_>| {
+            let counted = match q.measure.as_str() {
+                "received" => true,
+                "input_digitized" => c.input_digitized,
+                "completed" => c.completed,
+                "result_digitized" => c.result_digitized,
+                _ => c.digitized,
+            };
+            if counted && q.key.as_deref().is_none_or(|k| k == c.key) {
+                codes.push(c.dossier_code.to_owned());
+            }
+        };
+        let names = HashMap::new();
+        coverage::compute_visiting(
+            index,
+            RegisterSource::Index,
+            &names,
+            &opts,
+            Some(&mut visit),
+        )?;
+        codes.sort();
+        let codes = Arc::new(codes);
+        lists().put(key, Arc::clone(&codes));
+        Ok(codes)
+    }
+
     pub fn options(&self, from: Option<Date>, to: Option<Date>, by: GroupBy) -> ReportOptions {
         ReportOptions {
             from,
@@ -187,5 +294,45 @@ pub(crate) fn by_name(by: GroupBy) -> &'static str {
         GroupBy::Procedure => "procedure",
         GroupBy::Unit => "unit",
         GroupBy::Month => "month",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(head: &str, measure: &str) -> ListKey {
+        (head.into(), None, None, "procedure", measure.into(), None)
+    }
+
+    fn codes(n: usize) -> Arc<Vec<String>> {
+        Arc::new((0..n).map(|i| format!("D-{i}")).collect())
+    }
+
+    #[test]
+    fn lists_are_kept_per_head_and_bounded_in_lists_and_codes() {
+        let mut lists = Lists::default();
+        lists.put(key("h1", "received"), codes(3));
+        assert_eq!(lists.get(&key("h1", "received")).map(|c| c.len()), Some(3));
+        assert!(lists.get(&key("h1", "digitized")).is_none());
+        // A new head makes every older list stale.
+        lists.put(key("h2", "received"), codes(2));
+        assert!(lists.get(&key("h1", "received")).is_none());
+        // At most LISTS_KEPT lists: the oldest goes first.
+        for i in 0..LISTS_KEPT + 3 {
+            lists.put(key("h2", &format!("m{i}")), codes(1));
+        }
+        assert_eq!(lists.0.len(), LISTS_KEPT);
+        assert!(lists.get(&key("h2", "m0")).is_none());
+        assert!(lists
+            .get(&key("h2", &format!("m{}", LISTS_KEPT + 2)))
+            .is_some());
+        // At most LIST_CODES_KEPT codes held together; a longer list is not kept.
+        lists.put(key("h2", "big"), codes(LIST_CODES_KEPT - 2));
+        let held: usize = lists.0.iter().map(|(_, v)| v.len()).sum();
+        assert!(held <= LIST_CODES_KEPT, "{held}");
+        assert!(lists.get(&key("h2", "big")).is_some());
+        lists.put(key("h2", "huge"), codes(LIST_CODES_KEPT + 1));
+        assert!(lists.get(&key("h2", "huge")).is_none());
     }
 }

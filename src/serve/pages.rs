@@ -12,12 +12,12 @@ use axum::http::{header, HeaderMap, StatusCode, Uri};
 use axum::response::{Html, IntoResponse, Response};
 use axum::Extension;
 
-use super::app::{by_name, Desk};
+use super::app::{by_name, Desk, ListQuery};
 use super::i18n;
 use super::security::Who;
 use super::templates::{self, Bar, Cell, Nav, Row};
 use crate::coverage::render::{figure_headings, Lang};
-use crate::coverage::{self, Counts, GroupBy, RegisterSource};
+use crate::coverage::{Counts, GroupBy};
 use crate::date::Date;
 
 /// A request that cannot be answered, as a page with its status.
@@ -334,30 +334,14 @@ pub(crate) async fn dossiers(
         )));
     }
     let key = p.get("key").cloned();
-    let (m, k) = (measure.clone(), key.clone());
-    let codes = blocking(&desk, move |d| {
-        let opts = d.options(from, to, by);
-        let mut codes = Vec::new();
-        let mut visit = |c: &coverage::Counted<'_>| {
-            let counted = match m.as_str() {
-                "received" => true,
-                "input_digitized" => c.input_digitized,
-                "completed" => c.completed,
-                "result_digitized" => c.result_digitized,
-                _ => c.digitized,
-            };
-            if counted && k.as_deref().is_none_or(|k| k == c.key) {
-                codes.push(c.dossier_code.to_owned());
-            }
-        };
-        let names = HashMap::new();
-        d.read(|i| {
-            coverage::compute_visiting(i, RegisterSource::Index, &names, &opts, Some(&mut visit))
-        })??;
-        codes.sort();
-        Ok(codes)
-    })
-    .await?;
+    let query = ListQuery {
+        from,
+        to,
+        by,
+        measure: measure.clone(),
+        key: key.clone(),
+    };
+    let codes = blocking(&desk, move |d| Ok(d.read(|i| d.dossier_list(i, &query))??)).await?;
     let (lang, nav) = nav(&desk, &who, &headers, &uri, "");
     let l = i18n::labels(lang);
     let label = match measure.as_str() {
@@ -373,12 +357,9 @@ pub(crate) async fn dossiers(
     };
     let total = codes.len();
     let shown: Vec<(String, String)> = codes
-        .into_iter()
+        .iter()
         .take(LIST_MAX)
-        .map(|c| {
-            let href = format!("/dossiers/{}", pct(&c));
-            (c, href)
-        })
+        .map(|c| (c.clone(), format!("/dossiers/{}", pct(c))))
         .collect();
     let page = templates::List {
         nav: Nav {

@@ -1,8 +1,12 @@
-//! The figures as CSV: one row per group, the totals, then one row per unreadable register row.
+//! The figures as CSV: one row per group, the totals, one row per unreadable register row, and
+//! last the ledger head the figures were read at.
 //!
 //! - Machine CSV (the default, and `--lang en`): JSON's key names as the header, dot decimals,
 //!   `true`/`false`, no BOM: what scripts read. A register problem is a row keyed
-//!   `REGISTER_PROBLEM` whose `name` is `line N: reason`.
+//!   `REGISTER_PROBLEM` whose `name` is `line N: reason`; the ledger head a row keyed
+//!   `LEDGER_HEAD` whose `name` is `SEQ:HASH`, as `verify --since` takes it (empty when the
+//!   archive has no ledger yet). Both keep the header's columns, the figures' cells empty, so a
+//!   reader that takes the groups up to `TOTAL` reads what it read before.
 //! - Vietnamese CSV (`--lang vi` given): as Excel in Vietnam opens it: a UTF-8 BOM (else Excel
 //!   garbles the letters), `;` between fields and a decimal comma (the Vietnamese list and
 //!   decimal separators), Vietnamese headings, có/không.
@@ -96,6 +100,19 @@ pub fn csv(report: &CoverageReport, lang: Option<Lang>) -> Vec<u8> {
         cells.resize(header.len(), String::new());
         let _ = w.write_record(&cells);
     }
+    let ledger_key = if vietnamese {
+        Lang::Vi.labels().ledger
+    } else {
+        "LEDGER_HEAD"
+    };
+    let head = report
+        .ledger_head
+        .as_ref()
+        .map(|h| format!("{}:{}", h.seq, h.hash))
+        .unwrap_or_default();
+    let mut cells = vec![ledger_key.to_owned(), head];
+    cells.resize(header.len(), String::new());
+    let _ = w.write_record(&cells);
     let body = w.into_inner().unwrap_or_default();
     if vietnamese {
         [b"\xef\xbb\xbf".as_slice(), &body].concat()
