@@ -11,7 +11,9 @@ use crate::decode;
 use crate::fold::nfc;
 
 pub mod hocr;
+pub mod messages;
 pub mod orient;
+pub mod version;
 
 /// Below this mean word confidence a page may be sideways or upside down: OSD is asked.
 /// Upright printed pages score 80–95; a page read at the wrong angle scores far lower.
