@@ -178,8 +178,7 @@ impl Producer<'_> {
                 }
             };
             if !self.outlet.send_page(
-                doc,
-                source,
+                (doc, source),
                 number,
                 page,
                 None,
