@@ -1,18 +1,34 @@
 #!/usr/bin/env bash
-# Installs what dossier builds and runs with, and what its tests drive (only what is missing):
-# Tesseract 5.3 C library and models, clang for the bindings, fonts for the sample generator,
-# headless Chromium (renders the HTML report), the scanner-like PDFs the tests make and read
-# (img2pdf with Pillow, qpdf, poppler's pdftotext), PostgreSQL for the shared-index tests, and
-# the Library of Congress BagIt tool (PyPI).
+# Installs Debian packages dossier needs (only what is missing), in three sets:
+#
+#   scripts/install-deps.sh --runtime   # what the installed binary needs: Tesseract and models
+#   scripts/install-deps.sh --build     # the above, and what building it needs (clang, headers)
+#   scripts/install-deps.sh             # (or --test) all of the above, and what the tests drive
+#
+# A server that runs dossier needs --runtime only (the .deb depends on exactly these:
+# libtesseract5, tesseract-ocr-vie, tesseract-ocr-osd). The test-time set (headless Chromium
+# for the HTML report, PostgreSQL for the shared-index tests, the scanner-like PDF tools, fonts
+# for the sample generator, the Library of Congress BagIt tool from PyPI) never belongs on a
+# server.
 set -euo pipefail
-packages=(
-  build-essential pkg-config clang libclang-dev
-  libtesseract-dev libleptonica-dev tesseract-ocr tesseract-ocr-vie tesseract-ocr-eng tesseract-ocr-osd
+mode=${1:---test}
+
+runtime=(libtesseract5 tesseract-ocr-vie tesseract-ocr-osd)
+build=(build-essential pkg-config clang libclang-dev libtesseract-dev libleptonica-dev)
+test=(
+  tesseract-ocr tesseract-ocr-eng
   fonts-liberation2 fonts-dejavu-core
   chromium python3 python3-pip
   img2pdf python3-pil qpdf poppler-utils
   postgresql
 )
+case "$mode" in
+  --runtime) packages=("${runtime[@]}") ;;
+  --build) packages=("${runtime[@]}" "${build[@]}") ;;
+  --test) packages=("${runtime[@]}" "${build[@]}" "${test[@]}") ;;
+  *) echo "usage: $0 [--runtime|--build|--test]" >&2; exit 2 ;;
+esac
+
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"
 missing=()
@@ -24,8 +40,8 @@ if [ ${#missing[@]} -gt 0 ]; then
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
-if ! python3 -c 'import bagit' 2>/dev/null; then
-  echo "installing: bagit (PyPI)" >&2
+if [ "$mode" = --test ] && ! python3 -c 'import bagit' 2>/dev/null; then
+  echo "installing: bagit (PyPI, test-time only)" >&2
   # Debian's own python3 marks itself externally managed; a pyenv or venv python does not.
   python3 -m pip install --quiet --disable-pip-version-check bagit 2>/dev/null ||
     $sudo python3 -m pip install --quiet --disable-pip-version-check --break-system-packages bagit

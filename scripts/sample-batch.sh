@@ -3,7 +3,7 @@
 # pipelines/sample.toml into a fresh ./archive, then shows what was archived.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/install-deps.sh
+scripts/install-deps.sh --build   # building and running; the tests need --test
 cargo build --release --locked
 dossier=target/release/dossier
 rm -rf archive

@@ -3,7 +3,7 @@
 # shared-index tests (scripts/postgres.sh stop stops it), then runs every test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/install-deps.sh
+scripts/install-deps.sh --test
 DOSSIER_TEST_POSTGRES="$(scripts/postgres.sh start)"
 export DOSSIER_TEST_POSTGRES
 cargo test --locked "$@"

@@ -19,6 +19,24 @@ pub struct Cli {
     /// [index] url, else the archive's own index.sqlite).
     #[arg(long, global = true, value_name = "URL")]
     pub index: Option<String>,
+    /// Also log debug messages, Tesseract's and Leptonica's own among them (each naming its
+    /// file).
+    #[arg(long, short, global = true, conflicts_with = "quiet")]
+    pub verbose: bool,
+    /// Log warnings and errors only (no progress, no line per dossier, no summary).
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
+    /// Log lines as text (timestamp, level, message) or as JSON objects, one per line.
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    /// `2026-12-02T07:01:02.345Z INFO  message`
+    Text,
+    /// `{"time":…,"level":…,"message":…}`, for log collectors.
+    Json,
 }
 
 #[derive(Debug, Subcommand)]
@@ -51,10 +69,31 @@ pub enum Command {
     /// The web desk's users (needed to listen on any address but loopback).
     #[command(subcommand)]
     Users(UsersCommand),
+    /// Write the man pages or the shell completions (for packagers: scripts/build-deb.sh).
+    #[command(hide = true)]
+    Generate(GenerateArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Generated {
+    /// Man pages: dossier.1 and one per subcommand (dossier-run.1, …).
+    Man,
+    /// Completions for bash, fish and zsh.
+    Completions,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct GenerateArgs {
+    /// What to write.
+    #[arg(value_enum)]
+    pub what: Generated,
+    /// The folder to write into (made if missing).
+    pub dir: PathBuf,
 }
 
 #[derive(Debug, clap::Args)]
 pub struct ServeArgs {
+    /// The archive folder.
     #[arg(long)]
     pub archive: PathBuf,
     /// Address and port; any address but loopback needs desk users (`dossier users add`).
@@ -77,17 +116,22 @@ pub enum AuditCommand {
 
 #[derive(Debug, clap::Args)]
 pub struct AuditSampleArgs {
+    /// The archive folder.
     #[arg(long)]
     pub archive: PathBuf,
+    /// First received date of the period, YYYY-MM-DD or dd/mm/yyyy.
     #[arg(long)]
     pub from: Option<String>,
+    /// Last received date of the period, inclusive.
     #[arg(long)]
     pub to: Option<String>,
+    /// How many dossiers to draw.
     #[arg(long)]
     pub size: usize,
     /// The seed (default: a fresh one, printed so that the sample can be drawn again).
     #[arg(long)]
     pub seed: Option<u64>,
+    /// Print JSON on standard output.
     #[arg(long)]
     pub json: bool,
 }
@@ -100,11 +144,15 @@ pub enum Verdict {
 
 #[derive(Debug, clap::Args)]
 pub struct AuditRecordArgs {
+    /// The archive folder.
     #[arg(long)]
     pub archive: PathBuf,
+    /// The dossier code, as issued (000.00.01.H50-240115-0001).
     pub dossier_code: String,
+    /// What the auditor found: the scans match the paper dossier, or not.
     #[arg(long, value_enum)]
     pub verdict: Verdict,
+    /// A note kept with the verdict.
     #[arg(long, default_value = "")]
     pub note: String,
     /// Who checked (default: the login name).
@@ -123,12 +171,16 @@ pub enum AuditFormat {
 
 #[derive(Debug, clap::Args)]
 pub struct AuditReportArgs {
+    /// The archive folder.
     #[arg(long)]
     pub archive: PathBuf,
+    /// First received date of the period, YYYY-MM-DD or dd/mm/yyyy.
     #[arg(long)]
     pub from: Option<String>,
+    /// Last received date of the period, inclusive.
     #[arg(long)]
     pub to: Option<String>,
+    /// Output format.
     #[arg(long, value_enum, default_value_t = AuditFormat::Text)]
     pub format: AuditFormat,
     /// Write here instead of standard output (atomically; needed for xlsx on a terminal).
@@ -141,11 +193,13 @@ pub struct AuditReportArgs {
 
 #[derive(Debug, clap::Args)]
 pub struct AccessLogArgs {
+    /// The archive folder.
     #[arg(long)]
     pub archive: PathBuf,
     /// Only the views of this dossier.
     #[arg(long)]
     pub dossier: Option<String>,
+    /// Print JSON on standard output.
     #[arg(long)]
     pub json: bool,
 }
@@ -162,13 +216,16 @@ pub enum UsersCommand {
 
 #[derive(Debug, clap::Args)]
 pub struct UserArgs {
+    /// The archive folder.
     #[arg(long)]
     pub archive: PathBuf,
+    /// The user name.
     pub name: String,
 }
 
 #[derive(Debug, clap::Args)]
 pub struct UsersListArgs {
+    /// The archive folder.
     #[arg(long)]
     pub archive: PathBuf,
 }
@@ -188,9 +245,6 @@ pub struct RunArgs {
     /// OCR PDFs even when they carry a text layer (applies once PDF input is read).
     #[arg(long)]
     pub force_ocr: bool,
-    /// No progress output on standard error (errors are still printed).
-    #[arg(long, short)]
-    pub quiet: bool,
     /// The archive was made from another intake folder: move it to this pipeline's intake on
     /// purpose (without it such a run is refused).
     #[arg(long)]
@@ -199,6 +253,7 @@ pub struct RunArgs {
 
 #[derive(Debug, clap::Args)]
 pub struct VerifyArgs {
+    /// The archive folder.
     #[arg(long)]
     pub archive: PathBuf,
     /// Presence and sizes only (no re-hashing).
@@ -208,6 +263,7 @@ pub struct VerifyArgs {
     /// and blankness with its record, and read the stored register again.
     #[arg(long)]
     pub deep: bool,
+    /// Print JSON on standard output.
     #[arg(long)]
     pub json: bool,
     /// A ledger head kept earlier (SEQ:HASH, as reports print it): today's ledger must extend it.
@@ -220,12 +276,14 @@ pub struct RebuildIndexArgs {
     /// The archive whose index is missing or empty.
     #[arg(long)]
     pub archive: PathBuf,
+    /// Print JSON on standard output.
     #[arg(long)]
     pub json: bool,
 }
 
 #[derive(Debug, clap::Args)]
 pub struct ExportBagArgs {
+    /// The archive folder.
     #[arg(long)]
     pub archive: PathBuf,
     /// A new (or empty) folder for the bag.
@@ -234,6 +292,7 @@ pub struct ExportBagArgs {
     /// First received date, YYYY-MM-DD or dd/mm/yyyy.
     #[arg(long)]
     pub from: Option<String>,
+    /// Last received date, inclusive.
     #[arg(long)]
     pub to: Option<String>,
     /// Only this procedure code.
@@ -243,21 +302,27 @@ pub struct ExportBagArgs {
 
 #[derive(Debug, clap::Args)]
 pub struct SearchArgs {
+    /// The archive folder.
     #[arg(long)]
     pub archive: PathBuf,
     /// Words to find; every word must be on the page.
     pub query: String,
+    /// At most this many pages.
     #[arg(long, default_value_t = 20)]
     pub limit: usize,
+    /// Print JSON on standard output.
     #[arg(long)]
     pub json: bool,
 }
 
 #[derive(Debug, clap::Args)]
 pub struct ShowArgs {
+    /// The archive folder.
     #[arg(long)]
     pub archive: PathBuf,
+    /// The dossier code, as issued (000.00.01.H50-240115-0001).
     pub dossier_code: String,
+    /// Print JSON on standard output.
     #[arg(long)]
     pub json: bool,
 }
@@ -280,6 +345,7 @@ pub struct SampleArgs {
     /// Generate this many dossiers instead of the curated sample set.
     #[arg(long)]
     pub dossiers: Option<usize>,
+    /// Seed of the generated dossiers (the same seed writes the same files).
     #[arg(long, default_value_t = 20240115)]
     pub seed: u64,
     /// Resolution of generated dossiers (72 to 1200).
@@ -288,6 +354,10 @@ pub struct SampleArgs {
     /// Page height in millimetres (297: A4; smaller pages OCR faster in tests).
     #[arg(long, default_value_t = 297.0)]
     pub page_height_mm: f32,
+    /// The pipeline whose intake and archive the samples must stay out of (default:
+    /// /etc/dossier/pipeline.toml when it exists).
+    #[arg(long)]
+    pub pipeline: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -333,8 +403,10 @@ pub struct ReportArgs {
     /// Last day of the period, inclusive.
     #[arg(long)]
     pub to: Option<String>,
+    /// Group rows by procedure, unit or month of receipt.
     #[arg(long, value_enum, default_value_t = By::Procedure)]
     pub by: By,
+    /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
     /// Write here instead of standard output (atomically).

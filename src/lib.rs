@@ -25,6 +25,7 @@ pub mod fixity;
 pub mod fold;
 pub mod index;
 pub mod intake;
+pub mod log;
 pub mod ocr;
 pub mod pdf;
 pub mod pipeline;

@@ -5,7 +5,7 @@ mod cli;
 mod cmd;
 mod exit_codes;
 
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches};
 
 use cli::{Cli, Command};
 use exit_codes::ExitCode;
@@ -17,20 +17,54 @@ fn main() -> std::process::ExitCode {
     unsafe {
         libc::umask(0o077);
     }
-    let cli = Cli::parse();
+    let cli = parse();
+    init_log(&cli);
+    dossier::ocr::messages::install();
     match execute(cli) {
         Ok(code) => code.into(),
         Err(e) => match e.downcast_ref::<cmd::common::UsageError>() {
             Some(usage) => {
-                eprintln!("dossier: {usage}");
+                dossier::log::error(&format!("dossier: {usage}"));
                 ExitCode::Usage.into()
             }
             None => {
-                eprintln!("dossier: error: {}", causes_once(&e));
+                dossier::log::error(&format!("dossier: error: {}", causes_once(&e)));
                 ExitCode::Fatal.into()
             }
         },
     }
+}
+
+/// The arguments; `--version` also names the commit, the Tesseract and Leptonica libraries
+/// loaded and the language models found (`-V`: the version alone).
+fn parse() -> Cli {
+    let mut command = Cli::command();
+    if std::env::args_os().any(|a| a == "--version") {
+        let long = format!(
+            "{}\n{}",
+            env!("CARGO_PKG_VERSION"),
+            dossier::ocr::version::report(env!("DOSSIER_GIT_COMMIT"))
+        );
+        command = command.long_version(&*Box::leak(long.into_boxed_str()));
+    }
+    let matches = command.get_matches();
+    Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
+}
+
+fn init_log(cli: &Cli) {
+    use dossier::log::{Format, Level};
+    let level = if cli.quiet {
+        Level::Warn
+    } else if cli.verbose {
+        Level::Debug
+    } else {
+        Level::Info
+    };
+    let format = match cli.log_format {
+        cli::LogFormat::Text => Format::Text,
+        cli::LogFormat::Json => Format::Json,
+    };
+    dossier::log::init(level, format);
 }
 
 /// The error and its causes on one line, each cause said once: a message that already
@@ -67,6 +101,7 @@ fn execute(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Audit(command) => cmd::audit::audit(command, index_url),
         Command::AccessLog(args) => cmd::access_log::access_log(args, index_url),
         Command::Users(command) => cmd::serve::users(command, index_url),
+        Command::Generate(args) => cmd::generate::generate(args),
     }
 }
 
@@ -85,7 +120,7 @@ fn reexec_with_single_omp_thread() {
         .env("OMP_THREAD_LIMIT", "1")
         .exec();
     // Only reached when exec failed: carry on, slower.
-    eprintln!(
-        "dossier: warning: could not restart with OMP_THREAD_LIMIT=1 ({err}); OCR will be slower"
-    );
+    dossier::log::warn(&format!(
+        "dossier: could not restart with OMP_THREAD_LIMIT=1 ({err}); OCR will be slower"
+    ));
 }

@@ -99,6 +99,21 @@ pub fn render_dossier(d: &DossierView) -> String {
         if let Some(pdf) = &doc.searchable_pdf {
             let _ = writeln!(out, "    searchable PDF {pdf}");
         }
+        // The PREMIS-style events (ingestion, message digest calculation, fixity checks).
+        for e in &doc.events {
+            let _ = writeln!(
+                out,
+                "    event {} {}: {} by {}{}",
+                e.at,
+                e.kind,
+                e.outcome,
+                e.agent,
+                e.detail
+                    .as_deref()
+                    .map(|d| format!(" ({d})"))
+                    .unwrap_or_default()
+            );
+        }
         for p in &doc.pages {
             let mut notes = Vec::new();
             if let Some(n) = p.source_page {

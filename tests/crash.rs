@@ -117,7 +117,7 @@ fn interrupt_after_first_dossier(env: &TestEnv, signal: i32) -> i32 {
             .next()
             .expect("run prints a line per dossier")
             .unwrap();
-        if line.starts_with("dossier ") {
+        if common::log_message(&line).starts_with("dossier ") {
             break;
         }
         assert!(Instant::now() < deadline);

@@ -236,7 +236,9 @@ fn a_full_disk_stops_the_run_cleanly_and_it_completes_after_space_is_freed() {
     assert_eq!(
         stderr
             .lines()
-            .filter(|l| l.starts_with("dossier: error"))
+            .filter(|l| {
+                dossier::log::text_message(l).is_some_and(|m| m.starts_with("dossier: error"))
+            })
             .count(),
         1,
         "{stderr}"

@@ -64,7 +64,11 @@ fn batch_archives_indexes_and_reruns_incrementally() {
         .is_file());
     // Plain log lines off a terminal: one per dossier, no control characters, no OCR text.
     assert!(
-        stderr.lines().filter(|l| l.starts_with("dossier ")).count() >= 3,
+        stderr
+            .lines()
+            .filter(|l| common::log_message(l).starts_with("dossier "))
+            .count()
+            >= 3,
         "{stderr}"
     );
     assert!(!stderr.contains('\u{1b}'), "no terminal escapes in logs");

@@ -57,15 +57,56 @@ pub(crate) fn check(languages: &str, tessdata: Option<&Path>) -> Result<(), Stri
         return Ok(());
     }
     let names: Vec<String> = missing.iter().map(|l| format!("{l}.traineddata")).collect();
+    // Tesseract names languages with three letters (ISO 639-2): `vi` is surely `vie`.
+    let meant: Vec<(&str, &str)> = missing
+        .iter()
+        .filter_map(|l| three_letter(l).map(|t| (*l, t)))
+        .collect();
+    let hint = if meant.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "; Tesseract names languages with three letters: {}",
+            meant
+                .iter()
+                .map(|(l, t)| format!("\"{l}\" is \"{t}\""))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    };
     Err(format!(
-        "languages = \"{languages}\": no Tesseract model {} in {looked}: install it (Debian: {}) or correct [pipeline] languages / [ocr] tessdata",
+        "languages = \"{languages}\": no Tesseract model {} in {looked}{hint}: install it (Debian: {}) or correct [pipeline] languages / [ocr] tessdata",
         names.join(", "),
         missing
             .iter()
-            .map(|l| format!("tesseract-ocr-{}", l.replace('_', "-").to_lowercase()))
+            .map(|&l| debian_package(three_letter(l).unwrap_or(l)))
             .collect::<Vec<_>>()
             .join(" ")
     ))
+}
+
+/// Debian's package of a Tesseract model: `tesseract-ocr-vie`, `tesseract-ocr-chi-sim`.
+fn debian_package(model: &str) -> String {
+    format!("tesseract-ocr-{}", model.replace('_', "-").to_lowercase())
+}
+
+/// Tesseract's name for a two-letter (ISO 639-1) code people write instead, for the
+/// languages an office in Vietnam may meet.
+fn three_letter(code: &str) -> Option<&'static str> {
+    Some(match code.to_lowercase().as_str() {
+        "vi" => "vie",
+        "en" => "eng",
+        "fr" => "fra",
+        "zh" => "chi_sim",
+        "ja" => "jpn",
+        "ko" => "kor",
+        "km" => "khm",
+        "lo" => "lao",
+        "th" => "tha",
+        "ru" => "rus",
+        "de" => "deu",
+        _ => return None,
+    })
 }
 
 /// Asks Tesseract which of `languages` it loads from its built-in folder, and that folder.
@@ -127,5 +168,21 @@ mod tests {
         assert_eq!(check("vie", None), Ok(()));
         let e = check("vie+xyz", None).unwrap_err();
         assert!(e.contains("xyz.traineddata in /"), "{e}");
+    }
+
+    /// `languages = "vi"` names the package that holds Vietnamese, `tesseract-ocr-vie`.
+    #[test]
+    fn a_two_letter_code_is_told_its_three_letter_name_and_package() {
+        let dir = tempfile::tempdir().unwrap();
+        let e = check("vi", Some(dir.path())).unwrap_err();
+        assert!(
+            e.contains("vi.traineddata")
+                && e.contains("\"vi\" is \"vie\"")
+                && e.contains("(Debian: tesseract-ocr-vie)")
+                && !e.contains("tesseract-ocr-vi "),
+            "{e}"
+        );
+        let e = check("vie+zh", Some(dir.path())).unwrap_err();
+        assert!(e.contains("tesseract-ocr-vie tesseract-ocr-chi-sim"), "{e}");
     }
 }

@@ -6,6 +6,7 @@ pub(crate) mod audit;
 pub(crate) mod common;
 pub(crate) mod cover_sheets;
 pub(crate) mod export_bag;
+pub(crate) mod generate;
 pub(crate) mod languages;
 pub(crate) mod progress;
 pub(crate) mod rebuild_index;

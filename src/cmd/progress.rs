@@ -1,5 +1,6 @@
-//! How `dossier run` shows a run: bars on a terminal, one plain line per dossier for cron and
-//! logs, nothing but warnings with `--quiet`. Never prints OCR text.
+//! How `dossier run` shows a run: bars on a terminal, one log line per dossier for cron and
+//! logs (timestamp and level, `dossier::log`), nothing but warnings with `--quiet`. Never
+//! prints OCR text. While the bars are drawn every log line goes above them.
 
 use std::io::IsTerminal;
 use std::sync::OnceLock;
@@ -20,7 +21,10 @@ pub(crate) enum ProgressMode {
 
 impl ProgressMode {
     pub(crate) fn detect() -> ProgressMode {
-        if std::io::stderr().is_terminal() {
+        use dossier::log::{self, Format, Level};
+        if !log::enabled(Level::Info) {
+            ProgressMode::Quiet
+        } else if std::io::stderr().is_terminal() && log::format() == Format::Text {
             ProgressMode::Bars
         } else {
             ProgressMode::Lines
@@ -50,12 +54,8 @@ impl Progress {
     }
 
     fn line(&self, text: &str) {
-        match (self.bars.get(), self.mode) {
-            (Some(bars), _) => {
-                let _ = bars.multi.println(text);
-            }
-            (None, ProgressMode::Quiet) => {}
-            (None, _) => eprintln!("{text}"),
+        if self.mode != ProgressMode::Quiet {
+            dossier::log::info(text);
         }
     }
 }
@@ -83,7 +83,12 @@ fn bars(files: usize) -> Bars {
 impl Observer for Progress {
     fn planned(&self, files: usize) {
         if self.mode == ProgressMode::Bars && files > 0 {
-            let _ = self.bars.set(bars(files));
+            let made = bars(files);
+            let multi = made.multi.clone();
+            dossier::log::set_sink(Some(Box::new(move |line: &str| {
+                let _ = multi.println(line);
+            })));
+            let _ = self.bars.set(made);
         }
     }
 
@@ -114,7 +119,7 @@ impl Observer for Progress {
     fn notice(&self, notice: &Notice<'_>) {
         match notice {
             // Warnings are shown even with --quiet.
-            Notice::Warning(_) if self.bars.get().is_none() => eprintln!("{notice}"),
+            Notice::Warning(_) => dossier::log::warn(&notice.to_string()),
             _ => self.line(&notice.to_string()),
         }
     }
@@ -123,9 +128,8 @@ impl Observer for Progress {
         if let Some(b) = self.bars.get() {
             b.files.finish_and_clear();
             b.pages.finish_and_clear();
+            dossier::log::set_sink(None);
         }
-        if self.mode != ProgressMode::Quiet {
-            eprintln!("{}", report.summary_line());
-        }
+        self.line(&report.summary_line());
     }
 }

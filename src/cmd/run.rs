@@ -30,11 +30,7 @@ pub(crate) fn run(args: RunArgs, index_url: Option<&str>) -> anyhow::Result<Exit
     if let Some(url) = index_url {
         config.index_url = Some(url.to_owned());
     }
-    let mode = if args.quiet {
-        ProgressMode::Quiet
-    } else {
-        ProgressMode::detect()
-    };
+    let mode = ProgressMode::detect();
     super::languages::check(&config.languages, config.tessdata.as_deref())
         .map_err(anyhow::Error::msg)?;
     install_stop_handlers();
@@ -51,7 +47,10 @@ pub(crate) fn run(args: RunArgs, index_url: Option<&str>) -> anyhow::Result<Exit
         // A signal ended a wait (for the database, say) before the run could report: it
         // stopped as asked, with what it committed whole.
         Err(e) if pipeline::stop_signal().is_some() => {
-            eprintln!("dossier: run of {} stopped: {e}", args.pipeline.display());
+            dossier::log::error(&format!(
+                "dossier: run of {} stopped: {e}",
+                args.pipeline.display()
+            ));
             return Ok(ExitCode::from_signal(
                 pipeline::stop_signal().unwrap_or("SIGTERM"),
             ));

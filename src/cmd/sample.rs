@@ -1,6 +1,9 @@
 //! `dossier sample`: sample dossiers to try the pipeline on.
 
+use std::path::{Path, PathBuf};
+
 use anyhow::Context as _;
+use dossier::config::Config;
 use dossier::sample::{self, Paper, SampleOptions};
 
 use super::common::UsageError;
@@ -21,6 +24,7 @@ pub(crate) fn sample(args: SampleArgs) -> anyhow::Result<ExitCode> {
         ))
         .into());
     }
+    refuse_pipeline_folders(&args)?;
     // The sample set replaces nothing: register.csv and intake files of a folder in use
     // (another sample, a real intake) are never overwritten.
     let holds = std::fs::read_dir(&args.output)
@@ -46,10 +50,64 @@ pub(crate) fn sample(args: SampleArgs) -> anyhow::Result<ExitCode> {
     let manifest = sample::generate(output, &opts)
         .with_context(|| format!("cannot write samples to {}", output.display()))?;
     let pages: usize = manifest.files.iter().map(|f| f.pages.len()).sum();
-    eprintln!(
+    dossier::log::info(&format!(
         "wrote {} files ({pages} pages), register.csv, procedures.csv and manifest.json to {}",
         manifest.files.len(),
         output.display()
-    );
+    ));
     Ok(ExitCode::Success)
+}
+
+/// The installed pipeline, looked at when no `--pipeline` is given.
+const INSTALLED_PIPELINE: &str = "/etc/dossier/pipeline.toml";
+
+/// Sample dossiers written into a pipeline's intake would be archived as real ones the next
+/// night (and its register.csv rejected as a stray file); into its archive they would be
+/// files the archive does not know. Either is refused, naming the pipeline.
+fn refuse_pipeline_folders(args: &SampleArgs) -> anyhow::Result<()> {
+    let pipeline = match &args.pipeline {
+        Some(p) => p.clone(),
+        None if Path::new(INSTALLED_PIPELINE).is_file() => PathBuf::from(INSTALLED_PIPELINE),
+        None => return Ok(()),
+    };
+    let config = match Config::load(&pipeline) {
+        Ok(c) => c,
+        // The installed example may be unreadable to this user: nothing to compare with.
+        Err(_) if args.pipeline.is_none() => return Ok(()),
+        Err(e) => return Err(e.into()),
+    };
+    let output = resolved(&args.output);
+    for (what, folder) in [("intake", &config.intake), ("archive", &config.archive)] {
+        let folder = resolved(folder);
+        if output.starts_with(&folder) || folder.starts_with(&output) {
+            return Err(UsageError(format!(
+                "--output {} is in or around the {what} of {} ({}): samples go to a folder of their own",
+                args.output.display(),
+                pipeline.display(),
+                folder.display()
+            ))
+            .into());
+        }
+    }
+    Ok(())
+}
+
+/// `path` made absolute with its links resolved as far as it exists (the rest appended), so
+/// that `intake/../intake/x` and a link to the intake compare equal.
+fn resolved(path: &Path) -> PathBuf {
+    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_owned());
+    let mut existing = absolute.as_path();
+    let mut rest = Vec::new();
+    loop {
+        if let Ok(real) = existing.canonicalize() {
+            return rest.iter().rev().fold(real, |p, part| p.join(part));
+        }
+        match (existing.parent(), existing.file_name()) {
+            (Some(parent), Some(name)) => {
+                rest.push(name.to_owned());
+                existing = parent;
+            }
+            _ => return absolute,
+        }
+    }
 }

@@ -10,8 +10,10 @@ use crate::decode;
 use crate::fold::nfc;
 
 pub mod hocr;
+pub mod messages;
 pub mod orient;
 mod tess;
+pub mod version;
 
 use tess::{Recognition, TessApi};
 

@@ -26,6 +26,8 @@ pub(super) struct WorkItem {
 /// A page on its way to OCR.
 pub(super) struct PageJob {
     pub doc: usize,
+    /// The intake path being read: Tesseract's own messages name it (`ocr::messages`).
+    pub source: Arc<str>,
     pub page: u32,
     /// The page as OCR sees it (downsampled above 400 dpi) and its resolution.
     pub image: GrayImage,

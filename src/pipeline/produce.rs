@@ -127,7 +127,8 @@ impl Producer<'_> {
         if item.candidate.batch {
             return self.batch(&item.candidate, doc, &bytes, sha256);
         }
-        let planned = self.document(doc, &bytes, sha256)?;
+        let source: Arc<str> = Arc::from(item.candidate.rel_path.as_str());
+        let planned = self.document(doc, &source, &bytes, sha256)?;
         let _ = events.send(Event::Planned { doc, planned });
         Ok(())
     }
@@ -136,7 +137,13 @@ impl Producer<'_> {
     /// page (its number and reason, listed for rescan) and the pages after it are still read;
     /// the document is rejected only when no page could be read at all, or a page has nothing
     /// to read. Pages keep their number in the file.
-    fn document(&self, doc: usize, bytes: &[u8], sha256: String) -> Result<Planned, Stop> {
+    fn document(
+        &self,
+        doc: usize,
+        source: &Arc<str>,
+        bytes: &[u8],
+        sha256: String,
+    ) -> Result<Planned, Stop> {
         let mut planned = Planned {
             sha256,
             media_type: None,
@@ -170,10 +177,14 @@ impl Producer<'_> {
                     continue;
                 }
             };
-            if !self
-                .outlet
-                .send_page(doc, number, page, None, original.clone(), truncated)?
-            {
+            if !self.outlet.send_page(
+                (doc, source),
+                number,
+                page,
+                None,
+                original.clone(),
+                truncated,
+            )? {
                 planned.rejected = Some(format!("page {number}: no scanned image and no text"));
                 break;
             }
@@ -283,12 +294,14 @@ impl Producer<'_> {
                 doc
             }
         };
+        // Tesseract's messages name the batch file and its page number.
+        let source: Arc<str> = Arc::from(batch.rel_path.as_str());
         let Some((_, count)) = split.open.as_mut() else {
             return Err(Stop);
         };
         if self
             .outlet
-            .send_page(doc, *count + 1, page, Some(n), None, false)?
+            .send_page((doc, &source), *count + 1, page, Some(n), None, false)?
         {
             *count += 1;
             split.splitter.taken(n);
@@ -343,9 +356,11 @@ impl Outlet<'_> {
     /// Sends page `number` of document `doc` on its way: to OCR, or, for a PDF page with its
     /// own text layer (unless OCR is forced), straight to the collector. `Ok(false)`: the page
     /// has neither an image nor text.
+    /// `doc`: the document's number and the intake path being read (Tesseract's messages
+    /// name it).
     fn send_page(
         &self,
-        doc: usize,
+        (doc, source): (usize, &Arc<str>),
         number: u32,
         page: decode::Page,
         source_page: Option<u32>,
@@ -372,6 +387,7 @@ impl Outlet<'_> {
         let admitted = self.admission.admit(|| self.stopping())?;
         let job = PageJob {
             doc,
+            source: Arc::clone(source),
             page: number,
             image,
             ocr_dpi,

@@ -87,7 +87,10 @@ pub(super) fn work<R: Recognizer>(
 
 fn read_page<R: Recognizer>(recognizer: &mut R, job: PageJob) -> PageResult {
     let started = Instant::now();
+    let reading =
+        crate::ocr::messages::reading(job.source.clone(), job.source_page.unwrap_or(job.page));
     let read = recognizer.read(job.image, job.ocr_dpi);
+    drop(reading);
     let seconds = started.elapsed().as_secs_f64();
     // Read: its memory is given back, and the next page may be queued.
     drop(job.admitted);

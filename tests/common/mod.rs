@@ -114,6 +114,13 @@ impl TestEnv {
     }
 }
 
+/// A log line's message: what follows its ISO timestamp and level (panics on a line that is not
+/// a log line, so a line without them fails the test that reads it).
+pub fn log_message(line: &str) -> &str {
+    dossier::log::text_message(line)
+        .unwrap_or_else(|| panic!("not a log line (timestamp, level, message): {line:?}"))
+}
+
 /// A fresh copy of the built archive under `name` (so that each tampering starts clean).
 pub fn copy_archive(env: &TestEnv, name: &str) -> PathBuf {
     let dest = env.root().join(name);
