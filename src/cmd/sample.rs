@@ -3,7 +3,7 @@
 use anyhow::Context as _;
 use dossier::sample::{self, Paper, SampleOptions};
 
-use super::common::UsageError;
+use super::common::{check_output_folder, UsageError};
 use crate::cli::SampleArgs;
 use crate::exit_codes::ExitCode;
 
@@ -21,6 +21,8 @@ pub(crate) fn sample(args: SampleArgs) -> anyhow::Result<ExitCode> {
         ))
         .into());
     }
+    // Written only into a folder or a new path: never through a link, onto a device node.
+    check_output_folder(&args.output)?;
     // The sample set replaces nothing: register.csv and intake files of a folder in use
     // (another sample, a real intake) are never overwritten.
     let holds = std::fs::read_dir(&args.output)
