@@ -52,6 +52,10 @@ fn sha256_streamed(path: &Path) -> String {
 /// child itself, as the kernel counted it).
 fn run_measured(args: &[&str], dir: &Path) -> (i32, String, String, i64) {
     let (out, err) = (dir.join("stdout"), dir.join("stderr"));
+    #[expect(
+        clippy::zombie_processes,
+        reason = "reaped by wait4 below, which also gives the child's own rusage"
+    )]
     let child = Command::new(env!("CARGO_BIN_EXE_dossier"))
         .args(args)
         .stdin(Stdio::null())
