@@ -116,3 +116,87 @@ fn cover_sheets_and_report_never_replace_a_device_fifo_folder_or_link() {
         assert!(std::fs::read(&path).unwrap().starts_with(b"%PDF"));
     }
 }
+
+/// The folder outputs (`sample --output`, `export-bag --output`) are written only into a new
+/// path or a folder: a device node, a FIFO, a link (to a device or to a folder) or a regular
+/// file is refused with exit 1, named, and left exactly as it was.
+#[test]
+fn sample_and_export_bag_write_into_no_device_fifo_link_or_file() {
+    let env = TestEnv::generated(1);
+    let (code, _, stderr) = env.run();
+    assert_eq!(code, 0, "{stderr}");
+    let dir = env.root().join("targets");
+    std::fs::create_dir(&dir).unwrap();
+    let mut targets: Vec<_> = hostile_targets(&dir)
+        .into_iter()
+        .filter(|(_, kind)| *kind != "a directory")
+        .collect();
+    let folder_link = dir.join("folder-link");
+    let empty = dir.join("empty");
+    std::fs::create_dir(&empty).unwrap();
+    std::os::unix::fs::symlink(&empty, &folder_link).unwrap();
+    targets.push((folder_link, "a symbolic link"));
+    let file = dir.join("file");
+    std::fs::write(&file, b"mine").unwrap();
+    targets.push((file.clone(), "a regular file"));
+    let archive = env.archive();
+    for (path, kind) in &targets {
+        let target = path.to_str().unwrap();
+        for args in [
+            vec!["sample", "--output", target, "--dossiers", "1"],
+            vec![
+                "export-bag",
+                "--archive",
+                archive.to_str().unwrap(),
+                "--output",
+                target,
+            ],
+        ] {
+            let out = env.dossier(&args);
+            assert_refused(&out, path, kind);
+            if *kind == "a regular file" {
+                assert_eq!(std::fs::read(path).unwrap(), b"mine", "{args:?}");
+            } else {
+                assert_untouched(&dir, path, kind);
+            }
+        }
+    }
+    assert_eq!(
+        std::fs::read_dir(&empty).unwrap().count(),
+        0,
+        "nothing went through the link"
+    );
+    // An empty folder and a new path are written as before.
+    let bag = dir.join("bag");
+    for output in [&empty, &bag] {
+        let out = env.dossier(&[
+            "export-bag",
+            "--archive",
+            archive.to_str().unwrap(),
+            "--output",
+            output.to_str().unwrap(),
+        ]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(output.join("bagit.txt").is_file());
+    }
+    let samples = dir.join("samples");
+    let out = env.dossier(&[
+        "sample",
+        "--output",
+        samples.to_str().unwrap(),
+        "--dossiers",
+        "1",
+        "--page-height-mm",
+        "60",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(samples.join("register.csv").is_file());
+}

@@ -115,6 +115,39 @@ fn an_archive_refuses_another_intake_unless_moved_on_purpose() {
     assert!(one_line(&stderr).contains("second"), "{stderr}");
 }
 
+/// The intake an archive belongs to survives `rebuild-index`: it comes back from the run
+/// reports (the latest one, after a deliberate move), so another intake is still refused.
+#[test]
+fn a_rebuilt_index_still_refuses_another_intake() {
+    let dir = tempfile::tempdir().unwrap();
+    for d in ["first", "second"] {
+        fs::create_dir_all(dir.path().join(d)).unwrap();
+    }
+    let first = pipeline(dir.path(), "first", "archive", "");
+    assert_eq!(run(&first, &[]).0, 0);
+    let second = dir.path().join("second.toml");
+    fs::copy(pipeline(dir.path(), "second", "archive", ""), &second).unwrap();
+    let second = second.to_str().unwrap();
+    assert_eq!(run(second, &["--move-intake"]).0, 0);
+    let archive = dir.path().join("archive");
+    fs::remove_file(archive.join("index.sqlite")).unwrap();
+    let out = dossier(&["rebuild-index", "--archive", archive.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+
+    let first = pipeline(dir.path(), "first", "archive", "");
+    let (code, stderr) = run(&first, &[]);
+    assert_eq!(code, 1, "{stderr}");
+    let line = one_line(&stderr);
+    let recorded = dir.path().join("second").canonicalize().unwrap();
+    assert!(
+        line.contains(&format!("belongs to the intake {}", recorded.display()))
+            && line.contains(&format!("not {}", dir.path().join("first").display())),
+        "{line}"
+    );
+    assert_eq!(run(second, &[]).0, 0, "the intake it was moved to");
+}
+
 #[test]
 fn a_damaged_index_is_a_verify_finding_not_a_failure() {
     let dir = tempfile::tempdir().unwrap();

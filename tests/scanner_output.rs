@@ -618,6 +618,67 @@ fn a_batch_scan_is_split_at_its_cover_sheets_and_the_rest_quarantined() {
     assert!(documents(&show_b).iter().all(|d| d["version"] == 1));
 }
 
+/// A cover sheet naming an archived dossier under another procedure opens nothing: the sheet
+/// and its pages are set aside with both procedures named (exit 3), as a folder would be
+/// rejected; the dossier keeps its procedure and documents, the other sheets split as usual.
+#[test]
+fn a_cover_sheet_naming_a_dossier_under_another_procedure_is_refused_naming_both() {
+    use dossier::cover::{render_sheet, Symbols, MARKER};
+    let env = TestEnv::generated(2);
+    let (code_, report, stderr) = env.run();
+    assert_eq!(code_, 0, "{report}\n{stderr}");
+    let f0 = &env.manifest.files[0];
+    let f1 = env
+        .manifest
+        .files
+        .iter()
+        .find(|f| f.procedure != f0.procedure)
+        .expect("two procedures");
+    let documents_before = documents(&env.show(&f0.dossier)).len();
+    let page = page_of(&env, 0).0;
+    let sheet = |code: &str| render_sheet(&format!("{MARKER}{code}"), Symbols::BOTH, 300).unwrap();
+    let wrong = format!("{}/{}", f1.procedure, f0.dossier);
+    let right = format!("{}/{}", f1.procedure, f1.dossier);
+    let batch_pages = vec![
+        sheet(&wrong), // 1: refused
+        page.clone(),  // 2: after it, set aside
+        sheet(&right), // 3
+        page.clone(),  // 4 → right
+    ];
+    fs::create_dir_all(env.intake().join("_batch")).unwrap();
+    let tiff = sample::encode(&batch_pages, FileKind::Tiff, 300).unwrap();
+    fs::write(env.intake().join("_batch/scan-0002.tif"), &tiff).unwrap();
+
+    let (code_, report, stderr) = env.run();
+    assert_eq!(code_, 3, "{report}\n{stderr}");
+    let batch = &report["batches"][0];
+    let segments: Vec<&str> = batch["segments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(segments, [right.as_str()]);
+    let quarantined = batch["quarantined"].as_array().unwrap();
+    assert_eq!(quarantined[0]["pages"], serde_json::json!([1]));
+    let reason = quarantined[0]["reason"].as_str().unwrap();
+    assert!(
+        reason.contains(&format!("already under procedure {}", f0.procedure))
+            && reason.contains(&format!("under procedure {}", f1.procedure))
+            && reason.contains(f0.dossier.as_str()),
+        "{reason}"
+    );
+    assert_eq!(quarantined[1]["pages"], serde_json::json!([2]));
+    assert_eq!(report["quarantined_pages"], 2);
+    // The dossier keeps its procedure and gained nothing; the right segment was archived.
+    let show = env.show(&f0.dossier);
+    assert_eq!(show["procedure_code"], f0.procedure.as_str());
+    assert_eq!(documents(&show).len(), documents_before);
+    assert!(documents(&env.show(&f1.dossier))
+        .iter()
+        .any(|d| d["path"] == format!("_batch/scan-0002.tif#{right}")));
+}
+
 /// The same split from a scanner's PDF (img2pdf: JPEG pages, PNG cover sheets).
 #[test]
 fn a_pdf_batch_scan_is_split_at_its_cover_sheets() {

@@ -77,15 +77,53 @@ pub(crate) struct NotRegularOutput {
 
 /// `Ok` when `path` does not exist or is a regular file (not followed if it is a link).
 pub(crate) fn check_output(path: &Path) -> anyhow::Result<()> {
+    match node_kind(path)? {
+        None | Some("a regular file") => Ok(()),
+        Some(kind) => Err(NotRegularOutput {
+            path: path.display().to_string(),
+            kind,
+        }
+        .into()),
+    }
+}
+
+/// Why a folder output (`sample --output`, `export-bag --output`) cannot be written: only a
+/// new path or a folder (not a link to one) is ever written into. A device node, a FIFO, a
+/// socket, a regular file or a symbolic link stays exactly as it was.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "{path} is {kind}, not a folder: folder outputs are written only into a new or empty folder"
+)]
+pub(crate) struct NotFolderOutput {
+    path: String,
+    kind: &'static str,
+}
+
+/// `Ok` when `path` does not exist or is a folder (a link, even to a folder, is refused).
+pub(crate) fn check_output_folder(path: &Path) -> anyhow::Result<()> {
+    match node_kind(path)? {
+        None | Some("a directory") => Ok(()),
+        Some(kind) => Err(NotFolderOutput {
+            path: path.display().to_string(),
+            kind,
+        }
+        .into()),
+    }
+}
+
+/// What is at `path`, not following a link: `None` when nothing is.
+fn node_kind(path: &Path) -> anyhow::Result<Option<&'static str>> {
     use std::os::unix::fs::FileTypeExt;
     let meta = match std::fs::symlink_metadata(path) {
         Ok(m) => m,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
-        Err(e) => return Err(e.into()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => {
+            return Err(anyhow::Error::new(e).context(format!("cannot look at {}", path.display())))
+        }
     };
     let t = meta.file_type();
-    let kind = if t.is_file() {
-        return Ok(());
+    Ok(Some(if t.is_file() {
+        "a regular file"
     } else if t.is_dir() {
         "a directory"
     } else if t.is_symlink() {
@@ -100,12 +138,7 @@ pub(crate) fn check_output(path: &Path) -> anyhow::Result<()> {
         "a socket"
     } else {
         "not a file"
-    };
-    Err(NotRegularOutput {
-        path: path.display().to_string(),
-        kind,
-    }
-    .into())
+    }))
 }
 
 /// temp file beside the target, fsync, rename: a reader never sees half a report. The target

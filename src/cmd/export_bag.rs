@@ -5,12 +5,14 @@ use dossier::fixity::bag::{self, BagFilter};
 
 use dossier::intake::guard::canonical;
 
-use super::common::{period, UsageError};
+use super::common::{check_output_folder, period, UsageError};
 use crate::cli::ExportBagArgs;
 use crate::exit_codes::ExitCode;
 
 pub(crate) fn export_bag(args: ExportBagArgs, index_url: Option<&str>) -> anyhow::Result<ExitCode> {
     let (from, to) = period(&args.from, &args.to)?;
+    // A bag goes only into a folder or a new path: never through a link, onto a device node.
+    check_output_folder(&args.output)?;
     // A bag inside the archive would be untracked files there: verify's findings for ever.
     let (out, archive) = (canonical(&args.output), canonical(&args.archive));
     if out.starts_with(&archive) {

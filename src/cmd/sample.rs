@@ -6,7 +6,7 @@ use anyhow::Context as _;
 use dossier::config::Config;
 use dossier::sample::{self, Paper, SampleOptions};
 
-use super::common::UsageError;
+use super::common::{check_output_folder, UsageError};
 use crate::cli::SampleArgs;
 use crate::exit_codes::ExitCode;
 
@@ -25,6 +25,8 @@ pub(crate) fn sample(args: SampleArgs) -> anyhow::Result<ExitCode> {
         .into());
     }
     refuse_pipeline_folders(&args)?;
+    // Written only into a folder or a new path: never through a link, onto a device node.
+    check_output_folder(&args.output)?;
     // The sample set replaces nothing: register.csv and intake files of a folder in use
     // (another sample, a real intake) are never overwritten.
     let holds = std::fs::read_dir(&args.output)

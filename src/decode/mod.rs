@@ -76,7 +76,18 @@ pub enum DecodeError {
     TooManyPages(usize),
     #[error("unsupported TIFF colour layout {0}")]
     UnsupportedColour(String),
+    #[error(
+        "file is {} MiB, over the limit of {} MiB for reading its pages: archived as it is, not read (split it, or scan it again at a lower resolution)",
+        bytes.div_ceil(1 << 20), limit >> 20
+    )]
+    FileTooLarge { bytes: u64, limit: u64 },
 }
+
+/// The largest file whose pages are decoded. A file's pages are decoded from a copy of it in
+/// memory (a PDF's objects are parsed from it too), so this bounds that copy: a larger file is
+/// archived by streaming, never held whole, and rejected with [`DecodeError::FileTooLarge`].
+/// 256 MiB is several hundred pages of a colour scan; the run's memory bar is 1 GiB.
+pub const MAX_DECODED_FILE_BYTES: u64 = 256 << 20;
 
 /// Bounds on what one file may make us allocate.
 #[derive(Debug, Clone, Copy)]

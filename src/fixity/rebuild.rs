@@ -7,7 +7,10 @@
 //! give back its own record's hash, and the rebuilt index must pass `verify`. Fixity events
 //! come back from the verify entries of the ledger, one per document archived by then; audit
 //! verdicts' events from the audit entries. A record written at an upgrade (for what was
-//! archived before records were kept) comes back as such, with the events it holds.
+//! archived before records were kept) comes back as such, with the events it holds. The
+//! intake the archive belongs to comes back from the latest run report that names it (reports
+//! written before it was named leave it unset); the intake files each run found withdrawn or
+//! back are replayed from its report.
 
 use std::path::Path;
 
@@ -27,6 +30,8 @@ pub struct Rebuilt {
     pub documents: usize,
     pub pages: usize,
     pub imports: usize,
+    /// The intake the archive belongs to, from the latest run report that names it.
+    pub intake: Option<String>,
     /// Records that did not come back to the same hash (each a problem to look into).
     pub mismatches: Vec<String>,
 }
@@ -53,9 +58,14 @@ pub fn rebuild_index(root: &Path, index_url: Option<&str>) -> Result<Rebuilt, Fi
         index.restore_ledger_entry(entry.seq, text, hash)?;
         done.ledger_entries += 1;
         if entry.kind == "run" {
-            restore_run(&archive, &index, entry)?;
+            if let Some(intake) = restore_run(&archive, &index, entry)? {
+                done.intake = Some(intake);
+            }
             done.runs += 1;
         }
+    }
+    if let Some(intake) = &done.intake {
+        restore_intake(&index, intake)?;
     }
     for record in &documents {
         restore_document(&archive, &mut index, record, &mut done)?;
@@ -139,7 +149,12 @@ fn read_records(
     Ok((documents, imports))
 }
 
-fn restore_run(archive: &Archive, index: &Index, entry: &LedgerEntry) -> Result<(), FixityError> {
+/// A run's row, from its report file; the intake the report names, if it names one.
+fn restore_run(
+    archive: &Archive,
+    index: &Index,
+    entry: &LedgerEntry,
+) -> Result<Option<String>, FixityError> {
     let path = archive.runs_dir().join(format!("{}.json", entry.subject));
     let report = std::fs::read_to_string(&path).unwrap_or_default();
     let json: serde_json::Value = serde_json::from_str(&report).unwrap_or_default();
@@ -147,6 +162,20 @@ fn restore_run(archive: &Archive, index: &Index, entry: &LedgerEntry) -> Result<
     let started_at = field("started_at").unwrap_or_else(|| entry.at.clone());
     let pipeline = field("pipeline").unwrap_or_default();
     index.restore_run(entry, &pipeline, &started_at, &report)?;
+    Ok(field("intake").filter(|i| !i.is_empty()))
+}
+
+/// The archive's own intake (`meta.intake`, see `pipeline::session`): without it a run over
+/// another intake would no longer be refused after a rebuild.
+fn restore_intake(index: &Index, intake: &str) -> Result<(), FixityError> {
+    use crate::index::db::Value;
+    index
+        .db()
+        .execute(
+            "INSERT INTO meta(key, value) VALUES ('intake', ?1) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            &[Value::Text(intake.to_owned())],
+        )
+        .map_err(|e| index.err(e))?;
     Ok(())
 }
 

@@ -91,6 +91,17 @@ impl Splitter {
         }
     }
 
+    /// Page `n` is a valid cover sheet whose dossier cannot take documents (`reason`: known
+    /// under another procedure): set aside as an invalid cover sheet is, with the pages after
+    /// it, and the reason listed.
+    pub fn refused(&mut self, n: u32, reason: String) -> Step {
+        self.report.pages = n;
+        let close = self.cover_sheet();
+        self.quarantine(n, reason);
+        self.orphan_reason = format!("after a refused cover sheet (page {n})");
+        set_aside(close)
+    }
+
     /// Page `n` cannot be decoded: the batch is read no further (and is rejected).
     pub fn failed(&mut self, n: u32) {
         self.report.pages = n;
@@ -246,6 +257,31 @@ mod tests {
         assert_eq!(report.segments[1].pages, [5]);
         assert_eq!(report.segments[1].code, "1.001193/H50-0002/result");
         assert!(report.quarantined.is_empty());
+    }
+
+    #[test]
+    fn a_refused_cover_sheet_sets_its_pages_aside_and_closes_the_open_document() {
+        let mut s = Splitter::new("_batch/b.pdf", "abc");
+        s.page(1, code("1.001193/H50-0001"));
+        assert!(matches!(s.page(2, Reading::Page).fate, Fate::Opens { .. }));
+        let step = s.refused(3, "under procedure 1.001193 and 2.000720".into());
+        assert_eq!(step, set_aside(true));
+        assert_eq!(s.page(4, Reading::Page), set_aside(false));
+        s.page(5, code("1.001193/H50-0002"));
+        assert!(matches!(s.page(6, Reading::Page).fate, Fate::Opens { .. }));
+        let report = s.finish();
+        assert_eq!(report.segments.len(), 2);
+        assert_eq!(report.quarantined.len(), 2);
+        assert_eq!(report.quarantined[0].pages, [3]);
+        assert_eq!(
+            report.quarantined[0].reason,
+            "under procedure 1.001193 and 2.000720"
+        );
+        assert_eq!(report.quarantined[1].pages, [4]);
+        assert_eq!(
+            report.quarantined[1].reason,
+            "page after a refused cover sheet (page 3)"
+        );
     }
 
     #[test]

@@ -23,6 +23,7 @@ use super::commit::Committer;
 use super::events::{Event, PageJob, WorkItem};
 use super::leases::Claimer;
 use super::observer::Observer;
+use super::plan::known_dossiers;
 use super::produce::{Outlet, Producer};
 use super::recognize::{self, Recognizer};
 use super::report::RunReport;
@@ -56,6 +57,11 @@ impl Stages<'_> {
         let (jobs_tx, jobs_rx) = mpsc::sync_channel::<PageJob>(self.jobs * 2);
         let jobs_rx = Arc::new(Mutex::new(jobs_rx));
         let items = work.iter().map(|w| w.candidate.clone()).collect();
+        // Only a batch scan's cover sheets are checked against the known dossiers.
+        let dossiers = match work.iter().any(|w| w.candidate.batch) {
+            true => known_dossiers(index, &work)?,
+            false => Default::default(),
+        };
         let committer = Committer {
             archive: self.archive,
             run_id: self.run_id,
@@ -80,6 +86,7 @@ impl Stages<'_> {
                 archive: self.archive,
                 claims,
                 next_doc: work.len(),
+                dossiers,
                 outlet: Outlet {
                     force_ocr: self.config.force_ocr,
                     admission: Admission::new(RSS_LIMIT_BYTES),

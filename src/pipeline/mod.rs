@@ -88,6 +88,7 @@ pub fn run_with<R: Recognizer>(
     let mut session = Session::open(config)?;
     let jobs = worker_count(config.jobs, observer);
     let mut report = RunReport::start(&session.run_id, &config.name, jobs);
+    report.intake = session.intake.clone();
     let work = plan::plan(config, &session.index, &mut report)?;
     session.begin(config, &report.started_at)?;
     std::thread::scope(|scope| -> Result<(), RunError> {

@@ -7,7 +7,9 @@
 //! procedures in this walk, is rejected naming both (the rest of the batch goes on, exit 3),
 //! never merged. A code that differs from another only in letter case (`H50` renamed `h50`)
 //! is refused the same way: codes are upper case as the agency issues them, and a folder
-//! renamed by case would otherwise become a second dossier without a register row.
+//! renamed by case would otherwise become a second dossier without a register row. A batch
+//! scan's cover sheet is held to the same rule ([`cover_conflict`], checked by the producer
+//! against [`known_dossiers`]): its pages are set aside, naming both procedures.
 
 use std::collections::{BTreeSet, HashMap};
 use std::time::SystemTime;
@@ -68,8 +70,48 @@ pub(super) fn plan(
     Ok(work)
 }
 
+/// Dossiers `(code, procedure)` keyed by the code in lower case.
+pub(super) type Dossiers = HashMap<String, Vec<(String, String)>>;
+
+/// Every dossier known when the files are read: archived, or placed by a file of `work` (each
+/// already checked against the others by [`plan`]).
+pub(super) fn known_dossiers(index: &Index, work: &[WorkItem]) -> Result<Dossiers, RunError> {
+    let mut known = archived_dossiers(index)?;
+    for w in work.iter().filter(|w| !w.candidate.batch) {
+        let p = &w.candidate.placement;
+        add_dossier(&mut known, &p.dossier, &p.procedure);
+    }
+    Ok(known)
+}
+
+/// Adds dossier `code` under `procedure` to `known` (once).
+pub(super) fn add_dossier(known: &mut Dossiers, code: &str, procedure: &str) {
+    let entry = known.entry(code.to_lowercase()).or_default();
+    if !entry.iter().any(|(c, p)| c == code && p == procedure) {
+        entry.push((code.to_owned(), procedure.to_owned()));
+    }
+}
+
+/// Why a cover sheet naming dossier `code` under `procedure` cannot open a document: the
+/// dossier is known under another procedure, or a known code differs from it only in case.
+pub(super) fn cover_conflict(known: &Dossiers, code: &str, procedure: &str) -> Option<String> {
+    let (o_code, o_proc) = known
+        .get(&code.to_lowercase())?
+        .iter()
+        .find(|(c, p)| c != code || p != procedure)?;
+    Some(if o_code == code {
+        format!(
+            "cover sheet names dossier {code} under procedure {procedure}, but the dossier is already under procedure {o_proc} (archived, or in this intake): a dossier belongs to one procedure (print its cover sheet again as {o_proc}/{code}, or correct the code)"
+        )
+    } else {
+        format!(
+            "cover sheet names dossier {procedure}/{code}, which differs only in letter case from the dossier {o_proc}/{o_code}: codes are written as issued (print its cover sheet again)"
+        )
+    })
+}
+
 /// Every archived dossier `(code, procedure)`, keyed by the code in lower case.
-fn archived_dossiers(index: &Index) -> Result<HashMap<String, Vec<(String, String)>>, RunError> {
+fn archived_dossiers(index: &Index) -> Result<Dossiers, RunError> {
     let rows = index
         .db()
         .query("SELECT code, procedure_code FROM dossiers", &[])
@@ -89,10 +131,7 @@ fn archived_dossiers(index: &Index) -> Result<HashMap<String, Vec<(String, Strin
 
 /// The files of `changed` that cannot join their dossier, each with the reason (see the
 /// module's doc): by path.
-fn dossier_conflicts(
-    changed: &[Candidate],
-    archived: &HashMap<String, Vec<(String, String)>>,
-) -> HashMap<String, String> {
+fn dossier_conflicts(changed: &[Candidate], archived: &Dossiers) -> HashMap<String, String> {
     let placed = changed.iter().filter(|c| !c.batch);
     let mut in_walk: HashMap<String, BTreeSet<(&str, &str)>> = HashMap::new();
     for c in placed.clone() {

@@ -2,7 +2,10 @@
 //! each page's quality, and feeds the pages to the bounded OCR queue (a PDF page with its own
 //! text layer goes straight to the collector). A batch scan is split at its cover sheets on
 //! the way ([`super::batch`]). A file is read as the walk listed it or not at all
-//! ([`crate::intake::read`]). The original is on disk, fsynced, before anything refers to it.
+//! ([`crate::intake::read`]), hashed on the way, and kept in memory only when it is small
+//! enough to decode ([`decode::MAX_DECODED_FILE_BYTES`]); a larger file is streamed into the
+//! store and rejected unread, so memory stays flat in the size of the intake's files. The
+//! original is on disk, fsynced, before anything refers to it.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Sender, SyncSender};
@@ -13,15 +16,16 @@ use super::admission::Admission;
 use super::batch::{Fate, Splitter};
 use super::events::{Event, PageJob, PageResult, Planned, TextSource, WorkItem};
 use super::leases::{Claimed, Claimer};
+use super::plan::{add_dossier, cover_conflict, Dossiers};
 use super::searchable::PageView;
 use super::stop_requested;
 use crate::cover;
 use crate::decode::embed::Embeddable;
 use crate::decode::{self, quality, Limits};
-use crate::intake::read::{read_listed, ReadError};
+use crate::intake::read::{read_listed, Content, ReadError};
 use crate::intake::Candidate;
 use crate::ocr::PageText;
-use crate::store::{sha256_hex, Archive};
+use crate::store::{Archive, StoreError};
 
 /// The run is stopping (cancelled, interrupted, or the workers are gone).
 pub(super) struct Stop;
@@ -33,6 +37,9 @@ pub(super) struct Producer<'a> {
     pub outlet: Outlet<'a>,
     /// The next document number for a split document (after the intake's own files).
     pub next_doc: usize,
+    /// Dossiers known by their procedure: a cover sheet naming one under another procedure
+    /// opens nothing (see [`super::plan`]). Each document a cover sheet opens joins them.
+    pub dossiers: Dossiers,
 }
 
 impl Producer<'_> {
@@ -99,11 +106,29 @@ impl Producer<'_> {
     }
 
     /// One intake file: read, hash, store, then its pages to OCR (or its split, for a batch).
+    /// A file too large to decode is read by streaming into the store and rejected unread.
     fn file(&mut self, item: WorkItem) -> Result<(), Stop> {
         let events = &self.outlet.events;
         let doc = item.seq;
-        let bytes = match read_listed(&item.candidate) {
-            Ok(b) => b,
+        // Why the scratch file could not be made, kept whole (it names its path).
+        let mut unmade = None;
+        let scratch = || {
+            self.archive.scratch("intake").map_err(|e| {
+                let io = std::io::Error::other(e.to_string());
+                unmade = Some(e);
+                io
+            })
+        };
+        let listed = match read_listed(&item.candidate, decode::MAX_DECODED_FILE_BYTES, scratch) {
+            Ok(listed) => listed,
+            Err(ReadError::Spill(source)) => {
+                let e = unmade.unwrap_or_else(|| StoreError::Io {
+                    path: self.archive.tmp_dir(),
+                    source,
+                });
+                let _ = events.send(Event::Fatal(e.into()));
+                return Err(Stop);
+            }
             Err(e @ ReadError::Changed(_)) => {
                 let reason = e.to_string();
                 let _ = events.send(Event::Changed { doc, reason });
@@ -115,14 +140,21 @@ impl Producer<'_> {
                 return Ok(());
             }
         };
-        let sha256 = sha256_hex(&bytes);
+        let sha256 = listed.sha256;
         if item.previous_sha256.as_deref() == Some(sha256.as_str()) {
             let _ = events.send(Event::Unchanged { doc, sha256 });
             return Ok(());
         }
-        if let Err(e) = self.archive.put_object_with_hash(&bytes, &sha256) {
+        let (stored, bytes) = match listed.content {
+            Content::Memory(bytes) => (self.archive.put_object_with_hash(&bytes, &sha256), bytes),
+            Content::Spilled(scratch) => (self.archive.put_scratch(scratch, &sha256), Vec::new()),
+        };
+        if let Err(e) = stored {
             let _ = events.send(Event::Fatal(e.into()));
             return Err(Stop);
+        }
+        if item.candidate.bytes > decode::MAX_DECODED_FILE_BYTES {
+            return self.too_large(&item.candidate, doc, &listed.head, sha256);
         }
         if item.candidate.batch {
             return self.batch(&item.candidate, doc, &bytes, sha256);
@@ -131,6 +163,40 @@ impl Producer<'_> {
         let planned = self.document(doc, &source, &bytes, sha256)?;
         let _ = events.send(Event::Planned { doc, planned });
         Ok(())
+    }
+
+    /// A file too large to decode, archived as it is: a document (or a batch scan) rejected
+    /// with the reason, none of its pages read.
+    fn too_large(
+        &self,
+        candidate: &Candidate,
+        doc: usize,
+        head: &[u8],
+        sha256: String,
+    ) -> Result<(), Stop> {
+        let reason = decode::DecodeError::FileTooLarge {
+            bytes: candidate.bytes,
+            limit: decode::MAX_DECODED_FILE_BYTES,
+        }
+        .to_string();
+        let events = &self.outlet.events;
+        let event = if candidate.batch {
+            Event::BatchSplit {
+                doc,
+                report: Splitter::new(&candidate.rel_path, &sha256).finish(),
+                rejected: Some(reason),
+            }
+        } else {
+            let planned = Planned {
+                sha256,
+                media_type: decode::sniff(head).map(|f| f.media_type()),
+                pages: 0,
+                rejected: Some(reason),
+                failed_pages: Vec::new(),
+            };
+            Event::Planned { doc, planned }
+        };
+        events.send(event).map_err(|_| Stop)
     }
 
     /// Decodes a document's pages and sends them on. A page that cannot be decoded is a failed
@@ -266,7 +332,14 @@ impl Producer<'_> {
         } else {
             cover::read(&page.image)
         };
-        let step = split.splitter.page(n, reading);
+        let refusal = match &reading {
+            cover::Reading::Cover(c) => cover_conflict(&self.dossiers, &c.dossier, &c.procedure),
+            _ => None,
+        };
+        let step = match refusal {
+            Some(reason) => split.splitter.refused(n, reason),
+            None => split.splitter.page(n, reading),
+        };
         if step.close {
             split.close(&self.outlet.events)?;
         }
@@ -274,6 +347,7 @@ impl Producer<'_> {
             Fate::SetAside => return Ok(()),
             Fate::Continues => split.open.map(|(doc, _)| doc).ok_or(Stop)?,
             Fate::Opens { path, placement } => {
+                add_dossier(&mut self.dossiers, &placement.dossier, &placement.procedure);
                 let doc = self.next_doc;
                 self.next_doc += 1;
                 let candidate = Candidate {

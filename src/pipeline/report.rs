@@ -15,6 +15,9 @@ use crate::timefmt;
 pub struct RunReport {
     pub run_id: String,
     pub pipeline: String,
+    /// The intake the run read (its canonical path), which the archive belongs to: kept here
+    /// so that `rebuild-index` can restore that record from the latest run's report.
+    pub intake: String,
     pub program_version: &'static str,
     pub started_at: String,
     pub finished_at: String,
@@ -90,6 +93,7 @@ impl RunReport {
         RunReport {
             run_id: run_id.to_owned(),
             pipeline: pipeline.to_owned(),
+            intake: String::new(),
             program_version: env!("CARGO_PKG_VERSION"),
             started_at: timefmt::now_rfc3339(),
             finished_at: String::new(),

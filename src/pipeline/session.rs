@@ -22,6 +22,8 @@ pub(super) struct Session {
     pub location: Location,
     pub index: Index,
     pub run_id: String,
+    /// The intake the archive belongs to, as recorded (the canonical path).
+    pub intake: String,
     _lock: Option<ArchiveLock>,
 }
 
@@ -42,7 +44,7 @@ impl Session {
         let lock = if shared { None } else { Some(archive.lock()?) };
         let mut index = Index::open(&location, true)?;
         crate::fixity::refuse_lost_index(&archive, &index)?;
-        own_intake(&index, config)?;
+        let intake = own_intake(&index, config)?;
         if shared {
             if !index.try_lock(false)? {
                 return Err(StoreError::Locked {
@@ -64,6 +66,7 @@ impl Session {
             location,
             index,
             run_id,
+            intake,
             _lock: lock,
         })
     }
@@ -125,7 +128,8 @@ impl Session {
 /// path) at its first run: a run over another intake is refused, unless it moves the archive
 /// on purpose (`--move-intake`). Several workers of a shared index record the same path (the
 /// first insert wins, the others compare with it), so they must see the intake under one path.
-fn own_intake(index: &Index, config: &Config) -> Result<(), RunError> {
+/// The path recorded. Each run report names it too, which is how `rebuild-index` restores it.
+fn own_intake(index: &Index, config: &Config) -> Result<String, RunError> {
     use crate::index::db::Value;
     let here = crate::intake::guard::canonical(&config.intake)
         .to_string_lossy()
@@ -156,7 +160,7 @@ fn own_intake(index: &Index, config: &Config) -> Result<(), RunError> {
             intake: config.intake.clone(),
         }
         .into()),
-        _ => Ok(()),
+        _ => Ok(here),
     }
 }
 

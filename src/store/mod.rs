@@ -355,6 +355,33 @@ impl Archive {
         result
     }
 
+    /// A new scratch file for an object written by streaming (an intake file too large to
+    /// hold in memory): write it, then [`put_scratch`](Self::put_scratch) it under the hash
+    /// of what was written. Dropped without that, the scratch file is removed.
+    pub fn scratch(&self, what: &str) -> Result<Scratch, StoreError> {
+        let (file, path) = self.temp_file(what)?;
+        Ok(Scratch { file, path })
+    }
+
+    /// Stores `scratch` as the object `sha256` (the caller hashed every byte it wrote): fsync,
+    /// hard link under its hash (an existing object is kept), fsync the folder, scratch file
+    /// removed. Whether this call added the object.
+    pub fn put_scratch(&self, scratch: Scratch, sha256: &str) -> Result<bool, StoreError> {
+        let tmp = &scratch.path;
+        scratch.file.sync_all().map_err(io_err(tmp))?;
+        let dest = self.object_path(sha256);
+        let fan = dest.parent().expect("objects have a parent folder");
+        if !fan.exists() {
+            create_private_dir(fan)?;
+            sync_dir(&self.objects_dir())?;
+        }
+        match fs::hard_link(tmp, &dest) {
+            Ok(()) => sync_dir(fan).map(|()| true),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Ok(false),
+            Err(e) => Err(io_err(&dest)(e)),
+        }
+    }
+
     /// Writes a run report `runs/RUN_ID.json` (never replacing one).
     pub fn put_run_report(&self, run_id: &str, json: &[u8]) -> Result<PathBuf, StoreError> {
         let dest = self.runs_dir().join(format!("{run_id}.json"));
@@ -443,6 +470,35 @@ impl Archive {
     }
 }
 
+/// A scratch file in the archive's `tmp/` being written by streaming (see
+/// [`Archive::scratch`]); removed when dropped (once stored, its object is a link of its own).
+pub struct Scratch {
+    file: File,
+    path: PathBuf,
+}
+
+impl Scratch {
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+impl Write for Scratch {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.file.write(buf)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.file.flush()
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = fs::remove_file(&self.path);
+    }
+}
+
 /// Held for the duration of a run; dropping it releases the archive.
 pub struct ArchiveLock {
     _file: File,
@@ -512,6 +568,32 @@ mod tests {
         fs::write(&path, b"damaged").unwrap();
         assert!(!archive.put_object_with_hash(b"original", &sha).unwrap());
         assert_eq!(fs::read(&path).unwrap(), b"damaged");
+        fs::remove_dir_all(root).unwrap();
+    }
+
+    #[test]
+    fn a_scratch_file_is_stored_under_its_hash_and_leaves_nothing_behind() {
+        let root = temp_dir("scratch");
+        let archive = Archive::create_or_open(&root).unwrap();
+        let mut scratch = archive.scratch("intake").unwrap();
+        scratch.write_all(b"hel").unwrap();
+        scratch.write_all(b"lo").unwrap();
+        let sha = sha256_hex(b"hello");
+        assert!(archive.put_scratch(scratch, &sha).unwrap());
+        assert_eq!(archive.read_object(&sha).unwrap(), b"hello");
+        let mode = fs::metadata(archive.object_path(&sha))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+        // The same content again is kept as it was; a scratch dropped unstored is removed.
+        let mut again = archive.scratch("intake").unwrap();
+        again.write_all(b"hello").unwrap();
+        assert!(!archive.put_scratch(again, &sha).unwrap());
+        let dropped = archive.scratch("intake").unwrap();
+        assert!(dropped.path().exists());
+        drop(dropped);
+        assert_eq!(fs::read_dir(root.join("tmp")).unwrap().count(), 0);
         fs::remove_dir_all(root).unwrap();
     }
 
