@@ -2,8 +2,9 @@
 # Installs what dossier builds and runs with, and what its tests drive (only what is missing):
 # Tesseract 5.3 C library and models, clang for the bindings, fonts for the sample generator,
 # headless Chromium (renders the HTML report), the scanner-like PDFs the tests make and read
-# (img2pdf with Pillow, qpdf, poppler's pdftotext), PostgreSQL for the shared-index tests, and
-# the Library of Congress BagIt tool (PyPI).
+# (img2pdf with Pillow, qpdf, poppler's pdftotext), PostgreSQL for the shared-index tests,
+# the Library of Congress BagIt tool (PyPI), and Apache PDFBox Preflight with a Java runtime
+# (scripts/check-pdfa.sh, the searchable PDF's PDF/A check).
 set -euo pipefail
 packages=(
   build-essential pkg-config clang libclang-dev
@@ -12,6 +13,7 @@ packages=(
   chromium python3 python3-pip
   img2pdf python3-pil qpdf poppler-utils
   postgresql
+  default-jre-headless libpdfbox2-java libactivation-java libjaxb-api-java
 )
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"

@@ -27,6 +27,7 @@ pub mod index;
 pub mod intake;
 pub mod ocr;
 pub mod pdf;
+pub mod pdfa;
 pub mod pipeline;
 pub mod query;
 pub mod register;
