@@ -8,12 +8,14 @@
 # A server that runs dossier needs --runtime only (the .deb depends on exactly these:
 # libtesseract5, tesseract-ocr-vie, tesseract-ocr-osd). The test-time set (headless Chromium
 # for the HTML report, PostgreSQL for the shared-index tests, the scanner-like PDF tools, fonts
-# for the sample generator, the Library of Congress BagIt tool from PyPI) never belongs on a
-# server.
+# for the sample generator, the Library of Congress BagIt tool from PyPI, Apache PDFBox
+# Preflight with a Java runtime for scripts/check-pdfa.sh) never belongs on a server. The
+# runtime set also has the Liberation fonts: hayro draws PDF pages in the 14 standard fonts
+# with them.
 set -euo pipefail
 mode=${1:---test}
 
-runtime=(libtesseract5 tesseract-ocr-vie tesseract-ocr-osd)
+runtime=(libtesseract5 tesseract-ocr-vie tesseract-ocr-osd fonts-liberation2)
 build=(build-essential pkg-config clang libclang-dev libtesseract-dev libleptonica-dev)
 test=(
   tesseract-ocr tesseract-ocr-eng
@@ -21,6 +23,7 @@ test=(
   chromium python3 python3-pip
   img2pdf python3-pil qpdf poppler-utils
   postgresql
+  default-jre-headless libpdfbox2-java libactivation-java libjaxb-api-java
 )
 case "$mode" in
   --runtime) packages=("${runtime[@]}") ;;

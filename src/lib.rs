@@ -28,6 +28,7 @@ pub mod intake;
 pub mod log;
 pub mod ocr;
 pub mod pdf;
+pub mod pdfa;
 pub mod pipeline;
 pub mod query;
 pub mod register;

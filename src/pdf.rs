@@ -3,6 +3,11 @@
 //! Only what those need: image XObjects (JPEG, CCITT G4 or Flate grey pages), content streams
 //! and one Unicode text font (Type0, Identity-H, with a ToUnicode map so that text extraction
 //! and search find the words).
+//!
+//! [`Builder::archival`] writes PDF/A-2b (the searchable PDFs): the text font embedded
+//! ([`crate::pdfa::glyphless_font`]), an sRGB output intent with its ICC profile, the XMP
+//! identification, and a file ID (a hash of the file up to its trailer); no Helvetica, no
+//! encryption, no transparency. Cover sheets and test files are plain PDF.
 
 use std::fmt::Write as _;
 use std::io::{self, Write};
@@ -83,6 +88,8 @@ pub struct Writer<W: Write> {
     out: W,
     pos: usize,
     offsets: Vec<Option<usize>>,
+    /// Hashes what is written, for the file ID of an archival file.
+    digest: Option<sha2::Sha256>,
 }
 
 impl<W: Write> Writer<W> {
@@ -91,6 +98,7 @@ impl<W: Write> Writer<W> {
             out,
             pos: 0,
             offsets: Vec::new(),
+            digest: None,
         };
         // A binary comment line tells transfer tools the file is binary.
         w.put(b"%PDF-1.7\n%\xE2\xE3\xCF\xD3\n")?;
@@ -98,6 +106,9 @@ impl<W: Write> Writer<W> {
     }
 
     fn put(&mut self, bytes: &[u8]) -> io::Result<()> {
+        if let Some(digest) = &mut self.digest {
+            sha2::Digest::update(digest, bytes);
+        }
         self.out.write_all(bytes)?;
         self.pos += bytes.len();
         Ok(())
@@ -145,9 +156,18 @@ impl<W: Write> Writer<W> {
                 None => table.push_str("0000000000 65535 f \n"),
             }
         }
+        // An archival file's ID: the hash of everything before its trailer.
+        let id = self.digest.take().map_or_else(String::new, |mut d| {
+            sha2::Digest::update(&mut d, table.as_bytes());
+            let hex: String = sha2::Digest::finalize(d)[..16]
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect();
+            format!(" /ID [<{hex}> <{hex}>]")
+        });
         let _ = write!(
             table,
-            "trailer\n<< /Size {} /Root {root} 0 R >>\nstartxref\n{xref}\n%%EOF\n",
+            "trailer\n<< /Size {} /Root {root} 0 R{id} >>\nstartxref\n{xref}\n%%EOF\n",
             self.offsets.len() + 1
         );
         self.put(table.as_bytes())?;
@@ -179,6 +199,8 @@ struct PlacedPage {
     pt_w: f32,
     pt_h: f32,
     rotate: u32,
+    /// The Helvetica font object, when the page has visible text.
+    helvetica: Option<usize>,
 }
 
 /// Builds a PDF page by page, straight into `out`: each page's image and content are written
@@ -190,8 +212,10 @@ pub struct Builder<W: Write> {
     catalog: usize,
     pages_id: usize,
     unicode_font: usize,
-    helvetica: usize,
+    /// Reserved at the first page with visible text.
+    helvetica: Option<usize>,
     placed: Vec<PlacedPage>,
+    archival: bool,
 }
 
 impl<W: Write> Builder<W> {
@@ -200,15 +224,23 @@ impl<W: Write> Builder<W> {
         let catalog = w.reserve();
         let pages_id = w.reserve();
         let unicode_font = w.reserve();
-        let helvetica = w.reserve();
         Ok(Builder {
             w,
             catalog,
             pages_id,
             unicode_font,
-            helvetica,
+            helvetica: None,
             placed: Vec::new(),
+            archival: false,
         })
+    }
+
+    /// A PDF/A-2b file (see the module's notes). Its pages carry no visible text.
+    pub fn archival(out: W) -> io::Result<Builder<W>> {
+        let mut builder = Builder::new(out)?;
+        builder.w.digest = Some(sha2::Sha256::default());
+        builder.archival = true;
+        Ok(builder)
     }
 
     /// Adds a page; `order` sorts the pages at the end.
@@ -276,6 +308,11 @@ impl<W: Write> Builder<W> {
         };
         let content = page_content(page, pt_w, pt_h, dpi);
         let content = w.add_stream("/Filter /FlateDecode", &deflate(content.as_bytes()))?;
+        let helvetica = if page.visible.is_empty() {
+            None
+        } else {
+            Some(*self.helvetica.get_or_insert_with(|| w.reserve()))
+        };
         self.placed.push(PlacedPage {
             order,
             image,
@@ -283,17 +320,20 @@ impl<W: Write> Builder<W> {
             pt_w,
             pt_h,
             rotate: page.rotate,
+            helvetica,
         });
         Ok(())
     }
 
     pub fn finish(mut self) -> io::Result<W> {
         let w = &mut self.w;
-        add_unicode_font(w, self.unicode_font)?;
-        w.object(
-            self.helvetica,
-            "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
-        )?;
+        add_unicode_font(w, self.unicode_font, self.archival)?;
+        if let Some(helvetica) = self.helvetica {
+            w.object(
+                helvetica,
+                "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
+            )?;
+        }
         self.placed.sort_by_key(|p| p.order);
         let mut kids = String::new();
         for p in &self.placed {
@@ -302,17 +342,14 @@ impl<W: Write> Builder<W> {
             } else {
                 String::new()
             };
+            let helvetica = p
+                .helvetica
+                .map_or_else(String::new, |id| format!(" /F1 {id} 0 R"));
             let id = w.add(&format!(
                 "<< /Type /Page /Parent {} 0 R /MediaBox [0 0 {:.3} {:.3}]{rotate} \
-                 /Resources << /XObject << /Im0 {} 0 R >> /Font << /F0 {} 0 R /F1 {} 0 R >> >> \
+                 /Resources << /XObject << /Im0 {} 0 R >> /Font << /F0 {} 0 R{helvetica} >> >> \
                  /Contents {} 0 R >>",
-                self.pages_id,
-                p.pt_w,
-                p.pt_h,
-                p.image,
-                self.unicode_font,
-                self.helvetica,
-                p.content
+                self.pages_id, p.pt_w, p.pt_h, p.image, self.unicode_font, p.content
             ))?;
             let _ = write!(kids, "{id} 0 R ");
         }
@@ -323,12 +360,36 @@ impl<W: Write> Builder<W> {
                 self.placed.len()
             ),
         )?;
+        let archival = if self.archival {
+            archival_catalog_entries(w)?
+        } else {
+            String::new()
+        };
         w.object(
             self.catalog,
-            &format!("<< /Type /Catalog /Pages {} 0 R >>", self.pages_id),
+            &format!(
+                "<< /Type /Catalog /Pages {} 0 R{archival} >>",
+                self.pages_id
+            ),
         )?;
         self.w.finish(self.catalog)
     }
+}
+
+/// A PDF/A catalog's metadata and output intent, written; their catalog entries.
+fn archival_catalog_entries<W: Write>(w: &mut Writer<W>) -> io::Result<String> {
+    let xmp = crate::pdfa::xmp();
+    let metadata = w.add_stream("/Type /Metadata /Subtype /XML", xmp.as_bytes())?;
+    let icc = crate::pdfa::srgb_profile();
+    let profile = w.add_stream("/N 3 /Filter /FlateDecode", &deflate(&icc))?;
+    let condition = crate::pdfa::SRGB_CONDITION;
+    let intent = w.add(&format!(
+        "<< /Type /OutputIntent /S /GTS_PDFA1 /OutputConditionIdentifier ({condition}) \
+         /Info ({condition}) /DestOutputProfile {profile} 0 R >>"
+    ))?;
+    Ok(format!(
+        " /Metadata {metadata} 0 R /OutputIntents [{intent} 0 R]"
+    ))
 }
 
 fn page_content(page: &Page<'_>, pt_w: f32, pt_h: f32, dpi: f32) -> String {
@@ -381,25 +442,35 @@ fn page_content(page: &Page<'_>, pt_w: f32, pt_h: f32, dpi: f32) -> String {
     content
 }
 
-/// A Type0 font with two-byte codes equal to Unicode (BMP), no embedded glyphs: the text
-/// is never drawn (render mode 3), only found. The ToUnicode map says code = code point.
-fn add_unicode_font<W: Write>(w: &mut Writer<W>, id: usize) -> io::Result<()> {
-    let cmap = "/CIDInit /ProcSet findresource begin\n12 dict begin\nbegincmap\n\
-        /CIDSystemInfo << /Registry (Adobe) /Ordering (UCS) /Supplement 0 >> def\n\
-        /CMapName /Adobe-Identity-UCS def\n/CMapType 2 def\n\
-        1 begincodespacerange\n<0000> <FFFF>\nendcodespacerange\n\
-        2 beginbfrange\n<0000> <D7FF> <0000>\n<E000> <FFFF> <E000>\nendbfrange\n\
-        endcmap\nCMapName currentdict /CMap defineresource pop\nend\nend\n";
-    let to_unicode = w.add_stream("", cmap.as_bytes())?;
-    let descriptor = w.add(
+/// A Type0 font with two-byte codes equal to Unicode (BMP): the text is never drawn (render
+/// mode 3), only found. The ToUnicode map says code = code point. In an archival file the
+/// font program is embedded ([`crate::pdfa::glyphless_font`]) and every code is its glyph 1.
+fn add_unicode_font<W: Write>(w: &mut Writer<W>, id: usize, archival: bool) -> io::Result<()> {
+    let to_unicode = w.add_stream(
+        "/Filter /FlateDecode",
+        &deflate(to_unicode_cmap().as_bytes()),
+    )?;
+    let (font_file, cid_to_gid) = if archival {
+        let font = crate::pdfa::glyphless_font();
+        let file = w.add_stream(
+            &format!("/Length1 {} /Filter /FlateDecode", font.len()),
+            &deflate(&font),
+        )?;
+        let map: Vec<u8> = (0..=0xFFFFu32).flat_map(|_| [0u8, 1]).collect();
+        let map = w.add_stream("/Filter /FlateDecode", &deflate(&map))?;
+        (format!(" /FontFile2 {file} 0 R"), format!("{map} 0 R"))
+    } else {
+        (String::new(), "/Identity".to_owned())
+    };
+    let descriptor = w.add(&format!(
         "<< /Type /FontDescriptor /FontName /GlyphLessFont /Flags 5 \
          /FontBBox [0 0 500 1000] /ItalicAngle 0 /Ascent 1000 /Descent 0 /CapHeight 1000 \
-         /StemV 80 >>",
-    )?;
+         /StemV 80{font_file} >>"
+    ))?;
     let cid_font = w.add(&format!(
         "<< /Type /Font /Subtype /CIDFontType2 /BaseFont /GlyphLessFont \
          /CIDSystemInfo << /Registry (Adobe) /Ordering (Identity) /Supplement 0 >> \
-         /FontDescriptor {descriptor} 0 R /DW 500 /CIDToGIDMap /Identity >>"
+         /FontDescriptor {descriptor} 0 R /DW 500 /CIDToGIDMap {cid_to_gid} >>"
     ))?;
     w.object(
         id,
@@ -408,6 +479,29 @@ fn add_unicode_font<W: Write>(w: &mut Writer<W>, id: usize) -> io::Result<()> {
          /DescendantFonts [{cid_font} 0 R] /ToUnicode {to_unicode} 0 R >>"
         ),
     )
+}
+
+/// Code = code point over the BMP but the surrogates, one range per first byte (a range
+/// may only vary in its last byte), at most 100 ranges a block as the CMap format wants.
+fn to_unicode_cmap() -> String {
+    let firsts: Vec<u32> = (0..=0xFFu32)
+        .filter(|b| !(0xD8..=0xDF).contains(b))
+        .collect();
+    let mut cmap = String::from(
+        "/CIDInit /ProcSet findresource begin\n12 dict begin\nbegincmap\n\
+        /CIDSystemInfo << /Registry (Adobe) /Ordering (UCS) /Supplement 0 >> def\n\
+        /CMapName /Adobe-Identity-UCS def\n/CMapType 2 def\n\
+        1 begincodespacerange\n<0000> <FFFF>\nendcodespacerange\n",
+    );
+    for block in firsts.chunks(100) {
+        let _ = writeln!(cmap, "{} beginbfrange", block.len());
+        for b in block {
+            let _ = writeln!(cmap, "<{b:02X}00> <{b:02X}FF> <{b:02X}00>");
+        }
+        cmap.push_str("endbfrange\n");
+    }
+    cmap.push_str("endcmap\nCMapName currentdict /CMap defineresource pop\nend\nend\n");
+    cmap
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@ pub mod embed;
 pub mod metadata;
 pub mod pdf;
 pub mod quality;
+pub mod render;
 pub mod sharpness;
 pub mod truncation;
 
@@ -72,6 +73,14 @@ pub enum DecodeError {
         height: u32,
         limit: u64,
     },
+    #[error(
+        "page {page} draws {megapixels} megapixels of images in all, over the limit of {limit}"
+    )]
+    ImagesTooLarge {
+        page: usize,
+        megapixels: u64,
+        limit: u64,
+    },
     #[error("more than {0} pages")]
     TooManyPages(usize),
     #[error("unsupported TIFF colour layout {0}")]
@@ -122,7 +131,7 @@ pub struct Page {
 pub enum Pages<'a> {
     Single(Option<Result<Page, DecodeError>>),
     Tiff(Box<TiffPages<'a>>),
-    Pdf(Box<pdf::PdfPages>),
+    Pdf(Box<pdf::PdfPages<'a>>),
 }
 
 impl Iterator for Pages<'_> {
@@ -132,6 +141,19 @@ impl Iterator for Pages<'_> {
             Pages::Single(page) => page.take(),
             Pages::Tiff(t) => t.next(),
             Pages::Pdf(p) => p.next(),
+        }
+    }
+
+    fn nth(&mut self, n: usize) -> Option<Self::Item> {
+        match self {
+            // A PDF page is found without reading (or rendering) the ones before it.
+            Pages::Pdf(p) => p.nth(n),
+            _ => {
+                for _ in 0..n {
+                    let _ = self.next()?;
+                }
+                self.next()
+            }
         }
     }
 }
@@ -326,12 +348,9 @@ impl Iterator for TiffPages<'_> {
             }
         }
         self.index += 1;
-        let page = self.read_frame();
-        if page.is_err() {
-            // A broken frame usually means a broken chain of frames: stop here.
-            self.done = true;
-        }
-        Some(page)
+        // A frame that cannot be decoded fails alone: the chain of frames (each directory
+        // points to the next) is read on until it breaks.
+        Some(self.read_frame())
     }
 }
 
@@ -476,6 +495,29 @@ mod tests {
         assert_eq!(pages[0].meta_dpi, Some(300));
         assert_eq!(pages[1].meta_dpi, Some(150));
         assert_eq!(pages[1].image.get_pixel(3, 3), &Luma([150]));
+    }
+
+    #[test]
+    fn a_tiff_frame_that_cannot_be_decoded_fails_alone() {
+        use tiff::encoder::{colortype, TiffEncoder};
+        let mut out = Cursor::new(Vec::new());
+        {
+            let mut enc = TiffEncoder::new(&mut out).unwrap();
+            enc.write_image::<colortype::Gray8>(8, 8, &[10u8; 64])
+                .unwrap();
+            // 32-bit float samples: not a layout scanners write, and refused.
+            enc.write_image::<colortype::Gray32Float>(8, 8, &[0.5f32; 64])
+                .unwrap();
+            enc.write_image::<colortype::Gray8>(8, 8, &[200u8; 64])
+                .unwrap();
+        }
+        let bytes = out.into_inner();
+        let (_, pages) = pages(&bytes, Limits::default()).unwrap();
+        let pages: Vec<Result<Page, DecodeError>> = pages.collect();
+        assert_eq!(pages.len(), 3);
+        assert!(matches!(pages[1], Err(DecodeError::UnsupportedColour(_))));
+        let third = pages[2].as_ref().map_err(|e| e.to_string()).unwrap();
+        assert_eq!(third.image.get_pixel(3, 3), &Luma([200]));
     }
 
     #[test]

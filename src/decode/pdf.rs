@@ -4,14 +4,17 @@
 //! also carries text (a born-digital page, or one OCR'd by another tool) hands that text on,
 //! so that OCR can be skipped for it.
 //!
-//! Rendering vector-only pages is out of scope (no permissive renderer fits a 2-core build):
-//! such a page is read from its text layer, or reported.
+//! A page that is not one plain image (vector text without a text layer, several images,
+//! masks, forms) is rendered at 300 dpi instead ([`super::render`]), after every image it can
+//! draw has been sized against the same limits. A page with a real text layer is not rendered:
+//! its text is taken (unless OCR is forced, when its largest image, if any, is read).
 
 use std::io::Cursor;
 
 use image::{GrayImage, ImageFormat, ImageReader};
 use lopdf::{Dictionary, Document, Object, ObjectId};
 
+use super::render::{self, Renderer};
 use super::{check_size, flatten_to_grey, luma, DecodeError, Limits, Page};
 
 /// A page's text counts as a real text layer from this many letters or digits on.
@@ -24,16 +27,18 @@ fn broken(detail: impl std::fmt::Display) -> DecodeError {
     }
 }
 
-pub struct PdfPages {
+pub struct PdfPages<'a> {
+    bytes: &'a [u8],
     doc: Document,
     pages: Vec<(u32, ObjectId)>,
     next: usize,
     limits: Limits,
+    renderer: Renderer,
 }
 
 /// Opens a PDF: refuses encrypted files (nothing to read without the password) and files
 /// with no page, before any page is decoded.
-pub fn open(bytes: &[u8], limits: Limits) -> Result<PdfPages, DecodeError> {
+pub fn open(bytes: &[u8], limits: Limits) -> Result<PdfPages<'_>, DecodeError> {
     let options = lopdf::LoadOptions {
         // Object streams are decompressed at load: bound them like pages.
         max_decompressed_size: Some((limits.max_pixels * 4) as usize),
@@ -61,10 +66,12 @@ pub fn open(bytes: &[u8], limits: Limits) -> Result<PdfPages, DecodeError> {
         return Err(DecodeError::TooManyPages(limits.max_pages));
     }
     Ok(PdfPages {
+        bytes,
         doc,
         pages,
         next: 0,
         limits,
+        renderer: Renderer::default(),
     })
 }
 
@@ -72,12 +79,12 @@ fn bytes_mention_encrypt(bytes: &[u8]) -> bool {
     bytes.windows(8).any(|w| w == b"/Encrypt")
 }
 
-impl PdfPages {
+impl PdfPages<'_> {
     pub fn page_count(&self) -> usize {
         self.pages.len()
     }
 
-    fn read_page(&self, number: u32, id: ObjectId) -> Result<Page, DecodeError> {
+    fn read_page(&mut self, index: usize, number: u32, id: ObjectId) -> Result<Page, DecodeError> {
         let page = self.doc.get_dictionary(id).map_err(broken)?;
         let rotate = inherited(&self.doc, page, b"Rotate")
             .and_then(|o| o.as_i64().ok())
@@ -96,7 +103,15 @@ impl PdfPages {
             .ok()
             .map(|t| t.trim().to_owned())
             .filter(|t| t.chars().filter(|c| c.is_alphanumeric()).count() >= TEXT_LAYER_MIN_CHARS);
-
+        let resources = inherited(&self.doc, page, b"Resources")
+            .and_then(|o| self.doc.dereference(o).ok().map(|(_, o)| o))
+            .and_then(|o| o.as_dict().ok());
+        if text_layer.is_none() {
+            let drawn = render::survey(&self.doc, id, number, resources, self.limits)?;
+            if !drawn.one_plain_image() {
+                return self.rendered(index, number, rotate);
+            }
+        }
         let images = self.doc.get_page_images(id).unwrap_or_default();
         // The scan is the largest image on the page (a logo or stamp may sit beside it).
         let Some(image) = images
@@ -115,6 +130,9 @@ impl PdfPages {
             return Err(broken(format!("page {number}: image of {w}×{h} pixels")));
         }
         check_size(number as usize, w as u32, h as u32, self.limits)?;
+        if text_layer.is_none() && renderer_reads_it(&self.doc, image.origin_dict) {
+            return self.rendered(index, number, rotate);
+        }
         let mut grey = decode_image(
             &self.doc,
             image.origin_dict,
@@ -146,13 +164,54 @@ impl PdfPages {
     }
 }
 
-impl Iterator for PdfPages {
+impl PdfPages<'_> {
+    /// The page rendered at 300 dpi, already turned as its /Rotate says.
+    fn rendered(&mut self, index: usize, number: u32, rotate: i64) -> Result<Page, DecodeError> {
+        let image = self
+            .renderer
+            .render(self.bytes, index, number, self.limits)?;
+        Ok(Page {
+            image,
+            meta_dpi: Some(render::RENDER_DPI),
+            text_layer: None,
+            rotated_by: rotate as u32,
+        })
+    }
+}
+
+impl Iterator for PdfPages<'_> {
     type Item = Result<Page, DecodeError>;
     fn next(&mut self) -> Option<Self::Item> {
         let &(number, id) = self.pages.get(self.next)?;
         self.next += 1;
-        Some(self.read_page(number, id))
+        Some(self.read_page(self.next - 1, number, id))
     }
+
+    /// Skips pages without reading (or rendering) them.
+    fn nth(&mut self, n: usize) -> Option<Self::Item> {
+        self.next = self.next.saturating_add(n).min(self.pages.len());
+        self.next()
+    }
+}
+
+/// An image in an encoding or colour layout this decoder does not read but the renderer does:
+/// JPEG 2000, indexed, Lab, separation or DeviceN colour, 16-bit samples.
+fn renderer_reads_it(doc: &Document, dict: &Dictionary) -> bool {
+    let filters = name_list(dict, b"Filter");
+    let codec = filters.last().map(|f| f.as_slice());
+    if codec == Some(b"JPXDecode") {
+        return true;
+    }
+    // JPEG, fax and JBIG2 carry their colours themselves; plain samples need the space.
+    if codec.is_some_and(|c| IMAGE_CODECS.contains(&c)) {
+        return false;
+    }
+    let mask = dict
+        .get(b"ImageMask")
+        .and_then(|o| o.as_bool())
+        .unwrap_or(false);
+    let bits = int(Some(dict), b"BitsPerComponent", 8);
+    (!mask && colour_components(doc, dict).is_none()) || bits == 16
 }
 
 /// A page attribute, looked up the page tree as PDF's inheritance rules say.

@@ -102,9 +102,16 @@ impl Splitter {
         set_aside(close)
     }
 
-    /// Page `n` cannot be decoded: the batch is read no further (and is rejected).
-    pub fn failed(&mut self, n: u32) {
+    /// Page `n` cannot be decoded, so whether it is a cover sheet cannot be told: it is taken
+    /// as a page of the document open (or about to open), which then needs a rescan of it;
+    /// with no document to go to, it is quarantined with `reason`. The pages after it are read.
+    pub fn failed(&mut self, n: u32, reason: &str) -> Step {
         self.report.pages = n;
+        if self.open || self.pending.is_some() {
+            return self.document_page(n);
+        }
+        self.quarantine(n, format!("page cannot be decoded: {reason}"));
+        set_aside(false)
     }
 
     /// Page `n` went into the open document.
@@ -119,7 +126,7 @@ impl Splitter {
         self.quarantine(n, "page has no image and no text".into());
     }
 
-    /// The batch was read to its end (or to a page that cannot be decoded): the split.
+    /// The batch was read to its end: the split.
     pub fn finish(mut self) -> BatchReport {
         self.drop_pending();
         self.report
@@ -433,6 +440,35 @@ mod tests {
         ]);
         assert_eq!(fates[3], "opens _batch/scan.tif#1.001193/A+2");
         assert_eq!(report.segments[1].document, "_batch/scan.tif#1.001193/A+2");
+    }
+
+    #[test]
+    fn a_page_that_cannot_be_decoded_goes_to_its_document_or_is_quarantined_alone() {
+        let mut s = Splitter::new("_batch/b.tif", "abc");
+        let orphan = s.failed(1, "broken strip");
+        assert_eq!(orphan.fate, Fate::SetAside);
+        s.page(2, code("1.001193/A"));
+        let first = s.failed(3, "broken strip");
+        assert!(
+            matches!(first.fate, Fate::Opens { ref path, .. } if path.ends_with("#1.001193/A")),
+            "{first:?}"
+        );
+        assert_eq!(s.page(4, Reading::Page).fate, Fate::Continues);
+        s.taken(4);
+        assert_eq!(s.failed(5, "x").fate, Fate::Continues);
+        assert_eq!(s.page(6, Reading::Page).fate, Fate::Continues);
+        s.taken(6);
+        let report = s.finish();
+        assert_eq!(report.pages, 6);
+        assert_eq!(report.segments.len(), 1);
+        assert_eq!(report.segments[0].pages, [4, 6]);
+        assert_eq!(
+            report.quarantined,
+            [QuarantinedPages {
+                pages: vec![1],
+                reason: "page cannot be decoded: broken strip".into()
+            }]
+        );
     }
 
     #[test]

@@ -201,8 +201,8 @@ impl Producer<'_> {
 
     /// Decodes a document's pages and sends them on. A page that cannot be decoded is a failed
     /// page (its number and reason, listed for rescan) and the pages after it are still read;
-    /// the document is rejected only when no page could be read at all, or a page has nothing
-    /// to read. Pages keep their number in the file.
+    /// the document is rejected only when no page could be read at all. Pages keep their
+    /// number in the file.
     fn document(
         &self,
         doc: usize,
@@ -230,16 +230,15 @@ impl Producer<'_> {
         let original = decode::embed::embeddable(bytes).map(Arc::new);
         // A cut-off JPEG or PNG decodes to filler past the cut: its page is "truncated".
         let truncated = quality::ends_early(bytes);
-        let mut first_failure = None;
+        // Pages that could not be read: their number, why, and how a rescan list says it.
+        let mut failures: Vec<(u32, String, String)> = Vec::new();
         for (i, page) in pages.enumerate() {
             let number = i as u32 + 1;
             let page = match page {
                 Ok(page) => page,
                 Err(e) => {
-                    first_failure.get_or_insert_with(|| (i, e.to_string()));
-                    planned
-                        .failed_pages
-                        .push(format!("page {number} cannot be decoded: {e}"));
+                    let line = format!("page {number} cannot be decoded: {e}");
+                    failures.push((number, e.to_string(), line));
                     continue;
                 }
             };
@@ -251,20 +250,20 @@ impl Producer<'_> {
                 original.clone(),
                 truncated,
             )? {
-                planned.rejected = Some(format!("page {number}: no scanned image and no text"));
-                break;
+                let why = "no scanned image and no text";
+                failures.push((number, why.into(), format!("page {number} has {why}")));
+                continue;
             }
             planned.pages += 1;
         }
-        if planned.pages == 0 && planned.rejected.is_none() {
-            if let Some((i, e)) = first_failure {
-                planned.rejected = Some(if i == 0 {
-                    e
-                } else {
-                    format!("page {}: {e}", i + 1)
-                });
-                planned.failed_pages.clear();
-            }
+        if planned.pages == 0 {
+            // Nothing reads: the document is rejected with its first page's reason.
+            planned.rejected = failures.first().map(|(n, e, _)| match n {
+                1 => e.clone(),
+                n => format!("page {n}: {e}"),
+            });
+        } else {
+            planned.failed_pages = failures.into_iter().map(|(_, _, line)| line).collect();
         }
         Ok(planned)
     }
@@ -295,14 +294,8 @@ impl Producer<'_> {
             Ok((_, pages)) => {
                 for (i, page) in pages.enumerate() {
                     let n = i as u32 + 1;
-                    match page {
-                        Ok(page) => self.batch_page(&mut split, batch, batch_doc, n, page)?,
-                        Err(e) => {
-                            split.splitter.failed(n);
-                            rejected = Some(format!("page {n}: {e}"));
-                            break;
-                        }
-                    }
+                    let page = page.map_err(|e| e.to_string());
+                    self.batch_page(&mut split, batch, batch_doc, n, page)?;
                 }
             }
         }
@@ -319,33 +312,39 @@ impl Producer<'_> {
     }
 
     /// Page `n` of a batch scan: a cover sheet, set aside, or a page of a dossier's document.
+    /// A page that cannot be decoded (`Err` with the reason) is a failed page of the document
+    /// it falls in, or quarantined when it falls in none; the pages after it are read.
     fn batch_page(
         &mut self,
         split: &mut BatchSplit,
         batch: &Candidate,
         batch_doc: usize,
         n: u32,
-        page: decode::Page,
+        page: Result<decode::Page, String>,
     ) -> Result<(), Stop> {
-        let reading = if page.image.width() == 0 {
-            cover::Reading::Page
-        } else {
-            cover::read(&page.image)
-        };
-        let refusal = match &reading {
-            cover::Reading::Cover(c) => cover_conflict(&self.dossiers, &c.dossier, &c.procedure),
-            _ => None,
-        };
-        let step = match refusal {
-            Some(reason) => split.splitter.refused(n, reason),
-            None => split.splitter.page(n, reading),
+        let step = match &page {
+            Ok(page) if page.image.width() == 0 => split.splitter.page(n, cover::Reading::Page),
+            Ok(page) => {
+                let reading = cover::read(&page.image);
+                let refusal = match &reading {
+                    cover::Reading::Cover(c) => {
+                        cover_conflict(&self.dossiers, &c.dossier, &c.procedure)
+                    }
+                    _ => None,
+                };
+                match refusal {
+                    Some(reason) => split.splitter.refused(n, reason),
+                    None => split.splitter.page(n, reading),
+                }
+            }
+            Err(reason) => split.splitter.failed(n, reason),
         };
         if step.close {
             split.close(&self.outlet.events)?;
         }
-        let doc = match step.fate {
+        match step.fate {
             Fate::SetAside => return Ok(()),
-            Fate::Continues => split.open.map(|(doc, _)| doc).ok_or(Stop)?,
+            Fate::Continues => {}
             Fate::Opens { path, placement } => {
                 add_dossier(&mut self.dossiers, &placement.dossier, &placement.procedure);
                 let doc = self.next_doc;
@@ -364,51 +363,93 @@ impl Producer<'_> {
                     batch: batch_doc,
                 };
                 self.outlet.events.send(segment).map_err(|_| Stop)?;
-                split.open = Some((doc, 0));
-                doc
+                split.open = Some(OpenSegment::new(doc));
             }
-        };
+        }
         // Tesseract's messages name the batch file and its page number.
         let source: Arc<str> = Arc::from(batch.rel_path.as_str());
-        let Some((_, count)) = split.open.as_mut() else {
+        let Some(open) = split.open.as_mut() else {
             return Err(Stop);
+        };
+        open.next += 1;
+        let number = open.next;
+        let page = match page {
+            Ok(page) => page,
+            Err(reason) => {
+                open.failed.push(format!(
+                    "page {number} (page {n} of the batch) cannot be decoded: {reason}"
+                ));
+                return Ok(());
+            }
         };
         if self
             .outlet
-            .send_page((doc, &source), *count + 1, page, Some(n), None, false)?
+            .send_page((open.doc, &source), number, page, Some(n), None, false)?
         {
-            *count += 1;
+            open.sent += 1;
             split.splitter.taken(n);
         } else {
+            open.next -= 1;
             split.splitter.empty(n);
         }
         Ok(())
     }
 }
 
-/// A batch scan being split: the splitter, and the document open (its number and pages).
+/// A batch scan being split: the splitter, and the document open.
 struct BatchSplit {
     splitter: Splitter,
     /// What every split document shares: the batch's hash and media type.
     planned: Planned,
-    open: Option<(usize, u32)>,
+    open: Option<OpenSegment>,
+}
+
+/// The document of a batch scan whose pages are being sent.
+struct OpenSegment {
+    doc: usize,
+    /// The number of its last page (read or failed): pages keep their place in the document.
+    next: u32,
+    /// Pages sent on their way.
+    sent: usize,
+    /// Pages that could not be decoded, with the reason.
+    failed: Vec<String>,
+}
+
+impl OpenSegment {
+    fn new(doc: usize) -> OpenSegment {
+        OpenSegment {
+            doc,
+            next: 0,
+            sent: 0,
+            failed: Vec::new(),
+        }
+    }
 }
 
 impl BatchSplit {
-    /// Ends the open document: its pages are all sent.
+    /// Ends the open document: its pages are all sent. One whose every page failed is
+    /// rejected with the first reason.
     fn close(&mut self, events: &Sender<Event>) -> Result<(), Stop> {
-        let Some((doc, pages)) = self.open.take() else {
+        let Some(open) = self.open.take() else {
             return Ok(());
+        };
+        let (rejected, failed_pages) = if open.sent == 0 {
+            (open.failed.into_iter().next(), Vec::new())
+        } else {
+            (None, open.failed)
         };
         let planned = Planned {
             sha256: self.planned.sha256.clone(),
             media_type: self.planned.media_type,
-            pages: pages as usize,
-            rejected: None,
-            failed_pages: Vec::new(),
+            pages: open.sent,
+            rejected,
+            failed_pages,
         };
         events
-            .send(Event::Planned { doc, planned })
+            .send(Event::Planned {
+                doc: open.doc,
+                planned,
+            })
             .map_err(|_| Stop)
     }
 }

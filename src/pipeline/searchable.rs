@@ -1,4 +1,4 @@
-//! The searchable PDF of a document: each page's image with its words as invisible text,
+//! The searchable PDF of a document (PDF/A-2b): each page's image with its words as invisible text,
 //! written page by page into the archive's scratch folder as pages arrive (so a page's image
 //! is dropped once it is in the PDF), then stored as an object. A crash leaves only a scratch
 //! file, which the next run clears.
@@ -115,7 +115,7 @@ impl SearchablePdf {
         if self.open.is_none() {
             let (file, path) = archive.temp_file("searchable")?;
             let builder =
-                pdf::Builder::new(BufWriter::new(file)).map_err(|e| io_error(&path, e))?;
+                pdf::Builder::archival(BufWriter::new(file)).map_err(|e| io_error(&path, e))?;
             self.open = Some((builder, path));
         }
         let (builder, path) = self.open.as_mut().expect("opened above");
