@@ -52,7 +52,18 @@ pub fn rebuild_index(root: &Path, index_url: Option<&str>) -> Result<Rebuilt, Fi
         });
     }
     let ledger = read_ledger(&archive)?;
-    let (documents, imports) = read_records(&archive)?;
+    let (mut documents, imports) = read_records(&archive)?;
+    // Runs of the same second are put in their ledger order: which document came after which
+    // (a rescan supersedes a failing scan of an earlier run) must survive the rebuild.
+    let run_seq: std::collections::HashMap<&str, u64> = ledger
+        .iter()
+        .filter(|(_, _, e)| e.kind == "run")
+        .map(|(_, _, e)| (e.subject.as_str(), e.seq))
+        .collect();
+    documents.sort_by_cached_key(|d| {
+        let seq = run_seq.get(d.run_id.as_str()).copied().unwrap_or(u64::MAX);
+        (d.archived_at.clone(), seq, d.path.clone(), d.version)
+    });
     let mut done = Rebuilt::default();
     for (text, hash, entry) in &ledger {
         index.restore_ledger_entry(entry.seq, text, hash)?;
@@ -208,7 +219,7 @@ fn replay_withdrawals(
         .get("started_at")
         .and_then(|v| v.as_str())
         .unwrap_or(&entry.at);
-    index.replay_withdrawals(started_at, &withdrawn, &returned)?;
+    index.replay_withdrawals(&entry.subject, started_at, &withdrawn, &returned)?;
     Ok(())
 }
 

@@ -73,7 +73,8 @@ impl Index {
 
     /// Latest document versions that fail quality (or could not be read) and are still to
     /// rescan, in dossier and path order: not superseded (a passing document of the same
-    /// dossier and kind archived by a later run) and not withdrawn from the intake.
+    /// dossier and kind committed after it by another, later run: ids follow commit order,
+    /// also through `rebuild-index`) and not withdrawn from the intake.
     pub fn failing_documents(&self) -> Result<Vec<FailingDocument>, IndexError> {
         let mut out = Vec::new();
         self.db()
@@ -86,8 +87,7 @@ impl Index {
                    AND NOT EXISTS (
                         SELECT 1 FROM current_documents p JOIN documents pd ON pd.id = p.document_id
                         WHERE p.dossier_code = c.dossier_code AND p.kind = c.kind
-                          AND p.quality = 'pass' AND pd.run_id <> d.run_id
-                          AND pd.archived_at > d.archived_at)
+                          AND p.quality = 'pass' AND pd.run_id <> d.run_id AND pd.id > d.id)
                  ORDER BY c.dossier_code, c.path",
                 &[],
                 |r| {

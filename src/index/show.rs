@@ -173,8 +173,8 @@ impl Index {
                  JOIN documents pd ON pd.id = p.document_id
                  WHERE d.path = ?1 AND d.version = ?2 AND p.dossier_code = d.dossier_code
                    AND p.kind = d.kind AND p.quality = 'pass' AND pd.run_id <> d.run_id
-                   AND pd.archived_at > d.archived_at
-                 ORDER BY pd.archived_at DESC, p.path LIMIT 1",
+                   AND pd.id > d.id
+                 ORDER BY pd.id DESC LIMIT 1",
                 &key,
             )?;
             let withdrawn = db.query_opt(

@@ -10,17 +10,23 @@ use super::db::{vals, DbError};
 use super::{Index, IndexError};
 
 impl Index {
-    /// Intake paths whose latest version was archived before `before` (RFC 3339) and which
-    /// the intake held at the last complete walk.
-    pub fn intake_paths_archived_before(&self, before: &str) -> Result<Vec<String>, IndexError> {
+    /// Intake paths whose latest version another run archived by `started_at` (RFC 3339,
+    /// whole seconds: a run of the same second counts) and which the intake held at the last
+    /// complete walk. A worker sharing the index that commits during this run is left alone.
+    pub fn intake_paths_archived_before(
+        &self,
+        run_id: &str,
+        started_at: &str,
+    ) -> Result<Vec<String>, IndexError> {
         let mut out = Vec::new();
         self.db()
             .for_each(
                 "SELECT c.path FROM current_documents c
                  JOIN documents d ON d.id = c.document_id
                  JOIN intake_files f ON f.path = c.path
-                 WHERE d.intake_file = 1 AND d.archived_at < ?1 ORDER BY c.path",
-                &vals![before],
+                 WHERE d.intake_file = 1 AND d.run_id <> ?1 AND d.archived_at <= ?2
+                 ORDER BY c.path",
+                &vals![run_id, started_at],
                 |r| {
                     out.push(r.get(0)?);
                     Ok::<_, DbError>(())
@@ -67,9 +73,10 @@ impl Index {
 
 impl Index {
     /// `rebuild-index`: replays one run's withdrawals and returns, as its run report lists
-    /// them. A withdrawal only concerns versions archived before the run started.
+    /// them. A withdrawal only concerns versions other runs archived by the time it started.
     pub fn replay_withdrawals(
         &self,
+        run_id: &str,
         started_at: &str,
         withdrawn: &[String],
         returned: &[String],
@@ -80,8 +87,8 @@ impl Index {
                 tx.execute(
                     "DELETE FROM intake_files WHERE path = ?1 AND EXISTS (
                         SELECT 1 FROM current_documents c JOIN documents d ON d.id = c.document_id
-                        WHERE c.path = ?1 AND d.archived_at < ?2)",
-                    &vals![path, started_at],
+                        WHERE c.path = ?1 AND d.run_id <> ?2 AND d.archived_at <= ?3)",
+                    &vals![path, run_id, started_at],
                 )?;
             }
             for path in returned {

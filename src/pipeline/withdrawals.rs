@@ -23,7 +23,7 @@ pub(super) fn note(index: &Index, walk: &Walk, report: &mut RunReport) -> Result
         return Ok(());
     }
     let withdrawn: Vec<String> = index
-        .intake_paths_archived_before(&report.started_at)?
+        .intake_paths_archived_before(&report.run_id, &report.started_at)?
         .into_iter()
         .filter(|p| !seen.contains(p.as_str()))
         .collect();

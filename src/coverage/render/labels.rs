@@ -122,8 +122,9 @@ pub(crate) const VI: Labels = Labels {
     yes: "có",
     no: "không",
     ledger: "Sổ ghi vết (đầu chuỗi)",
-    ledger_check: "Để kiểm tra về sau: chạy `dossier verify` trên kho lưu trữ; sổ ghi vết phải \
-                   còn mục #{seq} với mã băm {hash} (các lần chạy sau chỉ thêm mục mới).",
+    ledger_check: "Để kiểm tra về sau: `dossier verify --archive KHO --since {seq}:{hash}` \
+                   (mã thoát 0: sổ ghi vết hôm nay vẫn nối tiếp mục này, các lần chạy sau chỉ \
+                   thêm mục mới; 4: lịch sử đã bị viết lại).",
     appendix: "Phụ lục",
     prepared_by: "Người lập biểu",
     head_of_unit: "Thủ trưởng đơn vị",
@@ -213,8 +214,9 @@ pub(crate) const EN: Labels = Labels {
     yes: "yes",
     no: "no",
     ledger: "Ledger head",
-    ledger_check: "To check later: run `dossier verify` on the archive; its ledger must still \
-                   hold entry #{seq} with hash {hash} (later runs only add entries).",
+    ledger_check: "To check later: `dossier verify --archive ARCHIVE --since {seq}:{hash}` \
+                   (exit 0: today's ledger still extends this entry, later runs only add \
+                   entries; 4: its history was rewritten).",
     appendix: "Appendix",
     prepared_by: "Prepared by",
     head_of_unit: "Head of unit",
