@@ -19,7 +19,7 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use crate::date::{date_in_dossier_code, Date};
-use crate::index::{DossierHoldings, Index, IndexError};
+use crate::index::{DossierHoldings, FailingDocument, Index, IndexError};
 use crate::register::{self, Channel, Problem, RegisterError, RegisterRow};
 
 #[derive(Debug, thiserror::Error)]
@@ -355,10 +355,9 @@ struct Tally<'a> {
     visit: Option<&'a mut dyn FnMut(&Counted<'_>)>,
     groups: BTreeMap<String, Counts>,
     missing: Vec<Missing>,
-    /// Failing documents by dossier, moved to `needs_rescan` when their dossier is in scope.
-    failing: HashMap<String, Vec<Rescan>>,
-    /// Every failing latest document's kind and reason, by dossier (for the missing list).
-    failing_kinds: HashMap<String, Vec<(String, String)>>,
+    /// Failing documents by dossier: the missing list says why from them, and those still to
+    /// rescan move to `needs_rescan` when their dossier is in scope.
+    failing: HashMap<String, Vec<FailingDocument>>,
     needs_rescan: Vec<Rescan>,
     /// Dossiers in scope with the input pages the register declares, checked at the end.
     declared_pages: Vec<(String, u32)>,
@@ -444,10 +443,10 @@ impl Tally<'_> {
     /// Why `what` (`input` or `result`) of `row`'s dossier is missing, and since when.
     fn gap(&self, row: &RegisterRow, what: &'static str) -> Gap {
         let failing = self
-            .failing_kinds
+            .failing
             .get(&row.dossier_code)
-            .and_then(|docs| docs.iter().find(|(kind, _)| kind == what))
-            .map(|(_, reason)| reason.clone());
+            .and_then(|docs| docs.iter().find(|d| d.kind == what))
+            .map(|d| d.reason.clone());
         let since = match what {
             "input" => Some(row.received_on),
             _ => row.completed_on,
@@ -463,7 +462,12 @@ impl Tally<'_> {
     /// The dossier's failing documents belong in the report.
     fn in_scope(&mut self, dossier_code: &str) {
         if let Some(docs) = self.failing.remove(dossier_code) {
-            self.needs_rescan.extend(docs);
+            let to_rescan = docs.into_iter().filter(|d| d.to_rescan);
+            self.needs_rescan.extend(to_rescan.map(|d| Rescan {
+                dossier_code: d.dossier_code,
+                document: d.path,
+                reason: d.reason,
+            }));
         }
     }
 
@@ -547,7 +551,6 @@ pub fn compute_visiting<'a>(
         groups: BTreeMap::new(),
         missing: Vec::new(),
         failing: failing_by_dossier(index)?,
-        failing_kinds: failing_kinds_by_dossier(index)?,
         needs_rescan: Vec::new(),
         declared_pages: Vec::new(),
         span: None,
@@ -603,30 +606,12 @@ pub fn compute_visiting<'a>(
 }
 
 /// The latest document versions that fail quality, by dossier.
-fn failing_by_dossier(index: &Index) -> Result<HashMap<String, Vec<Rescan>>, IndexError> {
-    let mut failing: HashMap<String, Vec<Rescan>> = HashMap::new();
+fn failing_by_dossier(index: &Index) -> Result<HashMap<String, Vec<FailingDocument>>, IndexError> {
+    let mut failing: HashMap<String, Vec<FailingDocument>> = HashMap::new();
     for d in index.failing_documents()? {
-        failing
-            .entry(d.dossier_code.clone())
-            .or_default()
-            .push(Rescan {
-                dossier_code: d.dossier_code,
-                document: d.path,
-                reason: d.reason,
-            });
+        failing.entry(d.dossier_code.clone()).or_default().push(d);
     }
     Ok(failing)
-}
-
-/// Every failing latest document's kind and reason, by dossier.
-fn failing_kinds_by_dossier(
-    index: &Index,
-) -> Result<HashMap<String, Vec<(String, String)>>, IndexError> {
-    let mut out: HashMap<String, Vec<(String, String)>> = HashMap::new();
-    for (dossier, kind, reason) in index.failing_kinds()? {
-        out.entry(dossier).or_default().push((kind, reason));
-    }
-    Ok(out)
 }
 
 /// What counting against a register found besides the figures.

@@ -24,8 +24,24 @@ pub struct DossierHoldings {
 pub struct FailingDocument {
     pub dossier_code: String,
     pub path: String,
+    /// `input` or `result`.
+    pub kind: String,
     pub reason: String,
+    /// Still to rescan: neither superseded nor withdrawn (see [`LATER_PASSING`], [`WITHDRAWN`]).
+    pub to_rescan: bool,
 }
+
+/// The passing latest documents that supersede document `d`: same dossier and kind, committed
+/// after it by another run (ids follow commit order, also through `rebuild-index`). Documents
+/// of one run do not supersede each other. A `FROM … WHERE` clause over `p` and `pd`.
+pub(super) const LATER_PASSING: &str = "FROM current_documents p
+    JOIN documents pd ON pd.id = p.document_id
+    WHERE p.dossier_code = d.dossier_code AND p.kind = d.kind AND p.quality = 'pass'
+      AND pd.run_id <> d.run_id AND pd.id > d.id";
+
+/// Document `d`'s intake file is no longer in the intake (see `withdrawals`).
+pub(super) const WITHDRAWN: &str = "d.intake_file = 1
+    AND NOT EXISTS (SELECT 1 FROM intake_files f WHERE f.path = d.path)";
 
 impl Index {
     /// Every archived dossier with what it holds, in code order (one ordered scan).
@@ -71,61 +87,30 @@ impl Index {
             .map_err(|e| self.err(e))
     }
 
-    /// Latest document versions that fail quality (or could not be read) and are still to
-    /// rescan, in dossier and path order: not superseded (a passing document of the same
-    /// dossier and kind committed after it by another, later run: ids follow commit order,
-    /// also through `rebuild-index`) and not withdrawn from the intake.
+    /// Latest document versions that fail quality (or could not be read), in dossier and path
+    /// order, each saying whether it is still to rescan.
     pub fn failing_documents(&self) -> Result<Vec<FailingDocument>, IndexError> {
         let mut out = Vec::new();
+        let sql = format!(
+            "SELECT c.dossier_code, c.path, c.kind, d.rejected, d.reasons,
+                    CASE WHEN ({WITHDRAWN}) OR EXISTS (SELECT 1 {LATER_PASSING})
+                         THEN 0 ELSE 1 END
+             FROM current_documents c JOIN documents d ON d.id = c.document_id
+             WHERE c.quality = 'fail' ORDER BY c.dossier_code, c.path"
+        );
         self.db()
-            .for_each(
-                "SELECT c.dossier_code, c.path, d.rejected, d.reasons
-                 FROM current_documents c JOIN documents d ON d.id = c.document_id
-                 WHERE c.quality = 'fail'
-                   AND (d.intake_file = 0
-                        OR EXISTS (SELECT 1 FROM intake_files f WHERE f.path = c.path))
-                   AND NOT EXISTS (
-                        SELECT 1 FROM current_documents p JOIN documents pd ON pd.id = p.document_id
-                        WHERE p.dossier_code = c.dossier_code AND p.kind = c.kind
-                          AND p.quality = 'pass' AND pd.run_id <> d.run_id AND pd.id > d.id)
-                 ORDER BY c.dossier_code, c.path",
-                &[],
-                |r| {
-                    let rejected: Option<String> = r.get(2)?;
-                    let reasons: Vec<String> = serde_json::from_str(r.str(3)?).unwrap_or_default();
-                    out.push(FailingDocument {
-                        dossier_code: r.get(0)?,
-                        path: r.get(1)?,
-                        reason: rejected.unwrap_or_else(|| reasons.join("; ")),
-                    });
-                    Ok::<_, DbError>(())
-                },
-            )
-            .map_err(|e| self.err(e))?;
-        Ok(out)
-    }
-
-    /// Every latest document version that fails quality, listed or not for rescan: (dossier,
-    /// kind, reason), for the missing list's "scanned but failing".
-    pub fn failing_kinds(&self) -> Result<Vec<(String, String, String)>, IndexError> {
-        let mut out = Vec::new();
-        self.db()
-            .for_each(
-                "SELECT c.dossier_code, c.kind, d.rejected, d.reasons
-                 FROM current_documents c JOIN documents d ON d.id = c.document_id
-                 WHERE c.quality = 'fail' ORDER BY c.dossier_code, c.path",
-                &[],
-                |r| {
-                    let rejected: Option<String> = r.get(2)?;
-                    let reasons: Vec<String> = serde_json::from_str(r.str(3)?).unwrap_or_default();
-                    out.push((
-                        r.get(0)?,
-                        r.get(1)?,
-                        rejected.unwrap_or_else(|| reasons.join("; ")),
-                    ));
-                    Ok::<_, DbError>(())
-                },
-            )
+            .for_each(&sql, &[], |r| {
+                let rejected: Option<String> = r.get(3)?;
+                let reasons: Vec<String> = serde_json::from_str(r.str(4)?).unwrap_or_default();
+                out.push(FailingDocument {
+                    dossier_code: r.get(0)?,
+                    path: r.get(1)?,
+                    kind: r.get(2)?,
+                    reason: rejected.unwrap_or_else(|| reasons.join("; ")),
+                    to_rescan: r.get::<i64>(5)? != 0,
+                });
+                Ok::<_, DbError>(())
+            })
             .map_err(|e| self.err(e))?;
         Ok(out)
     }

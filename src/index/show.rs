@@ -5,6 +5,7 @@
 use serde::Serialize;
 
 use super::db::{vals, DbError};
+use super::holdings::{LATER_PASSING, WITHDRAWN};
 use super::{Index, IndexError};
 
 #[derive(Debug, Clone, Serialize)]
@@ -159,6 +160,11 @@ impl Index {
     /// Marks the latest versions that fail quality but are no longer to rescan (see
     /// `failing_documents`): superseded by a passing document of a later run, or withdrawn.
     fn mark_superseded_and_withdrawn(&self, documents: &mut [DocumentView]) -> Result<(), DbError> {
+        let sql = format!(
+            "SELECT (SELECT p.path {LATER_PASSING} ORDER BY pd.id DESC LIMIT 1),
+                    CASE WHEN {WITHDRAWN} THEN 1 ELSE 0 END
+             FROM documents d WHERE d.path = ?1 AND d.version = ?2"
+        );
         for i in 0..documents.len() {
             let latest = documents
                 .get(i + 1)
@@ -167,24 +173,9 @@ impl Index {
                 continue;
             }
             let key = vals![documents[i].path.as_str(), i64::from(documents[i].version)];
-            let mut db = self.db();
-            let later = db.query_opt(
-                "SELECT p.path FROM documents d, current_documents p
-                 JOIN documents pd ON pd.id = p.document_id
-                 WHERE d.path = ?1 AND d.version = ?2 AND p.dossier_code = d.dossier_code
-                   AND p.kind = d.kind AND p.quality = 'pass' AND pd.run_id <> d.run_id
-                   AND pd.id > d.id
-                 ORDER BY pd.id DESC LIMIT 1",
-                &key,
-            )?;
-            let withdrawn = db.query_opt(
-                "SELECT 1 FROM documents d WHERE d.path = ?1 AND d.version = ?2
-                   AND d.intake_file = 1
-                   AND NOT EXISTS (SELECT 1 FROM intake_files f WHERE f.path = d.path)",
-                &key,
-            )?;
-            documents[i].superseded_by = later.map(|r| r.get(0)).transpose()?;
-            documents[i].withdrawn = withdrawn.is_some();
+            let row = self.db().query_one(&sql, &key)?;
+            documents[i].superseded_by = row.get(0)?;
+            documents[i].withdrawn = row.get::<i64>(1)? != 0;
         }
         Ok(())
     }

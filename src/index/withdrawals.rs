@@ -7,6 +7,7 @@
 use std::collections::HashSet;
 
 use super::db::{vals, DbError};
+use super::holdings::WITHDRAWN;
 use super::{Index, IndexError};
 
 impl Index {
@@ -39,18 +40,15 @@ impl Index {
     /// Archived intake paths that were withdrawn from the intake (and not seen since).
     pub fn withdrawn_paths(&self) -> Result<HashSet<String>, IndexError> {
         let mut out = HashSet::new();
+        let sql = format!(
+            "SELECT c.path FROM current_documents c JOIN documents d ON d.id = c.document_id
+             WHERE {WITHDRAWN}"
+        );
         self.db()
-            .for_each(
-                "SELECT c.path FROM current_documents c
-                 JOIN documents d ON d.id = c.document_id
-                 WHERE d.intake_file = 1
-                   AND NOT EXISTS (SELECT 1 FROM intake_files f WHERE f.path = c.path)",
-                &[],
-                |r| {
-                    out.insert(r.get(0)?);
-                    Ok::<_, DbError>(())
-                },
-            )
+            .for_each(&sql, &[], |r| {
+                out.insert(r.get(0)?);
+                Ok::<_, DbError>(())
+            })
             .map_err(|e| self.err(e))?;
         Ok(out)
     }
