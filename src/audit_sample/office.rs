@@ -95,10 +95,7 @@ fn summary(r: &AuditReport, lang: Lang) -> Vec<(&'static str, String)> {
             percent(Some(hi), lang).unwrap_or_default()
         )
     });
-    let ledger = r
-        .ledger_head
-        .as_ref()
-        .map(|h| format!("{}:{}", h.seq, h.hash));
+    let ledger = r.ledger_head.as_ref().map(|h| h.to_string());
     vec![
         (w.period, period),
         (w.checked, r.checked.to_string()),

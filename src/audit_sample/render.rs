@@ -41,7 +41,7 @@ pub fn text(r: &AuditReport) -> String {
         pct(r.error_percent)
     );
     if let Some(h) = &r.ledger_head {
-        let _ = writeln!(out, "ledger head {}:{}", h.seq, h.hash);
+        let _ = writeln!(out, "ledger head {h}");
     }
     for v in &r.verdicts {
         let _ = writeln!(

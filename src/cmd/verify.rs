@@ -66,10 +66,7 @@ fn finding_line(f: &Finding) -> String {
 
 fn summary_line(report: &VerifyReport) -> String {
     let head = match &report.ledger_head {
-        Some(h) => format!(
-            "; ledger head {}:{} (keep it: verify --since checks it later)",
-            h.seq, h.hash
-        ),
+        Some(h) => format!("; ledger head {h} (keep it: verify --since checks it later)"),
         None => String::new(),
     };
     format!(

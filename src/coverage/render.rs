@@ -153,7 +153,7 @@ impl Lang {
         let l = self.labels();
         match &report.ledger_head {
             Some(h) => (
-                format!("{}: {}:{}", l.ledger, h.seq, h.hash),
+                format!("{}: {h}", l.ledger),
                 Some(
                     l.ledger_check
                         .replace("{seq}", &h.seq.to_string())

@@ -42,6 +42,13 @@ pub struct LedgerHead {
     pub hash: String,
 }
 
+/// `SEQ:HASH`, as reports print a head and `verify --since` takes it.
+impl std::fmt::Display for LedgerHead {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}", self.seq, self.hash)
+    }
+}
+
 /// Merkle root over leaf strings (SHA-256 of each, then pairs hashed upwards; an odd one is
 /// carried up). The empty set has the all-zero root.
 pub fn merkle_root(leaves: &[String]) -> String {

@@ -273,7 +273,7 @@ pub(crate) async fn dashboard(
         ledger: r
             .ledger_head
             .as_ref()
-            .map(|h| format!("{}:{}", h.seq, h.hash))
+            .map(|h| h.to_string())
             .unwrap_or_default(),
         headings: figure_headings(by, l).to_vec(),
         totals: cells(&r.totals, lang, &link(None)),

@@ -108,7 +108,7 @@ pub fn csv(report: &CoverageReport, lang: Option<Lang>) -> Vec<u8> {
     let head = report
         .ledger_head
         .as_ref()
-        .map(|h| format!("{}:{}", h.seq, h.hash))
+        .map(|h| h.to_string())
         .unwrap_or_default();
     let mut cells = vec![ledger_key.to_owned(), head];
     cells.resize(header.len(), String::new());
