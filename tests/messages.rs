@@ -5,7 +5,7 @@ mod common;
 
 use std::fs;
 
-use common::TestEnv;
+use common::{log_message, TestEnv};
 
 /// A page without any resolution tag, turned sideways (so that it reads poorly and OSD is
 /// asked), and a page holding a few letters only: what makes Tesseract talk on its own.
@@ -276,4 +276,71 @@ fn target_with_a_comma_show_events_and_samples_kept_out_of_the_intake() {
         );
         assert!(!output.join("register.csv").exists());
     }
+}
+
+/// The other commands speak through the same log as `run`: every line they write on standard
+/// error is a log line (timestamp, level, message), in JSON with `--log-format json`, and
+/// `--quiet` silences their notes but not their errors.
+#[test]
+fn every_command_writes_log_lines() {
+    let env = TestEnv::generated(2);
+    let (code, _, stderr) = env.run();
+    assert_eq!(code, 0, "{stderr}");
+    let archive = env.archive();
+    let archive = archive.to_str().unwrap();
+    // A register with one unreadable row: its line is a warning.
+    let mut rows = std::fs::read_to_string(env.root().join("register.csv")).unwrap();
+    rows.push_str("no-code,,,,,,\n");
+    let register = env.root().join("register-with-a-bad-row.csv");
+    std::fs::write(&register, rows).unwrap();
+    let register = register.to_str().unwrap();
+    let bag = env.root().join("bag");
+    let sheets = env.root().join("sheets.pdf");
+    let commands: Vec<Vec<&str>> = vec![
+        vec!["report", "--archive", archive, "--register", register],
+        vec!["report", "--archive", archive],
+        vec!["verify", "--archive", archive],
+        vec!["verify", "--archive", archive, "--since", "not-a-head"],
+        vec![
+            "export-bag",
+            "--archive",
+            archive,
+            "--output",
+            bag.to_str().unwrap(),
+        ],
+        vec![
+            "cover-sheets",
+            "--output",
+            sheets.to_str().unwrap(),
+            "000.00.01.H50-240115-0001",
+        ],
+        vec![
+            "cover-sheets",
+            "--output",
+            sheets.to_str().unwrap(),
+            "not a code",
+        ],
+    ];
+    for args in &commands {
+        let out = env.dossier(args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!stderr.is_empty(), "{args:?} says what it did");
+        for line in stderr.lines() {
+            log_message(line);
+        }
+        let mut json_args = vec!["--log-format", "json"];
+        json_args.extend(args);
+        let out = env.dossier(&json_args);
+        for line in String::from_utf8_lossy(&out.stderr).lines() {
+            let v: serde_json::Value =
+                serde_json::from_str(line).unwrap_or_else(|e| panic!("{args:?}: {e}: {line}"));
+            assert!(v["level"].is_string() && v["message"].is_string(), "{v}");
+        }
+    }
+    let out = env.dossier(&["--quiet", "verify", "--archive", archive]);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "");
+    let out = env.dossier(&["--quiet", "verify", "--archive", archive, "--since", "x"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains(" ERROR "));
 }

@@ -56,7 +56,7 @@ pub(crate) fn audit(c: AuditCommand, index_url: Option<&str>) -> anyhow::Result<
                 sample: None,
             };
             match audit_sample::record(&a.archive, index_url, &v) {
-                Ok(head) => eprintln!("verdict recorded: ledger entry {head}"),
+                Ok(head) => dossier::log::info(&format!("verdict recorded: ledger entry {head}")),
                 Err(e @ AuditError::NoSuchDossier(_)) => {
                     return Err(UsageError(e.to_string()).into())
                 }

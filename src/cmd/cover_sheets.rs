@@ -12,10 +12,10 @@ pub(crate) fn cover_sheets(args: CoverSheetsArgs) -> anyhow::Result<ExitCode> {
         match dossier::cover::parse(code) {
             Ok(c) => parsed.push(c),
             Err(reason) => {
-                eprintln!(
+                dossier::log::error(&format!(
                     "dossier: {}: {reason}",
                     dossier::intake::layout::quoted(code)
-                );
+                ));
                 return Ok(ExitCode::Usage);
             }
         }
@@ -23,10 +23,10 @@ pub(crate) fn cover_sheets(args: CoverSheetsArgs) -> anyhow::Result<ExitCode> {
     let output = &args.output;
     write_atomically(output, |w| Ok(dossier::cover::sheets_pdf(&parsed, w)?))
         .with_context(|| format!("cannot write {}", output.display()))?;
-    eprintln!(
+    dossier::log::info(&format!(
         "wrote {} cover sheets to {}",
         parsed.len(),
         output.display()
-    );
+    ));
     Ok(ExitCode::Success)
 }

@@ -31,13 +31,13 @@ pub(crate) fn export_bag(args: ExportBagArgs, index_url: Option<&str>) -> anyhow
     let today =
         Date(dossier::timefmt::unix_seconds(std::time::SystemTime::now()).div_euclid(86_400));
     let summary = bag::export_bag(&args.archive, index_url, &args.output, &filter, today)?;
-    eprintln!(
+    dossier::log::info(&format!(
         "bag {}: {} dossiers, {} documents, {} payload files, {} bytes",
         summary.output,
         summary.dossiers,
         summary.documents,
         summary.payload_files,
         summary.payload_bytes
-    );
+    ));
     Ok(ExitCode::Success)
 }

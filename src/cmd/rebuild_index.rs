@@ -17,12 +17,12 @@ pub(crate) fn rebuild_index(
         print_json(&done)?;
     }
     for m in &done.mismatches {
-        eprintln!("does not give back its evidence record: {m}");
+        dossier::log::warn(&format!("does not give back its evidence record: {m}"));
     }
-    eprintln!(
+    dossier::log::info(&format!(
         "rebuilt: {} ledger entries, {} runs, {} documents ({} pages), {} imports; run `dossier verify` next",
         done.ledger_entries, done.runs, done.documents, done.pages, done.imports
-    );
+    ));
     Ok(if done.mismatches.is_empty() {
         ExitCode::Success
     } else {

@@ -38,10 +38,15 @@ pub(crate) fn report(a: ReportArgs, index_url: Option<&str>) -> anyhow::Result<E
         None => "(imported by the latest run)".to_owned(),
     };
     for p in &computed.report.register_problems {
-        eprintln!("register {register_name} line {}: {}", p.line, p.reason);
+        dossier::log::warn(&format!(
+            "register {register_name} line {}: {}",
+            p.line, p.reason
+        ));
     }
     if !computed.with_register {
-        eprintln!("no register: rates are over the dossiers in the archive (received date from the dossier code)");
+        dossier::log::info(
+            "no register: rates are over the dossiers in the archive (received date from the dossier code)",
+        );
     }
     let heading = Heading {
         by: opts.by,
@@ -132,12 +137,12 @@ fn procedure_names(
     if let Some(catalog) = catalog {
         let (rows, problems) = dossier::register::read_catalog(catalog)?;
         for p in &problems {
-            eprintln!(
+            dossier::log::warn(&format!(
                 "catalog {} line {}: {}",
                 catalog.display(),
                 p.line,
                 p.reason
-            );
+            ));
         }
         names.extend(rows.into_iter().map(|r| (r.procedure_code, r.name)));
     }

@@ -20,7 +20,9 @@ pub(crate) fn serve(a: ServeArgs, index_url: Option<&str>) -> anyhow::Result<Exi
     };
     let result = serve::serve(opts, |addr| {
         // Tests and scripts read this line to find a port picked with :0.
-        eprintln!("dossier: serving the auditors' desk on http://{addr}/");
+        dossier::log::info(&format!(
+            "dossier: serving the auditors' desk on http://{addr}/"
+        ));
     });
     match result {
         Err(e @ ServeError::NoUsers(_)) => Err(UsageError(e.to_string()).into()),
@@ -60,7 +62,7 @@ pub(crate) fn users(c: UsersCommand, index_url: Option<&str>) -> anyhow::Result<
             let index = index_rw(&a.archive, index_url)?;
             let at = dossier::timefmt::now_rfc3339();
             index.set_desk_user(&a.name, &serve::hash_password(password), &at)?;
-            eprintln!("desk user {} saved (argon2id hash)", a.name);
+            dossier::log::info(&format!("desk user {} saved (argon2id hash)", a.name));
         }
         UsersCommand::Remove(a) => {
             if !index_rw(&a.archive, index_url)?.remove_desk_user(&a.name)? {

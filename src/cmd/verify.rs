@@ -16,7 +16,7 @@ pub(crate) fn verify(args: VerifyArgs, index_url: Option<&str>) -> anyhow::Resul
     let since = match args.since.as_deref().map(fixity::parse_head).transpose() {
         Ok(since) => since,
         Err(e) => {
-            eprintln!("dossier: {e}");
+            dossier::log::error(&format!("dossier: {e}"));
             return Ok(ExitCode::Usage);
         }
     };
@@ -29,15 +29,15 @@ pub(crate) fn verify(args: VerifyArgs, index_url: Option<&str>) -> anyhow::Resul
             println!("{}", finding_line(f));
         }
         for u in &report.recorded_at_upgrade {
-            eprintln!(
+            dossier::log::info(&format!(
                 "{} documents and {} imports were archived before records were kept: their records were written at {} (ledger entry {}) from the index rows as they were then (--json lists them)",
                 u.documents.len(),
                 u.imports.len(),
                 u.upgrade,
                 u.ledger_seq
-            );
+            ));
         }
-        eprintln!("{}", summary_line(&report));
+        dossier::log::info(&summary_line(&report));
     }
     Ok(if report.clean() {
         ExitCode::Success
