@@ -22,6 +22,7 @@ test=(
   fonts-liberation2 fonts-dejavu-core
   chromium python3 python3-pip
   img2pdf python3-pil qpdf poppler-utils
+  libreoffice-calc-nogui
   postgresql
   default-jre-headless libpdfbox2-java libactivation-java libjaxb-api-java
 )

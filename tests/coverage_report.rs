@@ -610,13 +610,21 @@ fn xlsx_html_table_and_csv_renderings() {
         "the ledger head, in the header's columns"
     );
 
-    // table: Vietnamese by default, English on request, dates and decimals per locale.
+    // The Vietnamese csv, opened by a spreadsheet program as an office opens it.
+    let (_, vi_csv, _) = report(&env, &["--format", "csv", "--lang", "vi"]);
+    open_in_calc(&env, &vi_csv, &want);
+
+    // table: Vietnamese by default, English on request, dates and decimals per locale, and
+    // every line (lists and notes too) within a 100-column terminal.
     let (_, vi, _) = report(&env, &[]);
     let vi = String::from_utf8(vi).unwrap();
     assert!(
         vi.contains("Tiếp nhận") && vi.contains("01/01/2024") && vi.contains(','),
         "{vi}"
     );
+    for line in vi.lines() {
+        assert!(line.chars().count() <= 100, "over 100 columns: {line}");
+    }
     let (_, en, _) = report(&env, &["--lang", "en"]);
     let en = String::from_utf8(en).unwrap();
     assert!(
@@ -669,6 +677,73 @@ fn xlsx_html_table_and_csv_renderings() {
     print_html_to_a4(&env, &html);
 }
 
+/// The Vietnamese csv (BOM, `;`, decimal commas) opened in LibreOffice Calc with what its
+/// import dialog offers for such a file (UTF-8, semicolon, Vietnamese locale), saved as xlsx
+/// and read back: the letters intact, procedure codes still text, figures numbers.
+fn open_in_calc(env: &TestEnv, csv: &[u8], want: &Value) {
+    use calamine::{open_workbook, Data, Reader, Xlsx};
+    let dir = env.root().join("calc");
+    fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("bao-cao.csv");
+    fs::write(&file, csv).unwrap();
+    let out = Command::new("soffice")
+        .args(["--headless", "--norestore"])
+        .arg(format!(
+            "-env:UserInstallation=file://{}",
+            dir.join("profile").display()
+        ))
+        .args([
+            "--infilter=CSV:59,34,76,1,,1066",
+            "--convert-to",
+            "xlsx",
+            "--outdir",
+        ])
+        .arg(&dir)
+        .arg(&file)
+        .output()
+        .expect("LibreOffice Calc is installed (scripts/install-deps.sh)");
+    let xlsx = dir.join("bao-cao.xlsx");
+    assert!(
+        xlsx.exists(),
+        "soffice converted the csv: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut wb: Xlsx<_> = open_workbook(&xlsx).unwrap();
+    let sheet = wb.worksheet_range_at(0).unwrap().unwrap();
+    let rows: Vec<Vec<&Data>> = sheet.rows().map(|r| r.iter().collect()).collect();
+    let header: Vec<String> = rows[0].iter().map(|c| c.to_string()).collect();
+    assert_eq!(
+        &header[..4],
+        [
+            "Mã",
+            "Tên thủ tục",
+            "Tiếp nhận",
+            "Đã số hóa thành phần hồ sơ"
+        ],
+        "{header:?}"
+    );
+    for (i, g) in want["groups"].as_array().unwrap().iter().enumerate() {
+        let row = &rows[1 + i];
+        assert_eq!(
+            row[0],
+            &Data::String(g["key"].as_str().unwrap().to_owned()),
+            "a procedure code stays text, not a number with a thousands point"
+        );
+        if let Some(name) = g["name"].as_str() {
+            assert_eq!(row[1], &Data::String(name.to_owned()));
+        }
+        assert_eq!(row[2], &Data::Float(g["received"].as_f64().unwrap()));
+        match g["input_percent"].as_f64() {
+            Some(p) => assert!(
+                matches!(row[4], Data::Float(f) if (f - p).abs() < 1e-9),
+                "a decimal comma read as a number: {:?} for {p}",
+                row[4]
+            ),
+            None => assert_eq!(row[4], &Data::Empty),
+        }
+    }
+}
+
 /// Prints the html report as Chromium prints it (the page rule asks for A4, not Letter),
 /// and renders its first page with pdftoppm, as a person checking the print would.
 fn print_html_to_a4(env: &TestEnv, html: &std::path::Path) {
@@ -705,17 +780,31 @@ fn print_html_to_a4(env: &TestEnv, html: &std::path::Path) {
         .and_then(|n| n.trim().parse().ok())
         .unwrap();
     assert!(pages >= 2, "the lists start on their own page: {info}");
-    let first = env.root().join("report-page");
+    // Every printed page as a picture, kept in target/tmp/report-prints for a person to look
+    // at (CI keeps them with the tests' artefacts).
+    let prints = Path::new(env!("CARGO_TARGET_TMPDIR")).join("report-prints");
+    let _ = fs::remove_dir_all(&prints);
+    fs::create_dir_all(&prints).unwrap();
+    fs::copy(&pdf, prints.join("report-a4.pdf")).unwrap();
     let rendered = Command::new("pdftoppm")
-        .args(["-png", "-r", "50", "-f", "1", "-l", "1", "-singlefile"])
+        .args(["-png", "-r", "60"])
         .arg(&pdf)
-        .arg(&first)
+        .arg(prints.join("report-a4-page"))
         .status()
         .unwrap();
     assert!(rendered.success());
-    let page = image::open(first.with_extension("png"))
+    let mut printed: Vec<_> = fs::read_dir(&prints)
         .unwrap()
-        .into_luma8();
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "png"))
+        .collect();
+    printed.sort();
+    assert_eq!(
+        printed.len(),
+        pages as usize,
+        "one picture per printed page"
+    );
+    let page = image::open(&printed[0]).unwrap().into_luma8();
     let dark = page.pixels().filter(|p| p.0[0] < 100).count();
     assert!(
         dark > 500,

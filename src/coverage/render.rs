@@ -404,6 +404,44 @@ mod tests {
         assert!(t.contains("Số trang nộp: 4  Số trang đã quét: 3"));
     }
 
+    /// Every line within 100 columns, the lists and notes too: long lines wrap at spaces with
+    /// a hanging indent and lose no word; the verify command pastes as one shell command.
+    #[test]
+    fn every_line_of_the_table_fits_100_columns() {
+        let mut r = report();
+        r.ledger_head = Some(crate::index::audit::LedgerHead {
+            seq: 12_345,
+            hash: "cd".repeat(32),
+        });
+        r.register_problems[0].reason = "a reason long enough to need a second line ".repeat(4);
+        for lang in [Lang::Vi, Lang::En] {
+            let t = table(&r, &heading(GroupBy::Procedure, lang));
+            for line in t.lines() {
+                assert!(line.width() <= 100, "{} columns: {line}", line.width());
+            }
+            assert!(
+                t.contains("\n  000.00.01.H50-240115-0001  1.001193  "),
+                "the spacing of a wrapped line stays: {t}"
+            );
+            let words = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
+            assert!(
+                words(&t).contains(r.register_problems[0].reason.trim_end()),
+                "{t}"
+            );
+            let command: Vec<&str> = t
+                .lines()
+                .skip_while(|l| !l.trim_start().starts_with("dossier verify"))
+                .take(2)
+                .collect();
+            assert!(command[0].ends_with(" \\"), "{t}");
+            assert_eq!(
+                command[1].trim(),
+                format!("--since 12345:{}", "cd".repeat(32)),
+                "{t}"
+            );
+        }
+    }
+
     #[test]
     fn html_escapes_and_is_self_contained() {
         let h = html(&report(), &heading(GroupBy::Procedure, Lang::Vi));
@@ -428,7 +466,21 @@ mod tests {
         assert!(h[appendix..].contains("Dòng không đọc được trong sổ tiếp nhận (1)"));
         assert!(h[appendix..].contains("received_on is not a date"));
         assert!(h[..appendix].contains("UBND phường 1") && h.contains("02/12/2026"));
-        assert!(h.contains(&format!("sha256 {}", "ab".repeat(32))));
+        let hash = "ab".repeat(32);
+        assert!(h.contains(&format!("sha256 <span class=\"hash\">{hash}</span>")));
+
+        // The ledger head, the command that checks it and the signatures: one block.
+        let mut r = report();
+        r.ledger_head = Some(crate::index::audit::LedgerHead { seq: 7, hash });
+        let h = html(&r, &heading(GroupBy::Procedure, Lang::Vi));
+        let closing =
+            &h[h.find("class=\"closing\"").unwrap()..h.find("class=\"appendix\"").unwrap()];
+        let head = format!("7:{}", "ab".repeat(32));
+        assert!(closing.contains(&format!("<span class=\"hash\">{head}</span>")));
+        assert!(closing.contains(&format!(
+            "<code class=\"hash\">dossier verify --archive KHO --since {head}</code>"
+        )));
+        assert!(closing.contains("Người lập biểu") && closing.contains("Thủ trưởng đơn vị"));
     }
 
     #[test]

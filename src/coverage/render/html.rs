@@ -19,8 +19,7 @@ pub fn html(report: &CoverageReport, heading: &Heading<'_>) -> String {
     group_table(&mut h, report, heading);
     indicator_table(&mut h, report, heading);
     chart::rate_charts(&mut h, report, heading.lang);
-    ledger(&mut h, report, heading.lang);
-    signatures(&mut h, heading.lang);
+    ledger_and_signatures(&mut h, report, heading.lang);
     appendix(&mut h, report, heading.lang);
     h.markup("</body></html>\n");
     h.0
@@ -37,8 +36,9 @@ td.code { white-space: nowrap; }
 tr.total td { font-weight: bold; } td.flag { color: #a00; font-weight: bold; }
 .chart { margin: 0.2em 0 0.8em 0; } .legend span { margin-right: 1.5em; }
 .swatch { display: inline-block; width: 0.9em; height: 0.9em; vertical-align: middle; margin-right: 0.3em; }
-.meta { margin: 0.2em 0; } .hash { font-family: monospace; word-break: break-all; }
-.signatures { display: flex; justify-content: space-around; margin-top: 3em; text-align: center; page-break-inside: avoid; }
+.meta { margin: 0.2em 0; } .hash { font-family: "Liberation Mono", monospace; font-size: 0.85em; word-break: break-all; }
+.closing { break-inside: avoid; page-break-inside: avoid; }
+.signatures { display: flex; justify-content: space-around; margin-top: 2em; text-align: center; }
 .signatures div { min-height: 7em; } .signatures small { display: block; font-style: italic; }
 .appendix { page-break-before: always; }
 @page { size: A4; margin: 15mm 12mm 18mm 12mm;
@@ -76,8 +76,27 @@ fn head(h: &mut Html, report: &CoverageReport, heading: &Heading<'_>) {
     if let Some(d) = heading.printed_on {
         meta(&format_args!("{}: {}", l.printed_on, lang.date(d)));
     }
-    h.element("p", &[("class", &"meta hash")], lang.register(report))
-        .newline();
+    register(h, report, lang);
+}
+
+/// The register the figures rest on: its words in the text's font, its hash in monospace.
+fn register(h: &mut Html, report: &CoverageReport, lang: Lang) {
+    let l = lang.labels();
+    h.open("p", &[("class", &"meta")]);
+    match &report.register {
+        None => {
+            h.text(format_args!("{}: {}", l.register, l.register_none));
+        }
+        Some(r) => {
+            h.text(format_args!("{}: sha256 ", l.register))
+                .element("span", &[("class", &"hash")], &r.sha256)
+                .text(format_args!(", {} {}", r.rows, l.register_rows));
+            if let Some(at) = &r.imported_at {
+                h.text(format_args!(", {} {at}", l.imported_at));
+            }
+        }
+    }
+    h.close("p").newline();
 }
 
 /// The figures: one row per group, the below-target ones flagged, and the totals.
@@ -177,21 +196,31 @@ fn indicator_table(h: &mut Html, report: &CoverageReport, heading: &Heading<'_>)
     h.table_end();
 }
 
-/// The ledger head the figures were read at, and how to check it later.
-fn ledger(h: &mut Html, report: &CoverageReport, lang: Lang) {
-    let (head, check) = lang.ledger(report);
-    h.element("p", &[("class", &"meta hash")], head).newline();
-    if let Some(check) = check {
-        h.open("p", &[("class", &"meta")])
-            .element("small", &[], check)
-            .close("p")
-            .newline();
-    }
-}
-
-/// Where the one who prepared the table and the head of the unit sign.
-fn signatures(h: &mut Html, lang: Lang) {
+/// The ledger head the figures were read at, how to check it later, and where the one who
+/// prepared the table and the head of the unit sign: one block that a printed page never
+/// splits, so that the signatures stay with the figures' ledger head.
+fn ledger_and_signatures(h: &mut Html, report: &CoverageReport, lang: Lang) {
     let l = lang.labels();
+    h.open("div", &[("class", &"closing")]);
+    h.open("p", &[("class", &"meta")])
+        .text(format_args!("{}: ", l.ledger));
+    match &report.ledger_head {
+        Some(head) => h.element("span", &[("class", &"hash")], head),
+        None => h.text(l.none),
+    };
+    h.close("p").newline();
+    if let Some(check) = lang.ledger(report).1 {
+        // The command between backticks, as code.
+        h.open("p", &[("class", &"meta")]).open("small", &[]);
+        for (i, part) in check.split('`').enumerate() {
+            if i % 2 == 1 {
+                h.element("code", &[("class", &"hash")], part);
+            } else {
+                h.text(part);
+            }
+        }
+        h.close("small").close("p").newline();
+    }
     h.open("div", &[("class", &"signatures")]);
     for who in [l.prepared_by, l.head_of_unit] {
         h.open("div", &[])
@@ -199,7 +228,7 @@ fn signatures(h: &mut Html, lang: Lang) {
             .element("small", &[], l.sign_hint)
             .close("div");
     }
-    h.close("div").newline();
+    h.close("div").close("div").newline();
 }
 
 /// The lists, from a new page: missing, to rescan, page counts, register problems, unregistered.

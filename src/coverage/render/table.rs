@@ -12,6 +12,9 @@ use crate::coverage::{Counts, CoverageReport, GroupBy};
 /// The widest a group key is shown (longer ones end in `…`), so that a table fits 100 columns.
 const KEY_WIDTH: usize = 22;
 
+/// A terminal's width as the report is read: longer lines (lists, notes) wrap at spaces.
+const WIDTH: usize = 100;
+
 pub fn table(report: &CoverageReport, heading: &Heading<'_>) -> String {
     let (lang, l) = (heading.lang, heading.labels());
     let mut out = String::new();
@@ -48,7 +51,45 @@ pub fn table(report: &CoverageReport, heading: &Heading<'_>) -> String {
         write_names(&mut out, report, lang);
     }
     write_lists(&mut out, report, lang);
-    out
+    let mut fitted = String::with_capacity(out.len());
+    for line in out.lines() {
+        wrap(&mut fitted, line);
+    }
+    fitted
+}
+
+/// `line` within [`WIDTH`] columns: broken at spaces (the spacing inside a piece is kept),
+/// each continuation indented four more than the line. A word wider than the width (none of
+/// dossier's own) stays whole.
+fn wrap(out: &mut String, line: &str) {
+    let indent = line.len() - line.trim_start_matches(' ').len();
+    let hanging = " ".repeat(indent + 4);
+    let mut rest = line;
+    let mut lead = "";
+    loop {
+        let room = WIDTH - lead.len();
+        if rest.width() <= room {
+            let _ = writeln!(out, "{lead}{rest}");
+            return;
+        }
+        // The last space before which the piece fits; else the first one (a long word).
+        let body = rest.len() - rest.trim_start_matches(' ').len();
+        let spaces = rest
+            .char_indices()
+            .filter(|&(at, c)| c == ' ' && at > body)
+            .map(|(at, _)| at);
+        let fitting = spaces
+            .clone()
+            .take_while(|&at| rest[..at].width() <= room)
+            .last();
+        let Some(at) = fitting.or_else(|| spaces.clone().next()) else {
+            let _ = writeln!(out, "{lead}{rest}");
+            return;
+        };
+        let _ = writeln!(out, "{lead}{}", rest[..at].trim_end());
+        rest = rest[at..].trim_start();
+        lead = &hanging;
+    }
 }
 
 /// A key cut to [`KEY_WIDTH`] display columns.
@@ -252,6 +293,29 @@ fn write_lists(out: &mut String, report: &CoverageReport, lang: Lang) {
     let (head, check) = lang.ledger(report);
     let _ = writeln!(out, "\n{head}");
     if let Some(check) = check {
-        let _ = writeln!(out, "{check}");
+        write_check(out, &check);
+    }
+}
+
+/// The `verify --since` note with its command on lines of its own, split before `--since`
+/// with a shell continuation, so that it fits the width and still pastes as one command.
+fn write_check(out: &mut String, check: &str) {
+    let mut parts = check.splitn(3, '`');
+    match (parts.next(), parts.next(), parts.next()) {
+        (Some(before), Some(command), Some(after)) => {
+            let _ = writeln!(out, "{}", before.trim_end());
+            match command.split_once(" --since ") {
+                Some((verify, head)) => {
+                    let _ = writeln!(out, "    {verify} \\\n        --since {head}");
+                }
+                None => {
+                    let _ = writeln!(out, "    {command}");
+                }
+            }
+            let _ = writeln!(out, "{}", after.trim_start());
+        }
+        _ => {
+            let _ = writeln!(out, "{check}");
+        }
     }
 }
