@@ -62,7 +62,9 @@ pub fn table(report: &CoverageReport, heading: &Heading<'_>) -> String {
 /// each continuation indented four more than the line. A word wider than the width (none of
 /// dossier's own) stays whole.
 fn wrap(out: &mut String, line: &str) {
-    let indent = line.len() - line.trim_start_matches(' ').len();
+    let line = line.trim_end();
+    // Our own lines indent by two or four; the cap keeps room for words whatever comes.
+    let indent = (line.len() - line.trim_start_matches(' ').len()).min(WIDTH / 2);
     let hanging = " ".repeat(indent + 4);
     let mut rest = line;
     let mut lead = "";
