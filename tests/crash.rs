@@ -88,6 +88,7 @@ fn kill_9_at_twenty_moments_then_rerun() {
     assert_eq!(code, 0);
     let whole = t.elapsed();
     let moments = 20;
+    let mut orphans_named = 0;
     for i in 0..moments {
         std::fs::remove_dir_all(env.archive()).unwrap();
         let at = whole.mul_f64((i as f64 + 0.5) / moments as f64);
@@ -95,6 +96,7 @@ fn kill_9_at_twenty_moments_then_rerun() {
         std::thread::sleep(at);
         let _ = child.kill(); // SIGKILL
         let _ = child.wait();
+        orphans_named += objects_left_are_named_with_their_run(&env);
         assert_whole(
             &env,
             &format!(
@@ -104,6 +106,35 @@ fn kill_9_at_twenty_moments_then_rerun() {
             ),
         );
     }
+    assert!(
+        orphans_named > 0,
+        "some kill came between storing an original and committing it"
+    );
+}
+
+/// Before the next run, verify names the killed run beside each object stored for a document
+/// not yet committed (originals are stored before their pages are read). Returns how many.
+fn objects_left_are_named_with_their_run(env: &TestEnv) -> usize {
+    let archive = env.archive();
+    if !archive.join("index.sqlite").exists() {
+        return 0;
+    }
+    let out = env.dossier(&["verify", "--archive", archive.to_str().unwrap(), "--json"]);
+    let Ok(verify) = serde_json::from_slice::<Value>(&out.stdout) else {
+        return 0;
+    };
+    let mut named = 0;
+    for f in verify["findings"].as_array().into_iter().flatten() {
+        let detail = f["detail"].as_str().unwrap_or("");
+        if f["kind"] == "untracked" && detail.starts_with("stored object") {
+            assert!(
+                detail.contains("stored while run ") && detail.contains("the next run commits it"),
+                "{f}"
+            );
+            named += 1;
+        }
+    }
+    named
 }
 
 /// Starts a run, waits for its first dossier line, sends `signal`; returns the exit code.

@@ -241,7 +241,8 @@ fn verify_archive(
         .into_iter()
         .map(|(id, _)| id)
         .collect();
-    findings.extend(untracked(&archive, &objects.known, &runs)?);
+    let under_way = index.runs_under_way()?;
+    findings.extend(untracked(&archive, &objects.known, &runs, &under_way)?);
     findings.extend(permission_drift(&archive));
 
     // 3. Index rows agree with each other.
@@ -580,11 +581,14 @@ fn permission_drift(archive: &Archive) -> Vec<Finding> {
     out
 }
 
-/// Files in the archive that nothing accounts for.
+/// Files in the archive that nothing accounts for. An object stored while a run that has not
+/// finished was under way is most likely that run's, stored before its document was
+/// committed: the finding says so, and what makes it go.
 fn untracked(
     archive: &Archive,
     known: &HashSet<&str>,
     runs: &HashSet<String>,
+    under_way: &[(String, String)],
 ) -> Result<Vec<Finding>, FixityError> {
     let mut out = Vec::new();
     let root = archive.root();
@@ -640,7 +644,15 @@ fn untracked(
                     .is_some_and(|f| *f == name[..2]) =>
             {
                 if !known.contains(name.as_ref()) {
-                    finding(rel, "stored object that no index row refers to");
+                    let detail = match run_under_way_at(entry.path(), under_way) {
+                        Some(run) => format!(
+                            "stored object that no index row refers to: stored while run {run} \
+                             was under way, which has not finished (killed, or still at work); \
+                             the next run commits it if its intake file is still there"
+                        ),
+                        None => "stored object that no index row refers to".to_owned(),
+                    };
+                    finding(rel, &detail);
                 }
             }
             _ => finding(rel, "not an object of this archive"),
@@ -657,6 +669,17 @@ fn untracked(
         }
     }
     Ok(out)
+}
+
+/// The latest unfinished run that had begun when `path` was last written.
+fn run_under_way_at<'a>(path: &Path, under_way: &'a [(String, String)]) -> Option<&'a str> {
+    let written = std::fs::metadata(path).and_then(|m| m.modified()).ok()?;
+    let written = timefmt::rfc3339(written);
+    under_way
+        .iter()
+        .rev()
+        .find(|(_, started)| started.as_str() <= written.as_str())
+        .map(|(run, _)| run.as_str())
 }
 
 /// Whether this process may write in `root` (not a read-only mount or another's folder).

@@ -413,6 +413,14 @@ impl Index {
         )
     }
 
+    /// Runs begun and not finished (killed, or still at work): (run_id, started_at), oldest
+    /// first.
+    pub fn runs_under_way(&self) -> Result<Vec<(String, String)>, IndexError> {
+        self.string_pairs(
+            "SELECT run_id, started_at FROM runs WHERE finished_at IS NULL ORDER BY started_at",
+        )
+    }
+
     /// Finished runs: (run_id, report_sha256).
     pub fn finished_runs(&self) -> Result<Vec<(String, Option<String>)>, IndexError> {
         self.string_pairs(
