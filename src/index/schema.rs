@@ -5,7 +5,7 @@
 //! An index opened for writing is created, or migrated to [`SCHEMA_VERSION`], with its
 //! version row; one opened read-only must already be at that version.
 
-use super::db::{vals, Backend, DbError};
+use super::db::{vals, Backend, Db, DbError};
 use super::{Index, IndexError};
 
 const SCHEMA_VERSION: &str = "6";
@@ -316,6 +316,15 @@ fn replace_word(s: &str, from: &str, to: &str) -> String {
     out
 }
 
+/// On a shared index, waits for the transaction-scoped lock that lets one worker at a time
+/// create or migrate the schema (`CREATE … IF NOT EXISTS` races between sessions otherwise).
+fn one_migrator(db: &mut Db) -> Result<(), DbError> {
+    if db.backend() == Backend::Postgres {
+        db.execute("SELECT pg_advisory_xact_lock(4242)", &[])?;
+    }
+    Ok(())
+}
+
 impl Index {
     /// Creates the tables that are missing, then migrates an older index one version at a time.
     pub(super) fn migrate(&self) -> Result<(), IndexError> {
@@ -326,10 +335,7 @@ impl Index {
             Backend::Postgres => postgres_schema(),
         };
         self.transaction(|db| {
-            if db.backend() == Backend::Postgres {
-                // Workers starting together: one creates the tables, the others wait.
-                db.execute("SELECT pg_advisory_xact_lock(4242)", &[])?;
-            }
+            one_migrator(db)?;
             db.batch(&schema)?;
             db.execute(
                 "INSERT INTO meta(key, value) VALUES ('schema_version', ?1)
@@ -338,6 +344,8 @@ impl Index {
             )?;
             Ok(())
         })?;
+        // Each step under the same lock, its version read inside it: workers starting
+        // together on an older (or new) shared index migrate it, and index it, once.
         for (from, step) in [
             ("1", MIGRATE_1_TO_2),
             ("2", MIGRATE_2_TO_3),
@@ -345,12 +353,23 @@ impl Index {
             ("4", MIGRATE_4_TO_5),
             ("5", MIGRATE_5_TO_6),
         ] {
-            if self.version()?.as_deref() == Some(from) {
-                self.transaction(|db| db.batch(step))?;
-            }
+            self.transaction(|db| {
+                one_migrator(db)?;
+                let version = db
+                    .query_opt("SELECT value FROM meta WHERE key = 'schema_version'", &[])?
+                    .map(|r| r.get::<String>(0))
+                    .transpose()?;
+                if version.as_deref() == Some(from) {
+                    db.batch(step)?;
+                }
+                Ok(())
+            })?;
         }
         self.check_version()?;
-        self.transaction(|db| db.batch(AFTER_MIGRATION))
+        self.transaction(|db| {
+            one_migrator(db)?;
+            db.batch(AFTER_MIGRATION)
+        })
     }
 
     fn version(&self) -> Result<Option<String>, IndexError> {
