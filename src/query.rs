@@ -20,8 +20,10 @@ pub enum QueryError {
 /// anything.
 pub fn open_read_only(archive: &Path, index_url: Option<&str>) -> Result<Index, QueryError> {
     let location = Location::resolve(Archive::index_path_of(archive), index_url)?;
-    Archive::open_existing(archive, location.is_shared())?;
-    Ok(Index::open(&location, false)?)
+    let archive = Archive::open_existing(archive, location.is_shared())?;
+    let index = Index::open(&location, false)?;
+    index.refuse_if_lost(&archive)?;
+    Ok(index)
 }
 
 pub fn search(

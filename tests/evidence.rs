@@ -296,22 +296,95 @@ fn a_rebuilt_index_gives_the_same_reports_and_passes_verify() {
     }
     assert_eq!(shown_before, shown_after);
     assert_eq!(std::fs::read(archive.join("ledger.jsonl")).unwrap(), ledger);
-    let (code, report) = verify(&env, &archive, &[]);
-    assert_eq!(code, 0, "{report:#}");
+    let (code, verified) = verify(&env, &archive, &[]);
+    assert_eq!(code, 0, "{verified:#}");
     // --deep derives the page facts and the register rows again from the originals.
-    let (code, report) = verify(&env, &archive, &["--deep"]);
-    assert_eq!(code, 0, "{report:#}");
+    let (code, verified) = verify(&env, &archive, &["--deep"]);
+    assert_eq!(code, 0, "{verified:#}");
     assert_eq!(
-        report["deep"]["documents"], report["documents"],
-        "{report:#}"
+        verified["deep"]["documents"], verified["documents"],
+        "{verified:#}"
     );
-    assert!(report["deep"]["pages"].as_u64().unwrap() >= 3, "{report:#}");
-    assert!(report["deep"]["pages_per_second"].as_f64().unwrap() > 0.0);
+    assert!(
+        verified["deep"]["pages"].as_u64().unwrap() >= 3,
+        "{verified:#}"
+    );
+    assert!(verified["deep"]["pages_per_second"].as_f64().unwrap() > 0.0);
     // The next run reads nothing again: the stat cache came back from the records.
     let (code, run, _) = env.run();
     assert_eq!(code, 0);
     assert_eq!(run["documents_added"], 0, "{run:#}");
     assert_eq!(run["pages_ocr"], 0, "{run:#}");
+
+    // A rebuild killed part way: no command takes the half-made index for the archive's, and
+    // the next rebuild-index makes it whole again.
+    let before = report("procedure", "json");
+    for delay_ms in [0, 15, 30, 60, 90, 150] {
+        std::fs::remove_file(archive.join("index.sqlite")).unwrap();
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_dossier"))
+            .args(["rebuild-index", "--archive", archive.to_str().unwrap()])
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+        let _ = child.kill(); // SIGKILL
+        let finished = child.wait().unwrap().success();
+        let out = env.dossier(&[
+            "report",
+            "--archive",
+            archive.to_str().unwrap(),
+            "--format",
+            "json",
+        ]);
+        if !finished && !out.status.success() {
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert!(
+                stderr.contains(" ERROR ") && stderr.contains("index"),
+                "killed after {delay_ms} ms: {stderr}"
+            );
+            let refused = env.dossier(&["verify", "--archive", archive.to_str().unwrap()]);
+            assert_eq!(
+                refused.status.code(),
+                Some(1),
+                "killed after {delay_ms} ms: verify refuses too"
+            );
+            let again = env.dossier(&["rebuild-index", "--archive", archive.to_str().unwrap()]);
+            assert_eq!(
+                again.status.code(),
+                Some(0),
+                "{}",
+                String::from_utf8_lossy(&again.stderr)
+            );
+        }
+        assert_eq!(
+            String::from_utf8_lossy(&report("procedure", "json")),
+            String::from_utf8_lossy(&before),
+            "killed after {delay_ms} ms"
+        );
+    }
+
+    // The same, deterministically: a half-made index (its marker kept, rows missing).
+    sql(
+        &archive,
+        "INSERT INTO meta(key, value) VALUES ('rebuild_started_at', '2026-01-01T00:00:00Z')",
+    );
+    sql(&archive, "DELETE FROM pages");
+    for args in [
+        vec!["report", "--archive", archive.to_str().unwrap()],
+        vec!["search", "--archive", archive.to_str().unwrap(), "a"],
+    ] {
+        let out = env.dossier(&args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        assert!(String::from_utf8_lossy(&out.stderr).contains("run `dossier rebuild-index` again"));
+    }
+    let run = env.dossier(&["run", env.pipeline().to_str().unwrap()]);
+    assert_eq!(run.status.code(), Some(1), "run refuses");
+    let again = env.dossier(&["rebuild-index", "--archive", archive.to_str().unwrap()]);
+    assert_eq!(again.status.code(), Some(0));
+    assert_eq!(
+        String::from_utf8_lossy(&report("procedure", "json")),
+        String::from_utf8_lossy(&before)
+    );
 }
 
 /// Found by an adversarial review: rows added beside the real ones, with records of their own

@@ -29,11 +29,6 @@ pub enum FixityError {
     #[error(transparent)]
     Index(#[from] IndexError),
     #[error(
-        "the index of {archive} is missing or empty while the archive holds objects or a ledger: \
-         run `dossier rebuild-index --archive {archive}` first (a new index would start a second ledger)"
-    )]
-    IndexLost { archive: String },
-    #[error(
         "{path} holds ledger entries the index does not: it is not rewritten (restore the index, \
          or run `dossier rebuild-index`)"
     )]
@@ -42,19 +37,18 @@ pub enum FixityError {
     BadHead(String),
     #[error("the index {index} is not empty: rebuild-index makes a new index only (move the old one away first)")]
     NotEmpty { index: String },
+    #[error(
+        "the shared index {index} holds a rebuild-index that did not finish: empty its database \
+         (drop its tables) and run rebuild-index again"
+    )]
+    PartialRebuild { index: String },
     #[error("ledger.jsonl line {line}: {why}; the index cannot be rebuilt from it")]
     BrokenLedger { line: usize, why: String },
 }
 
-/// Refuses to work on an archive whose index was lost: an empty index beside stored objects
-/// or a ledger would begin a new history over the old evidence.
+/// Refuses to work on an archive whose index was lost ([`Index::refuse_if_lost`]).
 pub(crate) fn refuse_lost_index(archive: &Archive, index: &Index) -> Result<(), FixityError> {
-    if index.is_empty()? && archive.holds_evidence()? {
-        return Err(FixityError::IndexLost {
-            archive: archive.root().display().to_string(),
-        });
-    }
-    Ok(())
+    Ok(index.refuse_if_lost(archive)?)
 }
 
 /// Writes the ledger file from the index's ledger table (the table is the source of truth,

@@ -12,7 +12,7 @@
 //! written before it was named leave it unset); the intake files each run found withdrawn or
 //! back are replayed from its report.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use super::FixityError;
 use crate::evidence::{self, DocumentRecord, ImportRecord};
@@ -36,7 +36,8 @@ pub struct Rebuilt {
     pub mismatches: Vec<String>,
 }
 
-/// Rebuilds the index of `root` (it must be missing or empty).
+/// Rebuilds the index of `root` (it must be missing or empty, or one this command left half
+/// made: a SQLite index is then made again from nothing).
 pub fn rebuild_index(root: &Path, index_url: Option<&str>) -> Result<Rebuilt, FixityError> {
     let archive = Archive::create_or_open(root)?;
     let location = Location::resolve(archive.index_path(), index_url)?;
@@ -45,14 +46,52 @@ pub fn rebuild_index(root: &Path, index_url: Option<&str>) -> Result<Rebuilt, Fi
         true => None,
         false => Some(archive.lock()?),
     };
-    let mut index = Index::open(&location, true)?;
-    if !index.is_empty()? {
-        return Err(FixityError::NotEmpty {
-            index: location.display(),
-        });
+    let mut index = Index::open_for_rebuild(&location)?;
+    match (index.rebuild_under_way()?, &location) {
+        // Our own half-made index (a rebuild killed or out of disk): made again from nothing.
+        (Some(_), Location::Sqlite(path)) => {
+            drop(index);
+            remove_partial_index(path)?;
+            index = Index::open_for_rebuild(&location)?;
+        }
+        (Some(_), Location::Postgres(_)) => {
+            return Err(FixityError::PartialRebuild {
+                index: location.display(),
+            })
+        }
+        (None, _) if !index.is_empty()? => {
+            return Err(FixityError::NotEmpty {
+                index: location.display(),
+            })
+        }
+        (None, _) => {}
     }
-    let ledger = read_ledger(&archive)?;
-    let (mut documents, imports) = read_records(&archive)?;
+    // Until the last row is restored, every other command refuses this index.
+    index.mark_rebuild(Some(&crate::timefmt::now_rfc3339()))?;
+    let done = restore_everything(&archive, &mut index)?;
+    index.mark_rebuild(None)?;
+    Ok(done)
+}
+
+/// Removes a SQLite index that a rebuild left half made (and its journal).
+fn remove_partial_index(path: &Path) -> Result<(), FixityError> {
+    let mut journal = path.as_os_str().to_owned();
+    journal.push("-journal");
+    for file in [path.to_owned(), PathBuf::from(journal)] {
+        match std::fs::remove_file(&file) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(source) => return Err(StoreError::Io { path: file, source }.into()),
+        }
+    }
+    Ok(())
+}
+
+/// Every ledger entry, run, document, import, withdrawal, fixity event and verdict, from the
+/// ledger file and the evidence records.
+fn restore_everything(archive: &Archive, index: &mut Index) -> Result<Rebuilt, FixityError> {
+    let ledger = read_ledger(archive)?;
+    let (mut documents, imports) = read_records(archive)?;
     // Runs of the same second are put in their ledger order: which document came after which
     // (a rescan supersedes a failing scan of an earlier run) must survive the rebuild.
     let run_seq: std::collections::HashMap<&str, u64> = ledger
@@ -69,23 +108,23 @@ pub fn rebuild_index(root: &Path, index_url: Option<&str>) -> Result<Rebuilt, Fi
         index.restore_ledger_entry(entry.seq, text, hash)?;
         done.ledger_entries += 1;
         if entry.kind == "run" {
-            if let Some(intake) = restore_run(&archive, &index, entry)? {
+            if let Some(intake) = restore_run(archive, index, entry)? {
                 done.intake = Some(intake);
             }
             done.runs += 1;
         }
     }
     if let Some(intake) = &done.intake {
-        restore_intake(&index, intake)?;
+        restore_intake(index, intake)?;
     }
     for record in &documents {
-        restore_document(&archive, &mut index, record, &mut done)?;
+        restore_document(archive, index, record, &mut done)?;
     }
     for record in &imports {
-        restore_import(&archive, &mut index, record, &mut done)?;
+        restore_import(archive, index, record, &mut done)?;
     }
     for (_, _, entry) in ledger.iter().filter(|(_, _, e)| e.kind == "run") {
-        replay_withdrawals(&archive, &index, entry)?;
+        replay_withdrawals(archive, index, entry)?;
     }
     for (_, _, entry) in ledger.iter().filter(|(_, _, e)| e.kind == "verify") {
         let outcome = match entry.summary.get("outcome").and_then(|o| o.as_str()) {

@@ -413,6 +413,32 @@ impl Index {
         )
     }
 
+    /// When a rebuild-index began that has not finished: its marker is written before the
+    /// first restored row and removed after the last.
+    pub fn rebuild_under_way(&self) -> Result<Option<String>, IndexError> {
+        self.db()
+            .query_opt(
+                "SELECT value FROM meta WHERE key = 'rebuild_started_at'",
+                &[],
+            )
+            .and_then(|row| row.map(|r| r.get::<String>(0)).transpose())
+            .map_err(|e| self.err(e))
+    }
+
+    /// Marks (`Some(started_at)`) or unmarks (`None`) a rebuild under way, in its own commit.
+    pub(crate) fn mark_rebuild(&mut self, started_at: Option<&str>) -> Result<(), IndexError> {
+        self.transaction(|db| {
+            match started_at {
+                Some(at) => db.execute(
+                    "INSERT INTO meta(key, value) VALUES ('rebuild_started_at', ?1)",
+                    &vals![at],
+                )?,
+                None => db.execute("DELETE FROM meta WHERE key = 'rebuild_started_at'", &[])?,
+            };
+            Ok(())
+        })
+    }
+
     /// Runs begun and not finished (killed, or still at work): (run_id, started_at), oldest
     /// first.
     pub fn runs_under_way(&self) -> Result<Vec<(String, String)>, IndexError> {

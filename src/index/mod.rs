@@ -67,6 +67,24 @@ pub enum IndexError {
     Unresponsive { index: String, seconds: f64 },
     #[error("index {index}: stopped by a signal while waiting for the database")]
     Stopped { index: String },
+    #[error(
+        "index {index}: a rebuild-index begun at {since} did not finish (its figures would be \
+         partial): run `dossier rebuild-index` again"
+    )]
+    RebuildInterrupted { index: String, since: String },
+    #[error(
+        "the index of {archive} is missing or empty while the archive holds objects or a ledger: \
+         run `dossier rebuild-index --archive {archive}` first (a new index would start a second ledger)"
+    )]
+    Lost { archive: String },
+    #[error("archive {archive}: {reason}")]
+    Evidence { archive: String, reason: String },
+    #[error(
+        "index {index}: its last writer was stopped in the middle of a change (its journal is \
+         still beside it), which a read-only command cannot undo: run `dossier verify` or the \
+         next `dossier run` on the archive, which rolls it back, then try again"
+    )]
+    UnfinishedWrite { index: String },
 }
 
 /// An open index: one connection to its database (SQLite or PostgreSQL), and where it lives.
@@ -86,8 +104,25 @@ impl Index {
         Index::open(&Location::Sqlite(path.to_owned()), false)
     }
 
-    /// Opens an index for writing (creating or migrating its tables) or read-only.
+    /// Opens an index for writing (creating or migrating its tables) or read-only. An index
+    /// that a rebuild-index left half made is refused: every figure from it would be partial.
     pub fn open(location: &Location, write: bool) -> Result<Index, IndexError> {
+        let index = Index::open_any(location, write)?;
+        if let Some(since) = index.rebuild_under_way()? {
+            return Err(IndexError::RebuildInterrupted {
+                index: location.display(),
+                since,
+            });
+        }
+        Ok(index)
+    }
+
+    /// Opens an index for `rebuild-index`, which may find its own interrupted work there.
+    pub(crate) fn open_for_rebuild(location: &Location) -> Result<Index, IndexError> {
+        Index::open_any(location, true)
+    }
+
+    fn open_any(location: &Location, write: bool) -> Result<Index, IndexError> {
         let index = Index {
             db: RefCell::new(location.connect(write)?),
             location: location.clone(),
@@ -95,9 +130,47 @@ impl Index {
         if write {
             index.migrate()?;
         } else {
-            index.check_version()?;
+            index
+                .check_version()
+                .map_err(|e| index.unfinished_write(e))?;
         }
         Ok(index)
+    }
+
+    /// Refuses an empty index beside stored objects or a ledger: read, it would give figures
+    /// of nothing; written, it would begin a new history over the old evidence.
+    pub fn refuse_if_lost(&self, archive: &crate::store::Archive) -> Result<(), IndexError> {
+        let held = archive.holds_evidence().map_err(|e| IndexError::Evidence {
+            archive: archive.root().display().to_string(),
+            reason: e.to_string(),
+        })?;
+        if held && self.is_empty()? {
+            return Err(IndexError::Lost {
+                archive: archive.root().display().to_string(),
+            });
+        }
+        Ok(())
+    }
+
+    /// A read-only open of a SQLite index whose last writer was killed mid-transaction: the
+    /// journal it left must be rolled back first, which only a writing command may do.
+    fn unfinished_write(&self, e: IndexError) -> IndexError {
+        let Location::Sqlite(path) = &self.location else {
+            return e;
+        };
+        let mut journal = path.as_os_str().to_owned();
+        journal.push("-journal");
+        let read_only = matches!(
+            &e,
+            IndexError::Db { cause: DbError::Sqlite(rusqlite::Error::SqliteFailure(f, _)), .. }
+                if f.code == rusqlite::ErrorCode::ReadOnly
+        );
+        if read_only && Path::new(&journal).exists() {
+            return IndexError::UnfinishedWrite {
+                index: self.location.display(),
+            };
+        }
+        e
     }
 
     pub fn location(&self) -> &Location {

@@ -141,6 +141,7 @@ impl Desk {
         )?;
         let store = Archive::open_existing(&opts.archive, location.is_shared())?;
         let writer = Index::open(&location, true)?;
+        writer.refuse_if_lost(&store)?;
         let users = writer.desk_users()?.len();
         Ok(Desk {
             archive: opts.archive.clone(),
