@@ -184,6 +184,29 @@ fn a_lost_index_is_refused_and_the_history_is_anchored() {
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("rebuild-index"), "{stderr}");
+    // An emptied index (its tables there, its rows gone): nothing reads figures from it and
+    // nothing writes a verdict into it.
+    std::fs::copy(env.archive().join("index.sqlite"), a.join("index.sqlite")).unwrap();
+    sql(&a, "DELETE FROM ledger; DELETE FROM runs;");
+    let dossier = env.manifest.files[0].dossier.clone();
+    for args in [
+        vec!["report", "--archive", a.to_str().unwrap()],
+        vec!["search", "--archive", a.to_str().unwrap(), "a"],
+        vec![
+            "audit",
+            "record",
+            "--archive",
+            a.to_str().unwrap(),
+            &dossier,
+            "--verdict",
+            "confirmed",
+        ],
+    ] {
+        let out = env.dossier(&args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {stderr}");
+        assert!(stderr.contains("missing or empty"), "{args:?}: {stderr}");
+    }
     assert_eq!(
         std::fs::read(a.join("ledger.jsonl")).unwrap(),
         ledger,

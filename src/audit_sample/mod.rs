@@ -169,6 +169,8 @@ pub fn record(
     let _lock = archive.lock()?;
     let location = Location::resolve(archive.index_path(), index_url)?;
     let mut index = Index::open(&location, true)?;
+    // A verdict in an empty index would begin a second ledger over the archive's evidence.
+    index.refuse_if_lost(&archive)?;
     if index.dossier(verdict.dossier_code)?.is_none() {
         return Err(AuditError::NoSuchDossier(verdict.dossier_code.to_owned()));
     }

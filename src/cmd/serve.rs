@@ -34,7 +34,9 @@ pub(crate) fn serve(a: ServeArgs, index_url: Option<&str>) -> anyhow::Result<Exi
 fn index_rw(archive: &std::path::Path, index_url: Option<&str>) -> anyhow::Result<Index> {
     let store = Archive::open_existing(archive, index_url.is_some())?;
     let location = Location::resolve(store.index_path(), index_url)?;
-    Ok(Index::open(&location, true)?)
+    let index = Index::open(&location, true)?;
+    index.refuse_if_lost(&store)?;
+    Ok(index)
 }
 
 pub(crate) fn users(c: UsersCommand, index_url: Option<&str>) -> anyhow::Result<ExitCode> {
