@@ -22,6 +22,7 @@
 # Needs root (debootstrap, chroot, mount) and the build dependencies. Prints each step's time;
 # exits non-zero with a "check-deb: FAILED" line at the first failure.
 # shellcheck disable=SC2001 # sed indents multi-line output
+# shellcheck disable=SC2016 # dpkg-query's own ${Status} and ${Version}, not the shell's
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$PWD
@@ -189,10 +190,14 @@ in_root apt-get update -q >"$run/apt.log" 2>&1 || fail "apt-get update in the ro
 in_root sh -c "cd /root && apt install -y -q ./$debname" >>"$run/apt.log" 2>&1 ||
   fail "apt install ./$debname: see $run/apt.log"
 for package in dossier libtesseract5 tesseract-ocr-vie tesseract-ocr-osd fonts-liberation2; do
-  # shellcheck disable=SC2016 # dpkg-query's own ${Status}, not the shell's
   state=$(in_root dpkg-query -W -f '${Status}' "$package" 2>/dev/null || true)
   [ "$state" = "install ok installed" ] || fail "$package is not installed ($state)"
 done
+# Stripped: the release profile's line tables go to the -dbgsym .ddeb (Cargo.toml, dbgsym).
+if readelf -S --wide "$root/usr/bin/dossier" | grep -q '\.debug_'; then
+  fail "/usr/bin/dossier carries debug sections: the package is not stripped"
+fi
+echo "   $(in_root dpkg-query -W -f '${Package} ${Version}, Installed-Size ${Installed-Size} KiB' dossier), stripped"
 # The Depends are the whole runtime: on a minimal root, no library is missing.
 missing=$(in_root ldd /usr/bin/dossier | grep 'not found' || true)
 [ -z "$missing" ] || fail "/usr/bin/dossier misses libraries the package does not depend on: $missing"

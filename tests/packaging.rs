@@ -187,3 +187,29 @@ fn removing_the_package_disables_the_timer_even_without_a_running_systemd() {
         "{calls:?}"
     );
 }
+
+/// The release profile keeps line tables; cargo-deb ships a binary as it is built unless told
+/// to split the symbols off, which made /usr/bin/dossier 131 MB instead of 20.
+/// scripts/check-deb.sh looks for debug sections in the installed binary.
+#[test]
+fn the_package_ships_a_stripped_binary_when_the_release_profile_keeps_debug_info() {
+    let manifest: toml::Value =
+        toml::from_str(&std::fs::read_to_string(root().join("Cargo.toml")).unwrap()).unwrap();
+    let debug = manifest
+        .get("profile")
+        .and_then(|p| p.get("release"))
+        .and_then(|r| r.get("debug"));
+    let keeps_debug_info = match debug {
+        None => false,
+        Some(toml::Value::Boolean(b)) => *b,
+        Some(toml::Value::Integer(n)) => *n != 0,
+        Some(toml::Value::String(s)) => s != "none",
+        Some(other) => panic!("[profile.release] debug = {other}"),
+    };
+    let deb = &manifest["package"]["metadata"]["deb"];
+    let splits = |key: &str| deb.get(key).and_then(toml::Value::as_bool) == Some(true);
+    assert!(
+        !keeps_debug_info || splits("dbgsym") || splits("separate-debug-symbols"),
+        "[profile.release] debug = {debug:?} but [package.metadata.deb] neither dbgsym nor separate-debug-symbols"
+    );
+}
