@@ -194,7 +194,7 @@ for package in dossier libtesseract5 tesseract-ocr-vie tesseract-ocr-osd fonts-l
   [ "$state" = "install ok installed" ] || fail "$package is not installed ($state)"
 done
 # Stripped: the release profile's line tables go to the -dbgsym .ddeb (Cargo.toml, dbgsym).
-if readelf -S --wide "$root/usr/bin/dossier" | grep -q '\.debug_'; then
+if readelf -S --wide "$root/usr/bin/dossier" | grep -qE '\.debug_(info|line|str|abbrev) '; then
   fail "/usr/bin/dossier carries debug sections: the package is not stripped"
 fi
 echo "   $(in_root dpkg-query -W -f '${Package} ${Version}, Installed-Size ${Installed-Size} KiB' dossier), stripped"
