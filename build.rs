@@ -38,9 +38,16 @@ fn git_commit() -> Option<String> {
         println!("cargo:rerun-if-changed={dir}/HEAD");
     }
     if let Some(common) = git(&["rev-parse", "--path-format=absolute", "--git-common-dir"]) {
-        println!("cargo:rerun-if-changed={common}/packed-refs");
+        // Only files that exist: cargo takes a missing one for changed, and would build the
+        // crate again every time (a fresh clone has no packed-refs).
+        let watch = |path: String| {
+            if std::path::Path::new(&path).exists() {
+                println!("cargo:rerun-if-changed={path}");
+            }
+        };
+        watch(format!("{common}/packed-refs"));
         if let Some(reference) = git(&["symbolic-ref", "-q", "HEAD"]) {
-            println!("cargo:rerun-if-changed={common}/{reference}");
+            watch(format!("{common}/{reference}"));
         }
     }
     Some(head)

@@ -2,6 +2,7 @@
 # Builds the Debian package: target/debian/dossier_<version>_<arch>.deb (packaging/README.md).
 #
 #   scripts/build-deb.sh            # release build, man pages, completions, then the .deb
+#                                   # (and the -dbgsym .ddeb of its debug symbols)
 #
 # Needs the build dependencies (scripts/install-deps.sh --build) and cargo-deb, which is
 # installed from crates.io when missing. Honours CARGO_TARGET_DIR; the .deb is always written
@@ -30,5 +31,8 @@ gzip -9n "$generated"/man/*.1
 [ -f CHANGELOG.md ] || { echo "CHANGELOG.md is missing" >&2; exit 1; }
 
 mkdir -p "$root/target/debian"
-deb=$(cargo deb --no-build --locked --output "$root/target/debian/" | tail -n 1)
-echo "$deb"
+# cargo-deb names the .deb and, with dbgsym (Cargo.toml), the -dbgsym .ddeb of the debug
+# symbols: the .deb is the last line, as scripts/check-deb.sh reads it.
+out=$(cargo deb --no-build --locked --output "$root/target/debian/")
+echo "$out" | grep '\.ddeb$' || true
+echo "$out" | grep '\.deb$' | tail -n 1

@@ -126,3 +126,90 @@ fn the_package_depends_on_tesseract_and_its_models_only_and_its_assets_exist() {
         assert!(destinations.iter().any(|d| d == wanted), "{wanted}");
     }
 }
+
+/// systemd opens `StandardOutput=append:` files as root before it switches to `User=`, so a
+/// log it creates is root's, mode 0600 under `UMask=0077` (systemd issue #14385): the dossier
+/// group could not read it and logrotate, which rotates as `su dossier dossier`, could not open
+/// it. The postinst makes the file first, as dossier's; copytruncate keeps that file.
+/// scripts/check-deb.sh shows both on an installed package.
+#[test]
+fn the_package_makes_the_nightly_log_as_dossiers_so_logrotate_can_rotate_it() {
+    let service = unit("dossier-nightly.service");
+    let log = one(&service, "Service", "StandardOutput")
+        .strip_prefix("append:")
+        .unwrap();
+    assert_eq!(one(&service, "Service", "UMask"), "0077");
+    let postinst = std::fs::read_to_string(root().join("packaging/debian/postinst")).unwrap();
+    assert!(
+        postinst.contains(&format!(
+            "install -o dossier -g dossier -m 0640 /dev/null {log}"
+        )),
+        "postinst does not make {log}"
+    );
+    let logrotate = std::fs::read_to_string(root().join("packaging/debian/logrotate")).unwrap();
+    let (pattern, body) = logrotate.split_once('{').unwrap();
+    let folder = Path::new(log).parent().unwrap();
+    assert_eq!(pattern.trim(), format!("{}/*.log", folder.display()));
+    let directives: Vec<&str> = body.lines().map(str::trim).collect();
+    assert!(directives.contains(&"su dossier dossier"), "{body}");
+    assert!(directives.contains(&"copytruncate"), "{body}");
+}
+
+/// prerm, run for real with a systemctl that only writes down what it is asked: on removal it
+/// disables the timer even where no systemd runs (a chroot, an image build), and leaves it
+/// alone on an upgrade.
+#[test]
+fn removing_the_package_disables_the_timer_even_without_a_running_systemd() {
+    let dir = tempfile::tempdir().unwrap();
+    let asked = dir.path().join("asked");
+    let fake = dir.path().join("systemctl");
+    std::fs::write(
+        &fake,
+        format!("#!/bin/sh\necho \"$*\" >>'{}'\n", asked.display()),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let prerm = |argument: &str| {
+        let status = std::process::Command::new("/bin/sh")
+            .arg(root().join("packaging/debian/prerm"))
+            .arg(argument)
+            .env("PATH", dir.path())
+            .status()
+            .unwrap();
+        assert!(status.success(), "prerm {argument}: {status}");
+        std::fs::read_to_string(&asked).unwrap_or_default()
+    };
+    assert_eq!(prerm("upgrade"), "", "an upgrade keeps the timer");
+    let calls = prerm("remove");
+    assert!(
+        calls.lines().any(|l| l == "disable dossier-nightly.timer"),
+        "{calls:?}"
+    );
+}
+
+/// The release profile keeps line tables; cargo-deb ships a binary as it is built unless told
+/// to split the symbols off, which made /usr/bin/dossier 131 MB instead of 20.
+/// scripts/check-deb.sh looks for debug sections in the installed binary.
+#[test]
+fn the_package_ships_a_stripped_binary_when_the_release_profile_keeps_debug_info() {
+    let manifest: toml::Value =
+        toml::from_str(&std::fs::read_to_string(root().join("Cargo.toml")).unwrap()).unwrap();
+    let debug = manifest
+        .get("profile")
+        .and_then(|p| p.get("release"))
+        .and_then(|r| r.get("debug"));
+    let keeps_debug_info = match debug {
+        None => false,
+        Some(toml::Value::Boolean(b)) => *b,
+        Some(toml::Value::Integer(n)) => *n != 0,
+        Some(toml::Value::String(s)) => s != "none",
+        Some(other) => panic!("[profile.release] debug = {other}"),
+    };
+    let deb = &manifest["package"]["metadata"]["deb"];
+    let splits = |key: &str| deb.get(key).and_then(toml::Value::as_bool) == Some(true);
+    assert!(
+        !keeps_debug_info || splits("dbgsym") || splits("separate-debug-symbols"),
+        "[profile.release] debug = {debug:?} but [package.metadata.deb] neither dbgsym nor separate-debug-symbols"
+    );
+}
