@@ -12,8 +12,10 @@
 //!       page corrections (`ocr::Engine::with_corrections`, languages `vie`);
 //!   (b) by `tesseract FILE - -l vie` with OMP_THREAD_LIMIT=1.
 //! CER is the edit distance over the reference length, whitespace runs folded to one space,
-//! both sides NFC. Prints CER per kind for both, the total errors over the total reference
-//! characters, and dossier's share of the CLI's errors (the goal: no kind worse, overall ≤ 0.5).
+//! both sides NFC. Prints CER per kind for both, how many pages of the kind dossier's layout
+//! test judged one plain column (read as one block, Tesseract's mode 6, unless the page had
+//! black scan borders), the total errors over the total reference characters, and dossier's
+//! share of the CLI's errors (the goal: no kind worse, overall ≤ 0.5).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -236,13 +238,16 @@ fn make(kind: &str, fonts: &Fonts, rng: &mut Rng) -> (Vec<u8>, &'static str, Str
     (out.0, out.1, truth)
 }
 
-fn dossier_read(engine: &mut ocr::Engine, path: &Path) -> String {
+fn dossier_read(engine: &mut ocr::Engine, path: &Path) -> (String, bool) {
     let bytes = std::fs::read(path).expect("page file");
     let (_, mut pages) = decode::pages(&bytes, Default::default()).expect("decodes");
     let page = pages.next().expect("a page").expect("decodes");
     let q = quality::assess(&page.image, page.meta_dpi);
     let (image, dpi) = ocr::image_for_ocr(page.image, q.dpi);
-    engine.read(image, dpi).expect("reads").text.text
+    let read = engine.read(image, dpi).expect("reads");
+    // What the layout test made of the page OCR saw (levelled, turned): one block or not.
+    let one_block = ocr::layout::one_column(&read.image, dpi);
+    (read.text.text, one_block)
 }
 
 /// What the page corrections cost on an ordinary page (the first file: clean, when all kinds
@@ -349,10 +354,10 @@ fn main() {
     });
     let mut engine = ocr::Engine::with_corrections("vie", None).expect("vie model");
     let t = Instant::now();
-    let ours: Vec<String> = files
+    let (ours, one_block): (Vec<String>, Vec<bool>) = files
         .iter()
         .map(|(_, p, _)| dossier_read(&mut engine, p))
-        .collect();
+        .unzip();
     let ours_secs = t.elapsed().as_secs_f64();
     let theirs = cli.join().expect("CLI thread");
     if let Some(keep) = &keep {
@@ -367,9 +372,13 @@ fn main() {
         }
     }
 
-    // Per kind: (dossier edits, CLI edits, reference chars).
+    // Per kind: (dossier edits, CLI edits, reference chars); pages judged one column.
     let mut sums = vec![(0usize, 0usize, 0usize); KINDS.len()];
+    let mut blocks = vec![0usize; KINDS.len()];
+    let mut pages = vec![0usize; KINDS.len()];
     for (i, (k, _, truth)) in files.iter().enumerate() {
+        blocks[*k] += usize::from(one_block[i]);
+        pages[*k] += 1;
         let (e_ours, len) = edits(truth, &ours[i]);
         let (e_cli, _) = edits(truth, &theirs[i]);
         sums[*k].0 += e_ours;
@@ -377,7 +386,7 @@ fn main() {
         sums[*k].2 += len;
     }
     println!(
-        "{:<24} {:>8} {:>8}  {:>6}",
+        "{:<24} {:>8} {:>8}  {:>6}  one block (mode 6)",
         "kind", "dossier", "CLI", "ratio"
     );
     let (mut total_ours, mut total_cli, mut total_len) = (0, 0, 0);
@@ -396,7 +405,10 @@ fn main() {
         } else {
             format!("{:.2}", o as f64 / c as f64)
         };
-        println!("{:<24} {co:>8.4} {cc:>8.4}  {ratio:>6}", KINDS[k]);
+        println!(
+            "{:<24} {co:>8.4} {cc:>8.4}  {ratio:>6}  {}/{}",
+            KINDS[k], blocks[k], pages[k]
+        );
         if co > cc + 0.002 {
             worse.push(KINDS[k]);
         }
