@@ -490,3 +490,57 @@ fn rows_added_beside_the_evidence_are_findings() {
     let (code, report) = verify(&env, &a, &[]);
     assert_eq!(code, 4, "{report:#}");
 }
+
+/// A read-only command on an index whose writer was killed in the middle of a change (its
+/// journal left beside it) says so and what to do; verify rolls the change back.
+#[test]
+fn a_writers_journal_left_behind_is_named_and_verify_rolls_it_back() {
+    let env = TestEnv::generated(1);
+    let (code, _, stderr) = env.run();
+    assert_eq!(code, 0, "{stderr}");
+    let archive = env.archive();
+    let figures = || -> Option<Value> {
+        let out = env.dossier(&[
+            "report",
+            "--archive",
+            archive.to_str().unwrap(),
+            "--format",
+            "json",
+        ]);
+        out.status.success().then(|| {
+            let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+            report["groups"].clone()
+        })
+    };
+    let before = figures().expect("a report");
+    // A writer that spills its change into the file and dies before committing.
+    let index = archive.join("index.sqlite");
+    let killed_writer = "import os, sqlite3, sys\n\
+        c = sqlite3.connect(sys.argv[1], isolation_level=None)\n\
+        c.execute('PRAGMA cache_size = 1')\n\
+        c.execute('BEGIN')\n\
+        c.execute('UPDATE pages SET text = ?', ('x' * 3000,))\n\
+        c.execute('DELETE FROM documents')\n\
+        os._exit(0)\n";
+    let status = std::process::Command::new("python3")
+        .args(["-c", killed_writer])
+        .arg(&index)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    assert!(
+        archive.join("index.sqlite-journal").exists(),
+        "a hot journal"
+    );
+    let out = env.dossier(&["report", "--archive", archive.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("stopped in the middle of a change"),
+        "{stderr}"
+    );
+    let (code, verified) = verify(&env, &archive, &[]);
+    assert_eq!(code, 0, "{verified:#}");
+    assert!(!archive.join("index.sqlite-journal").exists());
+    assert_eq!(figures(), Some(before));
+}

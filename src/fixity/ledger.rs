@@ -78,7 +78,9 @@ fn check_ledger_file(archive: &Archive, table: &[(u64, String, String)]) -> Vec<
             let lines: Vec<&str> = file.lines().collect();
             if lines.len() < table.len() {
                 out.push(ledger_finding(format!(
-                    "the ledger file has {} entries, the index {}: entries were removed",
+                    "the ledger file has {} entries, the index {}: entries were removed from \
+                     the file, or a writer was stopped before copying them (this verify, or \
+                     the next run, copies them back when the file is otherwise the index's)",
                     lines.len(),
                     table.len()
                 )));

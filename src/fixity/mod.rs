@@ -665,15 +665,17 @@ fn untracked(
     Ok(out)
 }
 
-/// The latest unfinished run that had begun when `path` was last written.
-fn run_under_way_at<'a>(path: &Path, under_way: &'a [(String, String)]) -> Option<&'a str> {
+/// The unfinished runs that had begun (to the second, as runs record their start) when `path`
+/// was last written: one of them stored it. Several when runs began within the same second.
+fn run_under_way_at(path: &Path, under_way: &[(String, String)]) -> Option<String> {
     let written = std::fs::metadata(path).and_then(|m| m.modified()).ok()?;
     let written = timefmt::rfc3339(written);
-    under_way
+    let runs: Vec<&str> = under_way
         .iter()
-        .rev()
-        .find(|(_, started)| started.as_str() <= written.as_str())
+        .filter(|(_, started)| started.as_str() <= written.as_str())
         .map(|(run, _)| run.as_str())
+        .collect();
+    (!runs.is_empty()).then(|| runs.join(" or "))
 }
 
 /// Whether this process may write in `root` (not a read-only mount or another's folder).

@@ -123,16 +123,18 @@ impl Index {
     }
 
     fn open_any(location: &Location, write: bool) -> Result<Index, IndexError> {
+        let unfinished = |e| match write {
+            true => e,
+            false => unfinished_write(location, e),
+        };
         let index = Index {
-            db: RefCell::new(location.connect(write)?),
+            db: RefCell::new(location.connect(write).map_err(unfinished)?),
             location: location.clone(),
         };
         if write {
             index.migrate()?;
         } else {
-            index
-                .check_version()
-                .map_err(|e| index.unfinished_write(e))?;
+            index.check_version().map_err(unfinished)?;
         }
         Ok(index)
     }
@@ -150,27 +152,6 @@ impl Index {
             });
         }
         Ok(())
-    }
-
-    /// A read-only open of a SQLite index whose last writer was killed mid-transaction: the
-    /// journal it left must be rolled back first, which only a writing command may do.
-    fn unfinished_write(&self, e: IndexError) -> IndexError {
-        let Location::Sqlite(path) = &self.location else {
-            return e;
-        };
-        let mut journal = path.as_os_str().to_owned();
-        journal.push("-journal");
-        let read_only = matches!(
-            &e,
-            IndexError::Db { cause: DbError::Sqlite(rusqlite::Error::SqliteFailure(f, _)), .. }
-                if f.code == rusqlite::ErrorCode::ReadOnly
-        );
-        if read_only && Path::new(&journal).exists() {
-            return IndexError::UnfinishedWrite {
-                index: self.location.display(),
-            };
-        }
-        e
     }
 
     pub fn location(&self) -> &Location {
@@ -199,6 +180,27 @@ impl Index {
     ) -> Result<T, IndexError> {
         self.db().transaction(work).map_err(|e| self.err(e))
     }
+}
+
+/// A read-only open of a SQLite index whose last writer was killed mid-transaction: the
+/// journal it left must be rolled back first, which only a writing command may do.
+fn unfinished_write(location: &Location, e: IndexError) -> IndexError {
+    let Location::Sqlite(path) = location else {
+        return e;
+    };
+    let mut journal = path.as_os_str().to_owned();
+    journal.push("-journal");
+    let read_only = matches!(
+        &e,
+        IndexError::Db { cause: DbError::Sqlite(rusqlite::Error::SqliteFailure(f, _)), .. }
+            if f.code == rusqlite::ErrorCode::ReadOnly
+    );
+    if read_only && Path::new(&journal).exists() {
+        return IndexError::UnfinishedWrite {
+            index: location.display(),
+        };
+    }
+    e
 }
 
 #[cfg(test)]
