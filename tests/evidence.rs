@@ -292,6 +292,12 @@ fn a_rebuilt_index_gives_the_same_reports_and_passes_verify() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    // A mistyped path: refused before anything is made there.
+    let typo = env.root().join("archvie");
+    let out = env.dossier(&["rebuild-index", "--archive", typo.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("holds no ledger.jsonl"));
+    assert!(!typo.exists(), "nothing made at a mistyped path");
     // Once more on the rebuilt index: refused, it is not empty.
     let again = env.dossier(&["rebuild-index", "--archive", archive.to_str().unwrap()]);
     assert_eq!(again.status.code(), Some(1));

@@ -241,7 +241,12 @@ pub(crate) fn printable(s: &str) -> Cow<'_, str> {
     if s.chars().any(unsafe_char) {
         Cow::Owned(
             s.chars()
-                .map(|c| if unsafe_char(c) { '\u{fffd}' } else { c })
+                .map(|c| match c {
+                    // Whitespace that offices' exports carry (tabs, line breaks in a cell).
+                    '\t' | '\n' | '\r' => ' ',
+                    c if unsafe_char(c) => '\u{fffd}',
+                    c => c,
+                })
                 .collect(),
         )
     } else {
@@ -414,11 +419,18 @@ mod tests {
             hash: "cd".repeat(32),
         });
         r.register_problems[0].reason = "a reason long enough to need a second line ".repeat(4);
+        // A name without a space in 150 columns, and an office export's tab.
+        r.groups[0].name = Some(format!("{}\tcuối", "Tên".repeat(50)));
         for lang in [Lang::Vi, Lang::En] {
             let t = table(&r, &heading(GroupBy::Procedure, lang));
             for line in t.lines() {
                 assert!(line.width() <= 100, "{} columns: {line}", line.width());
             }
+            assert!(
+                t.contains(&"Tên".repeat(30)) && t.contains("Tên cuối"),
+                "{t}"
+            );
+            assert!(!t.contains('\u{fffd}'), "a tab prints as a space: {t}");
             assert!(
                 t.contains("\n  000.00.01.H50-240115-0001  1.001193  "),
                 "the spacing of a wrapped line stays: {t}"

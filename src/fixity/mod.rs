@@ -42,6 +42,8 @@ pub enum FixityError {
          (drop its tables) and run rebuild-index again"
     )]
     PartialRebuild { index: String },
+    #[error("{path} holds no ledger.jsonl: not a dossier archive whose index can be rebuilt (is the path right?)")]
+    NothingToRebuild { path: String },
     #[error("ledger.jsonl line {line}: {why}; the index cannot be rebuilt from it")]
     BrokenLedger { line: usize, why: String },
 }

@@ -39,6 +39,14 @@ pub struct Rebuilt {
 /// Rebuilds the index of `root` (it must be missing or empty, or one this command left half
 /// made: a SQLite index is then made again from nothing).
 pub fn rebuild_index(root: &Path, index_url: Option<&str>) -> Result<Rebuilt, FixityError> {
+    // Nothing is created or marked where there is no history to rebuild from (a mistyped
+    // path): a marked index there could only be removed by hand.
+    let ledger = root.join(crate::store::LEDGER_FILE);
+    if !ledger.is_file() {
+        return Err(FixityError::NothingToRebuild {
+            path: root.display().to_string(),
+        });
+    }
     let archive = Archive::create_or_open(root)?;
     let location = Location::resolve(archive.index_path(), index_url)?;
     // A shared index's archive has no `lock` file; its runs need the (empty) database.

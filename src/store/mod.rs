@@ -107,6 +107,9 @@ pub fn is_sha256_hex(s: &str) -> bool {
     s.len() == 64 && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
 }
 
+/// The ledger file's name in an archive's root.
+pub const LEDGER_FILE: &str = "ledger.jsonl";
+
 #[derive(Debug, Clone)]
 pub struct Archive {
     root: PathBuf,
@@ -392,7 +395,7 @@ impl Archive {
     /// The run ledger as a file: one JSON entry per line, a copy of the index's ledger table
     /// that auditors can read and `verify` compares.
     pub fn ledger_path(&self) -> PathBuf {
-        self.root.join("ledger.jsonl")
+        self.root.join(LEDGER_FILE)
     }
 
     /// Replaces the ledger file with a longer one: tmp → fsync → rename → fsync folder.

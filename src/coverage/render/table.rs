@@ -84,7 +84,7 @@ fn wrap(out: &mut String, line: &str) {
             .clone()
             .take_while(|&at| rest[..at].width() <= room)
             .last();
-        let Some(at) = fitting.or_else(|| spaces.clone().next()) else {
+        let Some(at) = fitting.or_else(|| word_cut(rest, room)) else {
             let _ = writeln!(out, "{lead}{rest}");
             return;
         };
@@ -92,6 +92,21 @@ fn wrap(out: &mut String, line: &str) {
         rest = rest[at..].trim_start();
         lead = &hanging;
     }
+}
+
+/// Where a word too wide for `room` columns (a name without spaces) is cut: after the last
+/// character that fits. `None` when not even one does.
+fn word_cut(text: &str, room: usize) -> Option<usize> {
+    let mut width = 0;
+    let mut cut = None;
+    for (at, c) in text.char_indices() {
+        width += c.width().unwrap_or(0);
+        if width > room {
+            break;
+        }
+        cut = Some(at + c.len_utf8());
+    }
+    cut.filter(|&at| at < text.len())
 }
 
 /// A key cut to [`KEY_WIDTH`] display columns.
