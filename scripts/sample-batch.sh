@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh --build   # building and running; the tests need --test
 cargo build --release --locked
-dossier=target/release/dossier
+dossier=${CARGO_TARGET_DIR:-target}/release/dossier
 rm -rf archive
 status=0
 "$dossier" run pipelines/sample.toml || status=$?
