@@ -25,15 +25,19 @@ fn detected(env: &TestEnv, archive: &Path, kind: &str, text: &str) {
     }
 }
 
-fn report_json(env: &TestEnv, archive: &Path) -> Value {
-    let out = env.dossier(&[
+/// `dossier report --archive ARCHIVE --format json`, as it ran.
+fn report_output(env: &TestEnv, archive: &Path) -> std::process::Output {
+    env.dossier(&[
         "report",
         "--archive",
         archive.to_str().unwrap(),
         "--format",
         "json",
-    ]);
-    serde_json::from_slice(&out.stdout).unwrap()
+    ])
+}
+
+fn report_json(env: &TestEnv, archive: &Path) -> Value {
+    serde_json::from_slice(&report_output(env, archive).stdout).unwrap()
 }
 
 fn first_dossier_with_input(archive: &Path) -> String {
@@ -358,13 +362,7 @@ fn a_rebuilt_index_gives_the_same_reports_and_passes_verify() {
         std::thread::sleep(std::time::Duration::from_millis(delay_ms));
         let _ = child.kill(); // SIGKILL
         let finished = child.wait().unwrap().success();
-        let out = env.dossier(&[
-            "report",
-            "--archive",
-            archive.to_str().unwrap(),
-            "--format",
-            "json",
-        ]);
+        let out = report_output(&env, &archive);
         if !finished && !out.status.success() {
             let stderr = String::from_utf8_lossy(&out.stderr);
             assert!(
@@ -506,13 +504,7 @@ fn a_writers_journal_left_behind_is_named_and_verify_rolls_it_back() {
     assert_eq!(code, 0, "{stderr}");
     let archive = env.archive();
     let figures = || -> Option<Value> {
-        let out = env.dossier(&[
-            "report",
-            "--archive",
-            archive.to_str().unwrap(),
-            "--format",
-            "json",
-        ]);
+        let out = report_output(&env, &archive);
         out.status.success().then(|| {
             let report: Value = serde_json::from_slice(&out.stdout).unwrap();
             report["groups"].clone()

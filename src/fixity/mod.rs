@@ -48,11 +48,6 @@ pub enum FixityError {
     BrokenLedger { line: usize, why: String },
 }
 
-/// Refuses to work on an archive whose index was lost ([`Index::refuse_if_lost`]).
-pub(crate) fn refuse_lost_index(archive: &Archive, index: &Index) -> Result<(), FixityError> {
-    Ok(index.refuse_if_lost(archive)?)
-}
-
 /// Writes the ledger file from the index's ledger table (the table is the source of truth,
 /// committed with each run; the file is the copy auditors read and `verify` compares).
 /// The file is never replaced by a shorter or different history: it must be a prefix of the
@@ -347,7 +342,7 @@ fn open_archive(
         }
     };
     let index = Index::open(&location, lock.is_some())?;
-    refuse_lost_index(&archive, &index)?;
+    index.refuse_if_lost(&archive)?;
     // Workers sharing the index hold its shared lock while they run.
     if location.is_shared() && !index.try_lock(true)? {
         return Err(StoreError::Locked {

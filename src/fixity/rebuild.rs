@@ -12,7 +12,7 @@
 //! written before it was named leave it unset); the intake files each run found withdrawn or
 //! back are replayed from its report.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use super::FixityError;
 use crate::evidence::{self, DocumentRecord, ImportRecord};
@@ -83,9 +83,7 @@ pub fn rebuild_index(root: &Path, index_url: Option<&str>) -> Result<Rebuilt, Fi
 
 /// Removes a SQLite index that a rebuild left half made (and its journal).
 fn remove_partial_index(path: &Path) -> Result<(), FixityError> {
-    let mut journal = path.as_os_str().to_owned();
-    journal.push("-journal");
-    for file in [path.to_owned(), PathBuf::from(journal)] {
+    for file in [path.to_owned(), crate::index::journal_of(path)] {
         match std::fs::remove_file(&file) {
             Ok(()) => {}
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}

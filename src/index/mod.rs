@@ -182,20 +182,25 @@ impl Index {
     }
 }
 
+/// The rollback journal SQLite keeps beside `index` while a change is under way.
+pub(crate) fn journal_of(index: &Path) -> std::path::PathBuf {
+    let mut journal = index.as_os_str().to_owned();
+    journal.push("-journal");
+    journal.into()
+}
+
 /// A read-only open of a SQLite index whose last writer was killed mid-transaction: the
 /// journal it left must be rolled back first, which only a writing command may do.
 fn unfinished_write(location: &Location, e: IndexError) -> IndexError {
     let Location::Sqlite(path) = location else {
         return e;
     };
-    let mut journal = path.as_os_str().to_owned();
-    journal.push("-journal");
     let read_only = matches!(
         &e,
         IndexError::Db { cause: DbError::Sqlite(rusqlite::Error::SqliteFailure(f, _)), .. }
             if f.code == rusqlite::ErrorCode::ReadOnly
     );
-    if read_only && Path::new(&journal).exists() {
+    if read_only && journal_of(path).exists() {
         return IndexError::UnfinishedWrite {
             index: location.display(),
         };

@@ -325,6 +325,13 @@ fn one_migrator(db: &mut Db) -> Result<(), DbError> {
     Ok(())
 }
 
+/// The version row, if the index has one.
+fn schema_version(db: &mut Db) -> Result<Option<String>, DbError> {
+    db.query_opt("SELECT value FROM meta WHERE key = 'schema_version'", &[])?
+        .map(|r| r.get::<String>(0))
+        .transpose()
+}
+
 impl Index {
     /// Creates the tables that are missing, then migrates an older index one version at a time.
     pub(super) fn migrate(&self) -> Result<(), IndexError> {
@@ -355,11 +362,7 @@ impl Index {
         ] {
             self.transaction(|db| {
                 one_migrator(db)?;
-                let version = db
-                    .query_opt("SELECT value FROM meta WHERE key = 'schema_version'", &[])?
-                    .map(|r| r.get::<String>(0))
-                    .transpose()?;
-                if version.as_deref() == Some(from) {
+                if schema_version(db)?.as_deref() == Some(from) {
                     db.batch(step)?;
                 }
                 Ok(())
@@ -373,14 +376,8 @@ impl Index {
     }
 
     fn version(&self) -> Result<Option<String>, IndexError> {
-        let row = self
-            .db()
-            .query_opt("SELECT value FROM meta WHERE key = 'schema_version'", &[]);
-        match row {
-            Ok(row) => row
-                .map(|r| r.get::<String>(0))
-                .transpose()
-                .map_err(|e| self.err(e)),
+        match schema_version(&mut self.db()) {
+            Ok(version) => Ok(version),
             // No meta table: not an index this program made.
             Err(e) if no_such_table(&e) => Ok(None),
             // Anything else (a role without SELECT, a damaged file) is said as it is: "schema

@@ -43,7 +43,7 @@ impl Session {
         };
         let lock = if shared { None } else { Some(archive.lock()?) };
         let mut index = Index::open(&location, true)?;
-        crate::fixity::refuse_lost_index(&archive, &index)?;
+        index.refuse_if_lost(&archive)?;
         let intake = own_intake(&index, config)?;
         if shared {
             if !index.try_lock(false)? {
