@@ -10,6 +10,8 @@
 
 use image::{GrayImage, Luma};
 
+use super::pixels::BlockSums;
+
 /// A block is dark when its mean grey is below this (scanner lids scan at 10–60).
 const DARK: u32 = 90;
 /// After the dark run, blocks below this are the shadow along the paper's edge.
@@ -58,20 +60,10 @@ impl Grid {
         let (w, h) = image.dimensions();
         // About 1,000 blocks along the long side: 3–4 px at 300 dpi, enough to average noise.
         let block = (w.max(h) / 1000).max(1);
-        let (cols, rows) = (w.div_ceil(block) as usize, h.div_ceil(block) as usize);
-        let mut sum = vec![0u32; cols * rows];
-        for (y, row) in image.as_raw().chunks_exact(w.max(1) as usize).enumerate() {
-            let base = (y / block as usize) * cols;
-            for (s, chunk) in sum[base..base + cols]
-                .iter_mut()
-                .zip(row.chunks(block as usize))
-            {
-                *s += chunk.iter().map(|&p| p as u32).sum::<u32>();
-            }
-        }
+        let BlockSums { cols, rows, sums } = BlockSums::of(image, block, u16::from);
         // Blocks in the last row and column may be short: divide by what they hold.
         let extent = |i: usize, total: u32| (total - i as u32 * block).min(block).max(1);
-        let mean = sum
+        let mean = sums
             .iter()
             .enumerate()
             .map(|(i, s)| {

@@ -8,6 +8,7 @@ pub mod borders;
 pub mod embed;
 pub mod metadata;
 pub mod pdf;
+pub mod pixels;
 pub mod quality;
 pub mod render;
 pub mod sharpness;

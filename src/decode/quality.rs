@@ -13,9 +13,6 @@ const A4_LONG_SIDE_INCHES: f64 = 297.0 / 25.4;
 /// 13 pt text on A4 is about 0.09%; scanner speckle stays well under 0.01%.
 const BLANK_INK_RATIO: f64 = 0.0003;
 
-/// Margins ignored by the blank check: scanner edges and punch holes live there.
-const MARGIN_FRACTION: f64 = 0.05;
-
 /// The smallest side a page may have, in millimetres: an ID card is 86 × 54 mm.
 pub const MIN_SIDE_MM: f64 = 50.0;
 
@@ -177,10 +174,12 @@ pub fn not_scanned() -> PageQuality {
 
 pub fn assess(image: &GrayImage, meta_dpi: Option<u32>) -> PageQuality {
     let (dpi, dpi_source) = resolution(image.width(), image.height(), meta_dpi);
-    let ink_ratio = ink_ratio(image);
+    let levels = super::pixels::margin_histogram(image);
+    let ink_ratio = ink_ratio(&levels);
     let blank = ink_ratio < BLANK_INK_RATIO;
-    let blurred =
-        !blank && super::sharpness::sharpness(image, dpi).is_some_and(|s| s < BLUR_SHARPNESS);
+    let blurred = !blank
+        && super::sharpness::sharpness_with(image, dpi, &levels)
+            .is_some_and(|s| s < BLUR_SHARPNESS);
     PageQuality {
         dpi,
         dpi_source,
@@ -193,27 +192,14 @@ pub fn assess(image: &GrayImage, meta_dpi: Option<u32>) -> PageQuality {
     }
 }
 
-/// Share of pixels clearly darker than the paper, inside the margins. The paper level is
-/// taken from the histogram (90th percentile), so grey or yellowed paper is not ink.
-fn ink_ratio(image: &GrayImage) -> f64 {
-    let (w, h) = image.dimensions();
-    let (mx, my) = (
-        (w as f64 * MARGIN_FRACTION) as u32,
-        (h as f64 * MARGIN_FRACTION) as u32,
-    );
-    let (x0, x1, y0, y1) = (mx, w - mx, my, h - my);
-    if x1 <= x0 || y1 <= y0 {
+/// Share of pixels clearly darker than the paper, inside the margins (their `histogram`). The
+/// paper level is taken from the histogram (90th percentile), so grey or yellowed paper is not
+/// ink.
+fn ink_ratio(histogram: &[u64; 256]) -> f64 {
+    let total: u64 = histogram.iter().sum();
+    if total == 0 {
         return 0.0;
     }
-    let mut histogram = [0u64; 256];
-    let raw = image.as_raw();
-    for y in y0..y1 {
-        let row = &raw[(y * w) as usize..((y + 1) * w) as usize];
-        for &v in &row[x0 as usize..x1 as usize] {
-            histogram[v as usize] += 1;
-        }
-    }
-    let total: u64 = histogram.iter().sum();
     let mut seen = 0;
     let mut paper = 255usize;
     for (level, count) in histogram.iter().enumerate() {

@@ -9,36 +9,36 @@
 //! grows; independent of how much ink the page has, of its grey levels, and of whether the ink
 //! is thin strokes or solid blocks.
 
+use std::ops::RangeInclusive;
+
 use image::GrayImage;
 
-/// Margins ignored, as the blank check does: scanner edges and punch holes live there.
-const MARGIN_FRACTION: f64 = 0.05;
+use super::pixels;
+
 /// Below this contrast between paper and ink there is nothing to judge (a blank page).
 const MIN_CONTRAST: usize = 60;
 
 /// The sharpness of the page's ink edges, 0..1; `None` when it has too little ink to judge.
 pub fn sharpness(image: &GrayImage, dpi: u32) -> Option<f32> {
+    sharpness_with(image, dpi, &pixels::margin_histogram(image))
+}
+
+/// [`sharpness`] given the page's [`pixels::margin_histogram`] (the quality checks have it
+/// already).
+pub fn sharpness_with(image: &GrayImage, dpi: u32, levels: &[u64; 256]) -> Option<f32> {
     let (w, h) = (image.width() as usize, image.height() as usize);
     // Pixels one 300-dpi step apart, so a 600-dpi scan is judged as at 300.
     let step = ((dpi as f32 / 300.0).round() as usize).max(1);
-    let (mx, my) = (
-        (w as f64 * MARGIN_FRACTION) as usize,
-        (h as f64 * MARGIN_FRACTION) as usize,
-    );
+    let (mx, my) = pixels::margins(w as u32, h as u32);
+    let (mx, my) = (mx as usize, my as usize);
     if w < 2 * mx + step + 8 || h < 2 * my + 8 {
         return None;
     }
     let raw = image.as_raw();
     let rows = || (my..h - my).step_by(step).map(|y| &raw[y * w..(y + 1) * w]);
-    let mut levels = [0u64; 256];
-    for row in rows() {
-        for &v in &row[mx..w - mx - step] {
-            levels[v as usize] += 1;
-        }
-    }
     let total: u64 = levels.iter().sum();
-    let paper = percentile(&levels, total * 9 / 10);
-    let ink = percentile(&levels, total / 500);
+    let paper = percentile(levels, total * 9 / 10);
+    let ink = percentile(levels, total / 500);
     let contrast = paper.saturating_sub(ink);
     if contrast < MIN_CONTRAST {
         return None;
@@ -46,17 +46,26 @@ pub fn sharpness(image: &GrayImage, dpi: u32) -> Option<f32> {
     // Every crossing of the middle grey is one edge between paper and ink, however blurred:
     // the steepest step of each edge is what tells sharp from blurred.
     let middle = ((paper + ink) / 2) as u8;
+    let pairs = || rows().map(|row| (&row[mx..w - mx - step], &row[mx + step..w - mx]));
     let mut steps = [0u64; 256];
     let mut edges = 0u64;
-    for row in rows() {
-        for x in mx..w - mx - step {
-            let (a, b) = (row[x], row[x + step]);
-            steps[a.abs_diff(b) as usize] += 1;
-            edges += u64::from((a < middle) != (b < middle));
+    for (a, b) in pairs() {
+        let crossings: u32 = a
+            .iter()
+            .zip(b)
+            .map(|(&a, &b)| u32::from((a < middle) != (b < middle)))
+            .sum();
+        edges += u64::from(crossings);
+        count_steps(a, b, SMALL_STEP..=u8::MAX, &mut steps);
+    }
+    // The mean of as many of the steepest steps as there are edges; the small steps are
+    // counted by size only when the steep ones are too few (a page blurred throughout).
+    let wanted = edges.max(8);
+    if steps[SMALL_STEP as usize..].iter().sum::<u64>() < wanted {
+        for (a, b) in pairs() {
+            count_steps(a, b, 0..=SMALL_STEP - 1, &mut steps);
         }
     }
-    // The mean of as many of the steepest steps as there are edges.
-    let wanted = edges.max(8);
     let (mut taken, mut sum) = (0u64, 0u64);
     for (size, &count) in steps.iter().enumerate().rev() {
         let take = count.min(wanted - taken);
@@ -67,6 +76,28 @@ pub fn sharpness(image: &GrayImage, dpi: u32) -> Option<f32> {
         }
     }
     (taken > 0).then(|| sum as f32 / taken as f32 / contrast as f32)
+}
+
+/// Steps below this are paper grain and scanner noise: most pixel pairs of a page, and never
+/// among the steepest unless the whole page is blurred.
+const SMALL_STEP: u8 = 16;
+
+/// Counts the steps `|a[i] - b[i]|` whose size is in `sizes`, by size. Runs of 32 pairs
+/// whose largest step is below the range (plain paper) are passed over after one vectorised
+/// look.
+fn count_steps(a: &[u8], b: &[u8], sizes: RangeInclusive<u8>, steps: &mut [u64; 256]) {
+    for (ca, cb) in a.chunks(32).zip(b.chunks(32)) {
+        let steepest = ca.iter().zip(cb).map(|(&x, &y)| x.abs_diff(y)).max();
+        if steepest.is_none_or(|s| s < *sizes.start()) {
+            continue;
+        }
+        for (&x, &y) in ca.iter().zip(cb) {
+            let d = x.abs_diff(y);
+            if sizes.contains(&d) {
+                steps[d as usize] += 1;
+            }
+        }
+    }
 }
 
 /// The grey level below which `rank` of the histogram's pixels lie.

@@ -11,6 +11,8 @@
 
 use image::GrayImage;
 
+use crate::decode::pixels::BlockSums;
+
 /// The grid the page is looked at: one cell per `dpi / GRID_DPI` pixels each way, its mean
 /// grey. Averaging cells drowns scanner speckle that a single sample would count as ink.
 const GRID_DPI: u32 = 100;
@@ -81,16 +83,22 @@ impl Grid {
         if w < 20 || h < 20 {
             return None;
         }
-        let raw = image.as_raw();
-        let mut means = vec![0u32; w * h];
-        for (y, row) in raw.chunks_exact(iw).take(h * step).enumerate() {
-            let cells = &mut means[(y / step) * w..(y / step + 1) * w];
-            for (cell, px) in cells.iter_mut().zip(row.chunks_exact(step)) {
-                *cell += px.iter().map(|&p| p as u32).sum::<u32>();
+        // Only whole cells: the short last column and row of cells are left out.
+        let cells = |sums: &BlockSums| -> Vec<u32> {
+            let mut out = Vec::with_capacity(w * h);
+            for y in 0..h {
+                out.extend_from_slice(&sums.sums[y * sums.cols..y * sums.cols + w]);
             }
-        }
-        let area = (step * step) as u32;
-        let means: Vec<u8> = means.iter().map(|&s| (s / area) as u8).collect();
+            out
+        };
+        // floor(sum / area), exactly, in floating point (which vectorises; integer division
+        // does not): the half keeps a whole multiple of the area from rounding down.
+        let area = (step * step) as f32;
+        let greys = BlockSums::of(image, step as u32, u16::from);
+        let means: Vec<u8> = cells(&greys)
+            .iter()
+            .map(|&s| ((s as f32 + 0.5) / area) as u8)
+            .collect();
         let paper = median(&means);
         if paper < 128 {
             // Dark or inverted pages: leave them to Tesseract's own analysis.
@@ -99,13 +107,9 @@ impl Grid {
         // Pixels far darker than the paper, counted per cell: speckle is a cell or two of
         // them with none around; a stroke of text fills neighbouring cells too.
         let dark_below = (paper / 2) as u8;
-        let mut dark = vec![0u16; w * h];
-        for (y, row) in raw.chunks_exact(iw).take(h * step).enumerate() {
-            let cells = &mut dark[(y / step) * w..(y / step + 1) * w];
-            for (cell, px) in cells.iter_mut().zip(row.chunks_exact(step)) {
-                *cell += px.iter().filter(|&&p| p < dark_below).count() as u16;
-            }
-        }
+        let dark = cells(&BlockSums::of(image, step as u32, |p| {
+            u16::from(p < dark_below)
+        }));
         let mut speckles = 0;
         for y in 1..h - 1 {
             for x in 1..w - 1 {
