@@ -1,5 +1,6 @@
-//! Build script: the C shim that catches Tesseract's messages (src/ocr/capture.c, exported from
-//! the binary so that libtesseract's calls bind to it), and the git commit that `--version`
+//! Build script: the C shims that catch Tesseract's messages (src/ocr/capture.c, exported from
+//! the binary so that libtesseract's calls bind to it) and keep its line images raw
+//! (src/ocr/line_images.c), and the git commit that `--version`
 //! names (HEAD's commit; uncommitted changes are not marked). A source tarball without `.git` (or a machine without git) builds too: the commit is
 //! then "unknown", or `DOSSIER_GIT_COMMIT` when the packager sets it.
 
@@ -7,13 +8,18 @@ use std::process::Command;
 
 fn main() {
     println!("cargo:rerun-if-changed=src/ocr/capture.c");
+    println!("cargo:rerun-if-changed=src/ocr/line_images.c");
     cc::Build::new()
         .file("src/ocr/capture.c")
+        .file("src/ocr/line_images.c")
         .warnings(true)
         .compile("dossier_capture");
     // The dynamic linker binds libtesseract's tprintf calls to the binary's definition only
     // when the binary exports it.
     println!("cargo:rustc-link-arg-bins=-Wl,--export-dynamic-symbol=_ZN9tesseract7tprintfEPKcz");
+    // No Rust code calls pixWriteMem: ask the linker for it, so line_images.c is linked in
+    // (libtesseract's calls then bind to it) in the binary, the tests and the benchmarks.
+    println!("cargo:rustc-link-arg=-Wl,--undefined=pixWriteMem");
 
     println!("cargo:rerun-if-env-changed=DOSSIER_GIT_COMMIT");
     let commit = std::env::var("DOSSIER_GIT_COMMIT")

@@ -42,6 +42,23 @@ pub fn words(hocr: &str) -> Vec<HocrWord> {
     out
 }
 
+/// The hOCR with its page's box set to the whole `width`×`height` image. Tesseract writes the
+/// rectangle it was told to read there, as left, top, width and height: the archived hOCR
+/// describes the page as scanned, and hOCR's boxes are corners.
+pub fn whole_page_box(hocr: &str, width: u32, height: u32) -> String {
+    let Some(page) = hocr.find("class='ocr_page'") else {
+        return hocr.to_owned();
+    };
+    let tag_end = hocr[page..].find('>').map_or(hocr.len(), |e| page + e);
+    let Some(start) = hocr[page..tag_end].find("bbox ").map(|b| page + b + 5) else {
+        return hocr.to_owned();
+    };
+    let end = hocr[start..tag_end]
+        .find([';', '\'', '"'])
+        .map_or(tag_end, |e| start + e);
+    format!("{}0 0 {width} {height}{}", &hocr[..start], &hocr[end..])
+}
+
 fn strip_tags(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     let mut in_tag = false;
@@ -90,5 +107,16 @@ mod tests {
             ]
         );
         assert!(words("<span class='ocrx_word' title='bbox 1 2'>x").is_empty());
+    }
+
+    #[test]
+    fn the_page_box_becomes_the_whole_image_and_nothing_else_changes() {
+        let hocr = "<div class='ocr_page' id='page_1' title='image \"unknown\"; bbox 263 213 1874 1334; ppageno 0'>\
+            <span class='ocrx_word' title='bbox 300 250 400 280; x_wconf 95'>Một</span></div>";
+        assert_eq!(
+            whole_page_box(hocr, 2480, 3508),
+            hocr.replace("bbox 263 213 1874 1334", "bbox 0 0 2480 3508")
+        );
+        assert_eq!(whole_page_box("<p>no page</p>", 10, 10), "<p>no page</p>");
     }
 }

@@ -13,6 +13,7 @@ pub mod hocr;
 pub mod layout;
 pub mod messages;
 pub mod orient;
+pub mod region;
 mod tess;
 pub mod version;
 
@@ -230,13 +231,20 @@ impl Engine {
             .map_err(OcrError::Image)?;
         // Tesseract sizes its text models by resolution; without it, it guesses and warns.
         self.api.set_source_resolution(dpi.clamp(70, 2400) as i32);
+        let region = region::text_region(image, dpi);
+        if let Some(r) = region {
+            self.api.set_rectangle(r.left, r.top, r.width, r.height);
+        }
         self.api.recognize(self.stop).map_err(|e| match e {
             Recognition::Cancelled => OcrError::Cancelled,
             Recognition::Failed => OcrError::Recognize,
         })?;
         let text = self.api.utf8_text().ok_or(OcrError::Output("text"))?;
         let text = nfc(&text);
-        let hocr = self.api.hocr_text(0).ok_or(OcrError::Output("hOCR"))?;
+        let mut hocr = self.api.hocr_text(0).ok_or(OcrError::Output("hOCR"))?;
+        if region.is_some() {
+            hocr = hocr::whole_page_box(&hocr, w, h);
+        }
         let confidence = self.api.mean_text_conf() as f32;
         Ok(PageText {
             text,
@@ -310,6 +318,67 @@ pub fn needs_omp_reexec() -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sample::render::{render_page, Fonts, Line, Paper};
+
+    /// Four lines of text, rendered on a strip of paper.
+    fn strip() -> GrayImage {
+        let fonts = Fonts::find().expect("fonts");
+        let lines: Vec<Line> = (0..4)
+            .map(|i| Line::body(format!("Mục {i}: giấy chứng nhận đăng ký hộ kinh doanh")))
+            .collect();
+        let paper = Paper {
+            width_mm: 150.0,
+            height_mm: 60.0,
+        };
+        render_page(&fonts, &lines, paper, 300).0
+    }
+
+    #[test]
+    fn a_page_read_in_its_text_region_gives_boxes_on_the_whole_page() {
+        let strip = strip();
+        // The same strip low on the right of an A4 page: Tesseract is given the region only.
+        let (dx, dy) = (700u32, 2300u32);
+        let mut page = GrayImage::from_pixel(2480, 3508, image::Luma([255]));
+        image::imageops::replace(&mut page, &strip, dx.into(), dy.into());
+        let region = region::text_region(&page, 300).expect("a region");
+        assert!(region.left >= dx && region.top >= dy, "{region:?}");
+
+        let mut engine = Engine::new("vie", None).expect("vie model");
+        let alone = engine
+            .recognize(&strip, 300, Segmentation::Block)
+            .expect("reads");
+        let placed = engine
+            .recognize(&page, 300, Segmentation::Block)
+            .expect("reads");
+        assert_eq!(placed.text, alone.text);
+        assert!(
+            placed.text.contains("Mục 3: giấy chứng nhận"),
+            "{}",
+            placed.text
+        );
+        assert!(
+            placed.hocr.contains("bbox 0 0 2480 3508;"),
+            "{}",
+            placed.hocr
+        );
+        let (a, p) = (hocr::words(&alone.hocr), hocr::words(&placed.hocr));
+        assert_eq!(a.len(), p.len());
+        for (a, p) in a.iter().zip(&p) {
+            let moved = [
+                a.bbox[0] + dx,
+                a.bbox[1] + dy,
+                a.bbox[2] + dx,
+                a.bbox[3] + dy,
+            ];
+            assert!(
+                moved.iter().zip(p.bbox).all(|(m, p)| m.abs_diff(p) <= 2),
+                "{} at {:?}, alone at {:?}",
+                p.text,
+                p.bbox,
+                a.bbox
+            );
+        }
+    }
 
     #[test]
     fn only_pages_above_400_dpi_are_downsampled() {

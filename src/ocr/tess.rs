@@ -90,6 +90,16 @@ impl TessApi {
         Ok(())
     }
 
+    /// Restricts the next recognition to a rectangle of the image set last; results keep the
+    /// whole image's coordinates. Tesseract clips the rectangle to the image.
+    pub fn set_rectangle(&mut self, left: u32, top: u32, width: u32, height: u32) {
+        let int = |v: u32| c_int::try_from(v).unwrap_or(c_int::MAX);
+        // SAFETY: a plain setter on an owned handle.
+        unsafe {
+            sys::TessBaseAPISetRectangle(self.raw(), int(left), int(top), int(width), int(height))
+        }
+    }
+
     pub fn set_source_resolution(&mut self, dpi: c_int) {
         // SAFETY: a plain setter on an owned handle.
         unsafe { sys::TessBaseAPISetSourceResolution(self.raw(), dpi) }
@@ -280,6 +290,31 @@ mod tests {
         assert_eq!(api.recognize(after_two_words), Err(Recognition::Cancelled));
         let asked = ASKED.load(Ordering::SeqCst);
         assert!((3..20).contains(&asked), "asked {asked} times");
+    }
+
+    unsafe extern "C" {
+        /// line_images.c: how many line images were kept raw instead of as PNG.
+        fn dossier_line_images_kept_raw() -> std::os::raw::c_ulong;
+    }
+
+    #[test]
+    fn line_images_are_kept_raw_and_read_the_same() {
+        let page = page_of_words();
+        // SAFETY: reads a counter.
+        let before = unsafe { dossier_line_images_kept_raw() };
+        let mut api = engine();
+        api.set_grey_image(page.as_raw(), page.width(), page.height())
+            .unwrap();
+        api.set_source_resolution(300);
+        assert_eq!(api.recognize(never), Ok(()));
+        let text = api.utf8_text().expect("text");
+        // SAFETY: as above.
+        let after = unsafe { dossier_line_images_kept_raw() };
+        // One image per line read (12 lines), each written raw and read back whole.
+        assert!(after >= before + 12, "{before} → {after}");
+        for i in 0..12 {
+            assert!(text.contains(&format!("Dòng số {i}:")), "line {i}: {text}");
+        }
     }
 
     #[test]
