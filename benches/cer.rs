@@ -26,7 +26,10 @@ use dossier::ocr::{self, orient};
 use dossier::sample::render::{render_page, Fonts, Line, Paper, A4};
 use dossier::sample::Rng;
 use image::{GrayImage, ImageEncoder, Luma};
-use unicode_normalization::UnicodeNormalization;
+
+#[path = "common/cer_text.rs"]
+mod cer_text;
+use cer_text::edits;
 
 const DPI: u32 = 300;
 
@@ -284,29 +287,6 @@ fn cli_read(path: &Path) -> String {
         .output()
         .expect("tesseract CLI runs (Debian tesseract-ocr, tesseract-ocr-vie)");
     String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-/// Character edits between `reference` and `hypothesis` (whitespace folded, NFC).
-fn edits(reference: &str, hypothesis: &str) -> (usize, usize) {
-    let norm = |s: &str| -> Vec<char> {
-        s.split_whitespace()
-            .collect::<Vec<_>>()
-            .join(" ")
-            .nfc()
-            .collect()
-    };
-    let (r, h) = (norm(reference), norm(hypothesis));
-    let mut prev: Vec<usize> = (0..=h.len()).collect();
-    for (i, rc) in r.iter().enumerate() {
-        let mut cur = vec![i + 1; h.len() + 1];
-        for (j, hc) in h.iter().enumerate() {
-            cur[j + 1] = (prev[j] + usize::from(rc != hc))
-                .min(prev[j + 1] + 1)
-                .min(cur[j] + 1);
-        }
-        prev = cur;
-    }
-    (prev[h.len()], r.len())
 }
 
 fn main() {
