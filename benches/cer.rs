@@ -29,6 +29,8 @@ use image::{GrayImage, ImageEncoder, Luma};
 
 #[path = "common/cer_text.rs"]
 mod cer_text;
+#[path = "common/one_omp_thread.rs"]
+mod one_omp_thread;
 use cer_text::edits;
 
 const DPI: u32 = 300;
@@ -290,6 +292,7 @@ fn cli_read(path: &Path) -> String {
 }
 
 fn main() {
+    one_omp_thread::restart_if_needed();
     let per_kind: usize = std::env::args()
         .skip(1)
         .find_map(|a| a.parse().ok())

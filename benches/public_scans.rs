@@ -32,6 +32,8 @@ use dossier::ocr;
 
 #[path = "common/cer_text.rs"]
 mod cer_text;
+#[path = "common/one_omp_thread.rs"]
+mod one_omp_thread;
 use cer_text::edits;
 
 /// Each scan and the transcription of what it shows (benches/public-scans/NAME.txt).
@@ -205,24 +207,8 @@ fn cli_read(path: &Path, work: &Path) -> Vec<(String, Vec<PathBuf>)> {
         .collect()
 }
 
-/// As `dossier run` does (src/main.rs): libgomp reads OMP_THREAD_LIMIT once, when
-/// libtesseract loads, and OpenMP threads inside the engine make a page several times slower
-/// on 2 cores shared with the CLI.
-fn single_omp_thread() {
-    if !ocr::needs_omp_reexec() {
-        return;
-    }
-    use std::os::unix::process::CommandExt;
-    let exe = std::env::current_exe().expect("the bench's own path");
-    let err = Command::new(exe)
-        .args(std::env::args_os().skip(1))
-        .env("OMP_THREAD_LIMIT", "1")
-        .exec();
-    eprintln!("could not restart with OMP_THREAD_LIMIT=1 ({err}); carrying on, slower");
-}
-
 fn main() {
-    single_omp_thread();
+    one_omp_thread::restart_if_needed();
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let scans = std::env::var_os("PUBLIC_SCANS")
         .map(PathBuf::from)
