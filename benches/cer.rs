@@ -400,7 +400,7 @@ fn main() {
         total_len += len;
     }
     println!(
-        "{:<24} {:>8.4} {:>8.4}  {:>6.2}",
+        "{:<24} {:>8.4} {:>8.4}  {:>6.2}  ({total_ours} and {total_cli} edits of {total_len} characters)",
         "overall",
         total_ours as f64 / total_len as f64,
         total_cli as f64 / total_len as f64,
