@@ -107,6 +107,39 @@ impl BlockSums {
     }
 }
 
+/// The page resampled to `width`×`height` (larger) by bilinear interpolation between pixel
+/// centres: no intermediate buffer, integer weights in 1/256.
+pub fn upsample(image: &GrayImage, width: u32, height: u32) -> GrayImage {
+    let (w, h) = (image.width() as usize, image.height() as usize);
+    if w == 0 || h == 0 || width == 0 || height == 0 {
+        return GrayImage::new(width, height);
+    }
+    // For each output column (row): the two source columns (rows) and the second's weight.
+    let taps = |out: u32, src: usize| -> Vec<(usize, usize, u32)> {
+        let scale = src as f64 / out as f64;
+        (0..out)
+            .map(|o| {
+                let at = ((o as f64 + 0.5) * scale - 0.5).clamp(0.0, (src - 1) as f64);
+                let first = at.floor() as usize;
+                let weight = ((at - first as f64) * 256.0).round() as u32;
+                (first, (first + 1).min(src - 1), weight)
+            })
+            .collect()
+    };
+    let (columns, rows) = (taps(width, w), taps(height, h));
+    let raw = image.as_raw();
+    let mut out = GrayImage::new(width, height);
+    for (line, &(r0, r1, fy)) in out.as_mut().chunks_exact_mut(width as usize).zip(&rows) {
+        let (top, bottom) = (&raw[r0 * w..(r0 + 1) * w], &raw[r1 * w..(r1 + 1) * w]);
+        for (px, &(c0, c1, fx)) in line.iter_mut().zip(&columns) {
+            let upper = u32::from(top[c0]) * (256 - fx) + u32::from(top[c1]) * fx;
+            let lower = u32::from(bottom[c0]) * (256 - fx) + u32::from(bottom[c1]) * fx;
+            *px = ((upper * (256 - fy) + lower * fy + 32_768) >> 16) as u8;
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -144,6 +177,25 @@ mod tests {
             histogram(&img, (0, 9999), (0, 9999)).iter().sum::<u64>(),
             203 * 131
         );
+    }
+
+    #[test]
+    fn upsampling_keeps_flat_areas_and_edges_and_interpolates_between() {
+        let mut img = GrayImage::from_pixel(4, 2, Luma([200]));
+        img.put_pixel(2, 0, Luma([0]));
+        img.put_pixel(3, 0, Luma([0]));
+        img.put_pixel(2, 1, Luma([0]));
+        img.put_pixel(3, 1, Luma([0]));
+        let big = upsample(&img, 8, 4);
+        assert_eq!(big.dimensions(), (8, 4));
+        let row: Vec<u8> = (0..8).map(|x| big.get_pixel(x, 1).0[0]).collect();
+        // Flat on either side, a ramp across the edge between source columns 1 and 2.
+        assert_eq!(row, vec![200, 200, 200, 150, 50, 0, 0, 0]);
+        // Every row alike: the source rows are alike.
+        assert!((0..4).all(|y| (0..8).all(|x| big.get_pixel(x, y) == big.get_pixel(x, 0))));
+        assert_eq!(upsample(&GrayImage::new(0, 0), 3, 3).dimensions(), (3, 3));
+        let one = upsample(&GrayImage::from_pixel(1, 1, Luma([7])), 3, 2);
+        assert!(one.pixels().all(|p| p.0[0] == 7));
     }
 
     #[test]

@@ -288,10 +288,32 @@ pub const OCR_MAX_DPI: u32 = 400;
 /// The resolution downsampled pages are recognised at.
 pub const OCR_TARGET_DPI: u32 = 300;
 
+/// Below this resolution a page is upsampled for OCR.
+pub const OCR_MIN_DPI: u32 = 200;
+/// The most pixels an upsampled page may have: A3 at 300 dpi. A larger page "at" a low
+/// resolution more likely carries a wrong resolution tag (a camera's 72-dpi default) than
+/// small print: its pixels are read as they are.
+const MAX_UPSAMPLED_PIXELS: u64 = 4961 * 3508;
+
 /// The image OCR sees: pages scanned far above what recognition needs (over 400 dpi) are
-/// downsampled to 300 dpi, which is as accurate and several times faster. Only OCR sees the
-/// smaller copy; the original is archived untouched.
+/// downsampled to 300 dpi, which is as accurate and several times faster; pages below 200 dpi
+/// are upsampled to 300 dpi (bilinear), which Tesseract reads with far fewer errors (a
+/// 150-dpi book page: CER 0.144 → 0.095; generated forms at 100 dpi: 0.0055 → 0.0007).
+/// Only OCR sees the resampled copy (and the searchable PDF shows it); the original is
+/// archived untouched.
 pub fn image_for_ocr(image: GrayImage, dpi: u32) -> (GrayImage, u32) {
+    if (1..OCR_MIN_DPI).contains(&dpi) {
+        let scale = OCR_TARGET_DPI as f64 / dpi as f64;
+        let (w, h) = image.dimensions();
+        let (nw, nh) = (
+            (w as f64 * scale).round() as u32,
+            (h as f64 * scale).round() as u32,
+        );
+        if u64::from(nw) * u64::from(nh) <= MAX_UPSAMPLED_PIXELS {
+            return (decode::pixels::upsample(&image, nw, nh), OCR_TARGET_DPI);
+        }
+        return (image, dpi);
+    }
     if dpi <= OCR_MAX_DPI {
         return (image, dpi);
     }
@@ -378,6 +400,19 @@ mod tests {
                 a.bbox
             );
         }
+    }
+
+    #[test]
+    fn pages_below_200_dpi_are_upsampled_unless_they_would_pass_a3() {
+        let (img, dpi) = image_for_ocr(GrayImage::new(1240, 1754), 150);
+        assert_eq!((img.dimensions(), dpi), ((2480, 3508), 300));
+        let (img, dpi) = image_for_ocr(GrayImage::new(827, 1169), 100);
+        assert_eq!((img.dimensions(), dpi), ((2481, 3507), 300));
+        let (img, dpi) = image_for_ocr(GrayImage::new(1654, 2339), 200);
+        assert_eq!((img.dimensions(), dpi), ((1654, 2339), 200));
+        // An A4 scan at 300 dpi tagged 72 dpi: 875 mm wide "at" 72 dpi, read as it is.
+        let (img, dpi) = image_for_ocr(GrayImage::new(2480, 3508), 72);
+        assert_eq!((img.dimensions(), dpi), ((2480, 3508), 72));
     }
 
     #[test]
