@@ -73,7 +73,11 @@ fn dark_ink_threshold(histogram: &[u64; 256]) -> Option<u8> {
         }
         let mu_0 = mu_t / omega_0 as f64;
         let mu_1 = (mean_total - mu_t) / omega_1 as f64;
-        let sigma = (mu_1 - mu_0) * (mu_1 - mu_0) * omega_0 as f64 * omega_1 as f64;
+        // In Tesseract's order of operations (libtesseract 5.3's OtsuStats multiplies
+        // ((d · ω0) · ω1) · d): thresholds that tie (a symmetric histogram) are then decided by
+        // the same roundings as in Tesseract.
+        let d = mu_1 - mu_0;
+        let sigma = d * (d * omega_0 as f64 * omega_1 as f64);
         if best_t.is_none() || sigma > best_sigma {
             (best_t, best_omega_0, best_sigma) = (Some(t), omega_0, sigma);
         }
@@ -167,6 +171,21 @@ mod tests {
         assert!((60..240).contains(&t), "{t}");
         // As many dark pixels as light: not plainly ink on paper.
         histogram[30] = 90_000;
+        assert_eq!(dark_ink_threshold(&histogram), None);
+    }
+
+    #[test]
+    fn ties_between_thresholds_go_where_tesseracts_roundings_send_them() {
+        // Grey paper with as many light specks as dark ones: every threshold from the dark
+        // specks to the paper separates equally well, and only the roundings of the variance
+        // decide. Tesseract's (its order of products, in Python) pick the paper's grey,
+        // leaving the dark side most of the page: not dark ink on light paper, so the page is
+        // read whole. Another order of the same products picked the dark specks' grey, and
+        // cut the page to them, though Tesseract would find ink (the light specks) outside.
+        let mut histogram = [0u64; 256];
+        histogram[42] = 5;
+        histogram[126] = 1000;
+        histogram[210] = 5;
         assert_eq!(dark_ink_threshold(&histogram), None);
     }
 }
