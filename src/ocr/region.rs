@@ -29,7 +29,8 @@ pub struct Region {
 const MARGIN_INCHES: f32 = 0.125;
 
 /// The rectangle worth reading, or `None` to read the whole page (no ink, not dark on light,
-/// or the ink reaches so near every edge that cutting saves nothing).
+/// the ink reaches so near every edge that cutting saves nothing, or Tesseract would read the
+/// rectangle as a negative).
 pub fn text_region(image: &GrayImage, dpi: u32) -> Option<Region> {
     let (w, h) = image.dimensions();
     let histogram = pixels::histogram(image, (0, w), (0, h));
@@ -44,7 +45,19 @@ pub fn text_region(image: &GrayImage, dpi: u32) -> Option<Region> {
     };
     // A rectangle nearly the page saves less than it risks at the edges.
     let kept = u64::from(region.width) * u64::from(region.height);
-    (kept * 10 < u64::from(w) * u64::from(h) * 9).then_some(region)
+    if kept * 10 >= u64::from(w) * u64::from(h) * 9 {
+        return None;
+    }
+    // Tesseract thresholds the rectangle at its own Otsu threshold, and takes the light side
+    // as the ink when the dark side is half of what it is given or more: a dark card or photo
+    // with little paper around it would be read as a negative.
+    let inside = pixels::histogram(
+        image,
+        (region.left, region.left + region.width),
+        (region.top, region.top + region.height),
+    );
+    let (_, dark, total) = otsu(&inside)?;
+    ((dark as f64) < total as f64 * 0.5).then_some(region)
 }
 
 /// Tesseract's Otsu threshold for a page of dark ink on light paper: the grey at or below
@@ -52,6 +65,14 @@ pub fn text_region(image: &GrayImage, dpi: u32) -> Option<Region> {
 /// otherwise (a quarter or more of it below the threshold: it may invert the page) or when
 /// the page is one grey.
 fn dark_ink_threshold(histogram: &[u64; 256]) -> Option<u8> {
+    let (t, dark, total) = otsu(histogram)?;
+    // Tesseract: below a quarter of the pixels the dark side is the foreground, for sure.
+    (dark > 0 && (dark as f64) < total as f64 * 0.25).then_some(t)
+}
+
+/// Tesseract's Otsu threshold of a histogram (`OtsuStats`), with the count of pixels at or
+/// below it and the histogram's total; `None` for one grey.
+fn otsu(histogram: &[u64; 256]) -> Option<(u8, u64, u64)> {
     let total: u64 = histogram.iter().sum();
     let mean_total: f64 = histogram
         .iter()
@@ -82,9 +103,7 @@ fn dark_ink_threshold(histogram: &[u64; 256]) -> Option<u8> {
             (best_t, best_omega_0, best_sigma) = (Some(t), omega_0, sigma);
         }
     }
-    let t = best_t?;
-    // Tesseract: below a quarter of the pixels the dark side is the foreground, for sure.
-    (best_omega_0 > 0 && (best_omega_0 as f64) < total as f64 * 0.25).then_some(t as u8)
+    best_t.map(|t| (t as u8, best_omega_0, total))
 }
 
 /// The smallest box holding every pixel at or below `threshold`: (left, top, right, bottom),
@@ -158,6 +177,21 @@ mod tests {
         ink(&mut full, 10, 10, 2470, 12, 20);
         ink(&mut full, 10, 3490, 2470, 3495, 20);
         assert_eq!(text_region(&full, 300), None);
+    }
+
+    #[test]
+    fn a_rectangle_tesseract_would_read_as_a_negative_is_not_cut() {
+        // A dark card (an ID card's photocopy) alone on the page, a few dark lines on it: a
+        // tenth of the page, plainly dark on light. Cut to the card, most of what Tesseract
+        // is given is dark: its own Otsu on the rectangle turns it to a negative (the paper
+        // around the card black), and it read "mm" at confidence 31 where the whole page
+        // reads nothing (tests/region_probe-style comparison with `Engine::recognize`).
+        let mut img = paper();
+        ink(&mut img, 400, 500, 2200, 1000, 90);
+        for y in [600, 750, 900] {
+            ink(&mut img, 500, y, 2000, y + 30, 15);
+        }
+        assert_eq!(text_region(&img, 300), None);
     }
 
     #[test]
