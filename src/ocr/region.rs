@@ -185,7 +185,7 @@ mod tests {
         // tenth of the page, plainly dark on light. Cut to the card, most of what Tesseract
         // is given is dark: its own Otsu on the rectangle turns it to a negative (the paper
         // around the card black), and it read "mm" at confidence 31 where the whole page
-        // reads nothing (tests/region_probe-style comparison with `Engine::recognize`).
+        // reads nothing (ocr::tests::a_dark_card_alone_on_a_page_reads_as_the_whole_page_does).
         let mut img = paper();
         ink(&mut img, 400, 500, 2200, 1000, 90);
         for y in [600, 750, 900] {
