@@ -410,6 +410,24 @@ mod tests {
     }
 
     #[test]
+    fn lines_from_edge_to_edge_of_a_narrow_page_are_read() {
+        // The strip's lines run off both sides of a page 900 pixels wide, high on it: the
+        // rectangle around them would be as wide as the page, and Tesseract read it as "II".
+        let strip = strip();
+        let mut page = GrayImage::from_pixel(900, 3508, image::Luma([245]));
+        image::imageops::replace(&mut page, &strip, -250, 0);
+        let mut engine = Engine::new("vie", None).expect("vie model");
+        let read = engine
+            .recognize(&page, 300, Segmentation::Block)
+            .expect("reads");
+        assert!(
+            read.text.contains("Mục 1: giấy chứng nhận"),
+            "{}",
+            read.text
+        );
+    }
+
+    #[test]
     fn only_pages_above_400_dpi_are_downsampled() {
         let (img, dpi) = image_for_ocr(GrayImage::new(3508, 4961), 600);
         assert_eq!((img.dimensions(), dpi), ((1754, 2481), 300));

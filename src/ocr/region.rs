@@ -43,9 +43,12 @@ pub fn text_region(image: &GrayImage, dpi: u32) -> Option<Region> {
         width: (right + 1 + margin).min(w) - left.saturating_sub(margin),
         height: (bottom + 1 + margin).min(h) - top.saturating_sub(margin),
     };
-    // A rectangle nearly the page saves less than it risks at the edges.
+    // A rectangle nearly the page saves less than it risks at the edges. One as wide as the
+    // page is misread: Tesseract 5.3 cuts its line images from the original image whenever it
+    // is as wide as the rectangle (`Tesseract::BestPix` compares widths only), at the
+    // rectangle's coordinates, so from the wrong rows.
     let kept = u64::from(region.width) * u64::from(region.height);
-    if kept * 10 >= u64::from(w) * u64::from(h) * 9 {
+    if kept * 10 >= u64::from(w) * u64::from(h) * 9 || region.width == w {
         return None;
     }
     // Tesseract thresholds the rectangle at its own Otsu threshold, and takes the light side
@@ -191,6 +194,18 @@ mod tests {
         for y in [600, 750, 900] {
             ink(&mut img, 500, y, 2000, y + 30, 15);
         }
+        assert_eq!(text_region(&img, 300), None);
+    }
+
+    #[test]
+    fn a_rectangle_as_wide_as_the_page_is_not_cut() {
+        // Lines from edge to edge high on a narrow page (a receipt, a tightly cropped scan).
+        // Tesseract 5.3 takes the original image for its line images whenever it is as wide
+        // as the rectangle (Tesseract::BestPix compares widths only), and cuts the lines from
+        // it at the rectangle's coordinates: it read "II" for two lines of text.
+        let mut img = GrayImage::from_pixel(900, 3508, Luma([245]));
+        ink(&mut img, 10, 250, 890, 280, 20);
+        ink(&mut img, 10, 350, 890, 380, 20);
         assert_eq!(text_region(&img, 300), None);
     }
 
