@@ -20,6 +20,8 @@ fn main() {
     // No Rust code calls pixWriteMem: ask the linker for it, so line_images.c is linked in
     // (libtesseract's calls then bind to it) in the binary, the tests and the benchmarks.
     println!("cargo:rustc-link-arg=-Wl,--undefined=pixWriteMem");
+    // The linker exports it anyway (libtesseract refers to it); say so rather than rely on it.
+    println!("cargo:rustc-link-arg-bins=-Wl,--export-dynamic-symbol=pixWriteMem");
 
     println!("cargo:rerun-if-env-changed=DOSSIER_GIT_COMMIT");
     let commit = std::env::var("DOSSIER_GIT_COMMIT")

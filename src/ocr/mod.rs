@@ -416,6 +416,53 @@ mod tests {
     }
 
     #[test]
+    fn a_dark_card_alone_on_a_page_reads_as_the_whole_page_does() {
+        // The strip's paper turned to a dark card's grey (an ID card's photocopy), alone on A4:
+        // a tenth of the page but most of the rectangle around it, which Tesseract would
+        // threshold as a negative.
+        let strip = strip();
+        let card = GrayImage::from_fn(strip.width(), strip.height(), |x, y| {
+            let p = strip.get_pixel(x, y).0[0];
+            image::Luma([if p > 200 { 110 } else { p.min(110) / 4 }])
+        });
+        let mut page = GrayImage::from_pixel(2480, 3508, image::Luma([245]));
+        image::imageops::replace(&mut page, &card, 400, 500);
+        // The same page with a dot in two corners: nothing to cut, Tesseract reads it whole.
+        let mut whole = page.clone();
+        whole.put_pixel(2, 2, image::Luma([0]));
+        whole.put_pixel(2477, 3505, image::Luma([0]));
+        assert_eq!(region::text_region(&whole, 300), None);
+        let mut engine = Engine::new("vie", None).expect("vie model");
+        for segmentation in [Segmentation::Block, Segmentation::Auto] {
+            let cut = engine.recognize(&page, 300, segmentation).expect("reads");
+            let read_whole = engine.recognize(&whole, 300, segmentation).expect("reads");
+            assert_eq!(
+                (cut.text.trim(), cut.confidence),
+                (read_whole.text.trim(), read_whole.confidence),
+                "{segmentation:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn lines_from_edge_to_edge_of_a_narrow_page_are_read() {
+        // The strip's lines run off both sides of a page 900 pixels wide, high on it: the
+        // rectangle around them would be as wide as the page, and Tesseract read it as "II".
+        let strip = strip();
+        let mut page = GrayImage::from_pixel(900, 3508, image::Luma([245]));
+        image::imageops::replace(&mut page, &strip, -250, 0);
+        let mut engine = Engine::new("vie", None).expect("vie model");
+        let read = engine
+            .recognize(&page, 300, Segmentation::Block)
+            .expect("reads");
+        assert!(
+            read.text.contains("Mục 1: giấy chứng nhận"),
+            "{}",
+            read.text
+        );
+    }
+
+    #[test]
     fn only_pages_above_400_dpi_are_downsampled() {
         let (img, dpi) = image_for_ocr(GrayImage::new(3508, 4961), 600);
         assert_eq!((img.dimensions(), dpi), ((1754, 2481), 300));

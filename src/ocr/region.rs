@@ -29,7 +29,8 @@ pub struct Region {
 const MARGIN_INCHES: f32 = 0.125;
 
 /// The rectangle worth reading, or `None` to read the whole page (no ink, not dark on light,
-/// or the ink reaches so near every edge that cutting saves nothing).
+/// the ink reaches so near every edge that cutting saves nothing, or Tesseract would read the
+/// rectangle as a negative).
 pub fn text_region(image: &GrayImage, dpi: u32) -> Option<Region> {
     let (w, h) = image.dimensions();
     let histogram = pixels::histogram(image, (0, w), (0, h));
@@ -42,9 +43,24 @@ pub fn text_region(image: &GrayImage, dpi: u32) -> Option<Region> {
         width: (right + 1 + margin).min(w) - left.saturating_sub(margin),
         height: (bottom + 1 + margin).min(h) - top.saturating_sub(margin),
     };
-    // A rectangle nearly the page saves less than it risks at the edges.
+    // A rectangle nearly the page saves less than it risks at the edges. One as wide as the
+    // page is misread: Tesseract 5.3 cuts its line images from the original image whenever it
+    // is as wide as the rectangle (`Tesseract::BestPix` compares widths only), at the
+    // rectangle's coordinates, so from the wrong rows.
     let kept = u64::from(region.width) * u64::from(region.height);
-    (kept * 10 < u64::from(w) * u64::from(h) * 9).then_some(region)
+    if kept * 10 >= u64::from(w) * u64::from(h) * 9 || region.width == w {
+        return None;
+    }
+    // Tesseract thresholds the rectangle at its own Otsu threshold, and takes the light side
+    // as the ink when the dark side is half of what it is given or more: a dark card or photo
+    // with little paper around it would be read as a negative.
+    let inside = pixels::histogram(
+        image,
+        (region.left, region.left + region.width),
+        (region.top, region.top + region.height),
+    );
+    let (_, dark, total) = otsu(&inside)?;
+    ((dark as f64) < total as f64 * 0.5).then_some(region)
 }
 
 /// Tesseract's Otsu threshold for a page of dark ink on light paper: the grey at or below
@@ -52,6 +68,14 @@ pub fn text_region(image: &GrayImage, dpi: u32) -> Option<Region> {
 /// otherwise (a quarter or more of it below the threshold: it may invert the page) or when
 /// the page is one grey.
 fn dark_ink_threshold(histogram: &[u64; 256]) -> Option<u8> {
+    let (t, dark, total) = otsu(histogram)?;
+    // Tesseract: below a quarter of the pixels the dark side is the foreground, for sure.
+    (dark > 0 && (dark as f64) < total as f64 * 0.25).then_some(t)
+}
+
+/// Tesseract's Otsu threshold of a histogram (`OtsuStats`), with the count of pixels at or
+/// below it and the histogram's total; `None` for one grey.
+fn otsu(histogram: &[u64; 256]) -> Option<(u8, u64, u64)> {
     let total: u64 = histogram.iter().sum();
     let mean_total: f64 = histogram
         .iter()
@@ -73,14 +97,16 @@ fn dark_ink_threshold(histogram: &[u64; 256]) -> Option<u8> {
         }
         let mu_0 = mu_t / omega_0 as f64;
         let mu_1 = (mean_total - mu_t) / omega_1 as f64;
-        let sigma = (mu_1 - mu_0) * (mu_1 - mu_0) * omega_0 as f64 * omega_1 as f64;
+        // In Tesseract's order of operations (libtesseract 5.3's OtsuStats multiplies
+        // ((d · ω0) · ω1) · d): thresholds that tie (a symmetric histogram) are then decided by
+        // the same roundings as in Tesseract.
+        let d = mu_1 - mu_0;
+        let sigma = d * (d * omega_0 as f64 * omega_1 as f64);
         if best_t.is_none() || sigma > best_sigma {
             (best_t, best_omega_0, best_sigma) = (Some(t), omega_0, sigma);
         }
     }
-    let t = best_t?;
-    // Tesseract: below a quarter of the pixels the dark side is the foreground, for sure.
-    (best_omega_0 > 0 && (best_omega_0 as f64) < total as f64 * 0.25).then_some(t as u8)
+    best_t.map(|t| (t as u8, best_omega_0, total))
 }
 
 /// The smallest box holding every pixel at or below `threshold`: (left, top, right, bottom),
@@ -157,6 +183,33 @@ mod tests {
     }
 
     #[test]
+    fn a_rectangle_tesseract_would_read_as_a_negative_is_not_cut() {
+        // A dark card (an ID card's photocopy) alone on the page, a few dark lines on it: a
+        // tenth of the page, plainly dark on light. Cut to the card, most of what Tesseract
+        // is given is dark: its own Otsu on the rectangle turns it to a negative (the paper
+        // around the card black), and it read "mm" at confidence 31 where the whole page
+        // reads nothing (ocr::tests::a_dark_card_alone_on_a_page_reads_as_the_whole_page_does).
+        let mut img = paper();
+        ink(&mut img, 400, 500, 2200, 1000, 90);
+        for y in [600, 750, 900] {
+            ink(&mut img, 500, y, 2000, y + 30, 15);
+        }
+        assert_eq!(text_region(&img, 300), None);
+    }
+
+    #[test]
+    fn a_rectangle_as_wide_as_the_page_is_not_cut() {
+        // Lines from edge to edge high on a narrow page (a receipt, a tightly cropped scan).
+        // Tesseract 5.3 takes the original image for its line images whenever it is as wide
+        // as the rectangle (Tesseract::BestPix compares widths only), and cuts the lines from
+        // it at the rectangle's coordinates: it read "II" for two lines of text.
+        let mut img = GrayImage::from_pixel(900, 3508, Luma([245]));
+        ink(&mut img, 10, 250, 890, 280, 20);
+        ink(&mut img, 10, 350, 890, 380, 20);
+        assert_eq!(text_region(&img, 300), None);
+    }
+
+    #[test]
     fn the_threshold_is_otsus_between_paper_and_ink() {
         let mut histogram = [0u64; 256];
         histogram[240] = 9_000;
@@ -167,6 +220,21 @@ mod tests {
         assert!((60..240).contains(&t), "{t}");
         // As many dark pixels as light: not plainly ink on paper.
         histogram[30] = 90_000;
+        assert_eq!(dark_ink_threshold(&histogram), None);
+    }
+
+    #[test]
+    fn ties_between_thresholds_go_where_tesseracts_roundings_send_them() {
+        // Grey paper with as many light specks as dark ones: every threshold from the dark
+        // specks to the paper separates equally well, and only the roundings of the variance
+        // decide. Tesseract's (its order of products, in Python) pick the paper's grey,
+        // leaving the dark side most of the page: not dark ink on light paper, so the page is
+        // read whole. Another order of the same products picked the dark specks' grey, and
+        // cut the page to them, though Tesseract would find ink (the light specks) outside.
+        let mut histogram = [0u64; 256];
+        histogram[42] = 5;
+        histogram[126] = 1000;
+        histogram[210] = 5;
         assert_eq!(dark_ink_threshold(&histogram), None);
     }
 }
