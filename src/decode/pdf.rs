@@ -1,20 +1,23 @@
 //! Scanned PDFs → pages. A scanner's PDF draws one image per page: that image is decoded
 //! as it is embedded (JPEG, CCITT G3/G4, JBIG2, or Flate/raw samples), sized against
-//! [`Limits`] *before* any pixel is allocated, and turned by the page's /Rotate. A page that
-//! also carries text (a born-digital page, or one OCR'd by another tool) hands that text on,
-//! so that OCR can be skipped for it.
+//! [`Limits`] *before* any pixel is allocated, then laid out as a viewer shows it: turned or
+//! mirrored as the page's content draws it (the matrix in force at its `Do`, when that is a
+//! multiple of a quarter turn) and by the page's /Rotate. Its resolution is its pixels over
+//! the size it is drawn at. A page that also carries text (a born-digital page, or one OCR'd
+//! by another tool) hands that text on, so that OCR can be skipped for it.
 //!
 //! A page that is not one plain image (vector text without a text layer, several images,
-//! masks, forms) is rendered at 300 dpi instead ([`super::render`]), after every image it can
-//! draw has been sized against the same limits. A page with a real text layer is not rendered:
-//! its text is taken (unless OCR is forced, when its largest image, if any, is read).
+//! masks, forms), or whose image is drawn at another angle or sheared, is rendered at 300 dpi
+//! instead ([`super::render`]), after every image it can draw has been sized against the same
+//! limits. A page with a real text layer is not rendered: its text is taken (unless OCR is
+//! forced, when its largest image, if any, is read, as stored if it is drawn at an angle).
 
 use std::io::Cursor;
 
 use image::{GrayImage, ImageFormat, ImageReader};
 use lopdf::{Dictionary, Document, Object, ObjectId};
 
-use super::render::{self, Renderer};
+use super::render::{self, placement, rotated, turned, Matrix, Placed, Renderer, IDENTITY};
 use super::{check_size, flatten_to_grey, luma, DecodeError, Limits, Page};
 
 /// A page's text counts as a real text layer from this many letters or digits on.
@@ -133,7 +136,19 @@ impl PdfPages<'_> {
         if text_layer.is_none() && renderer_reads_it(&self.doc, image.origin_dict) {
             return self.rendered(index, number, rotate);
         }
-        let mut grey = decode_image(
+        let content_bound = (self.limits.max_pixels * 4) as usize;
+        let placement = self
+            .doc
+            .get_page_content_with_limit(id, content_bound)
+            .ok()
+            .and_then(|content| placement(&self.doc, resources, image.id, &content));
+        let placed = placement.map(Placed::of);
+        // Drawn at an angle, sheared or squashed flat: only a renderer shows it as a viewer
+        // does. A page whose text layer is taken is never rendered (its image as stored).
+        if text_layer.is_none() && placed == Some(Placed::Other) {
+            return self.rendered(index, number, rotate);
+        }
+        let grey = decode_image(
             &self.doc,
             image.origin_dict,
             image.content,
@@ -145,15 +160,24 @@ impl PdfPages<'_> {
             DecodeError::Corrupt { detail, .. } => broken(format!("page {number}: {detail}")),
             other => other,
         })?;
-        let meta_dpi = media_width_pt
-            .filter(|pt| *pt > 1.0)
-            .map(|pt| (w as f32 * 72.0 / pt).round() as u32)
-            .filter(|dpi| (50..=2400).contains(dpi));
-        grey = match rotate {
-            90 => image::imageops::rotate90(&grey),
-            180 => image::imageops::rotate180(&grey),
-            270 => image::imageops::rotate270(&grey),
-            _ => grey,
+        let (grey, meta_dpi) = match placed {
+            Some(Placed::Axes { column, row }) => {
+                let (column, row) = rotated(column, row, rotate);
+                let m = placement.unwrap_or(IDENTITY);
+                let dpi = drawn_dpi(w as u32, h as u32, m, column);
+                (turned(grey, column, row), dpi)
+            }
+            // No placement found (the image is drawn inside a form of a text-layer page, or
+            // not at all), or a skewed one on a page whose text is taken: the image as stored,
+            // turned by /Rotate only, its resolution from the page's width as before.
+            _ => {
+                let meta_dpi = media_width_pt
+                    .filter(|pt| *pt > 1.0)
+                    .map(|pt| (w as f32 * 72.0 / pt).round() as u32)
+                    .filter(|dpi| DPI_RANGE.contains(dpi));
+                let (column, row) = rotated((1, 0), (0, 1), rotate);
+                (turned(grey, column, row), meta_dpi)
+            }
         };
         Ok(Page {
             image: grey,
@@ -192,6 +216,28 @@ impl Iterator for PdfPages<'_> {
         self.next = self.next.saturating_add(n).min(self.pages.len());
         self.next()
     }
+}
+
+/// The resolutions a page's metadata may claim; anything else is not believed.
+const DPI_RANGE: std::ops::RangeInclusive<u32> = 50..=2400;
+
+/// The resolution of an image of `w`×`h` pixels drawn with `m`: pixels per inch along each of
+/// its axes as drawn, given for the axis that runs across the page seen (`column` says which);
+/// None when either is out of [`DPI_RANGE`].
+fn drawn_dpi(w: u32, h: u32, m: Matrix, column: (i32, i32)) -> Option<u32> {
+    let [a, b, c, d, _, _] = m;
+    let along_rows = f64::from(w) * 72.0 / a.hypot(b);
+    let down_columns = f64::from(h) * 72.0 / c.hypot(d);
+    let sane = |dpi: f64| dpi.is_finite() && DPI_RANGE.contains(&(dpi.round() as u32));
+    if !sane(along_rows) || !sane(down_columns) {
+        return None;
+    }
+    let across = if column.0 != 0 {
+        along_rows
+    } else {
+        down_columns
+    };
+    Some(across.round() as u32)
 }
 
 /// An image in an encoding or colour layout this decoder does not read but the renderer does:
@@ -924,10 +970,10 @@ mod jbig2_tests {
                 &data,
             )
             .unwrap();
-        let content = w.add_stream("", b"q 72 0 0 72 0 0 cm /Im0 Do Q").unwrap();
+        let content = w.add_stream("", b"q 72 0 0 45 0 0 cm /Im0 Do Q").unwrap();
         let page = w
             .add(&format!(
-                "<< /Type /Page /Parent {pages} 0 R /MediaBox [0 0 72 72] \
+                "<< /Type /Page /Parent {pages} 0 R /MediaBox [0 0 72 45] \
                  /Resources << /XObject << /Im0 {image} 0 R >> >> /Contents {content} 0 R >>"
             ))
             .unwrap();
@@ -957,5 +1003,198 @@ mod jbig2_tests {
         };
         let result = open(&jbig2_pdf(64, 40), tiny).unwrap().next().unwrap();
         assert!(matches!(result, Err(DecodeError::TooLarge { .. })));
+    }
+}
+
+/// Where the page's content draws its image, and how that is read.
+#[cfg(test)]
+mod placement_tests {
+    use super::*;
+
+    /// A one-page PDF drawing `grey` (raw 8-bit samples) as /Im0 with `content`, on a page of
+    /// `media` points, with /Rotate `rotate` when it is not 0.
+    fn placed_pdf(grey: &GrayImage, media: (f32, f32), rotate: i64, content: &str) -> Vec<u8> {
+        use lopdf::{dictionary, Stream};
+        let mut doc = Document::with_version("1.5");
+        let (w, h) = grey.dimensions();
+        let image = doc.add_object(Stream::new(
+            dictionary! {
+                "Type" => "XObject",
+                "Subtype" => "Image",
+                "Width" => w as i64,
+                "Height" => h as i64,
+                "ColorSpace" => "DeviceGray",
+                "BitsPerComponent" => 8,
+            },
+            grey.as_raw().clone(),
+        ));
+        let contents = doc.add_object(Stream::new(dictionary! {}, content.as_bytes().to_vec()));
+        let pages = doc.new_object_id();
+        let mut page = dictionary! {
+            "Type" => "Page",
+            "Parent" => pages,
+            "MediaBox" => vec![0.into(), 0.into(), media.0.into(), media.1.into()],
+            "Contents" => contents,
+            "Resources" => dictionary! { "XObject" => dictionary! { "Im0" => image } },
+        };
+        if rotate != 0 {
+            page.set("Rotate", rotate);
+        }
+        let page = doc.add_object(page);
+        doc.objects.insert(
+            pages,
+            Object::Dictionary(dictionary! {
+                "Type" => "Pages",
+                "Kids" => vec![page.into()],
+                "Count" => 1,
+            }),
+        );
+        let catalog = doc.add_object(dictionary! { "Type" => "Catalog", "Pages" => pages });
+        doc.trailer.set("Root", catalog);
+        let mut out = Vec::new();
+        doc.save_to(&mut out).unwrap();
+        out
+    }
+
+    /// 75×50 white, a black square at its top left and a mid-grey one at its top right: any
+    /// turn or mirror of it moves the two marks somewhere else.
+    fn marked() -> GrayImage {
+        GrayImage::from_fn(75, 50, |x, y| {
+            image::Luma([match (x, y) {
+                (0..25, 0..25) => 0,
+                (50..75, 0..25) => 128,
+                _ => 255,
+            }])
+        })
+    }
+
+    fn first_page(file: &[u8]) -> Page {
+        open(file, Limits::default())
+            .unwrap()
+            .next()
+            .unwrap()
+            .unwrap()
+    }
+
+    /// The share of pixels of `a` and `b` (same size) more than 40 grey levels apart.
+    fn differing(a: &GrayImage, b: &GrayImage) -> f64 {
+        assert_eq!(a.dimensions(), b.dimensions());
+        let far = a
+            .pixels()
+            .zip(b.pixels())
+            .filter(|(p, q)| p.0[0].abs_diff(q.0[0]) > 40)
+            .count();
+        far as f64 / (a.width() * a.height()) as f64
+    }
+
+    #[test]
+    fn an_image_drawn_turned_or_mirrored_reads_as_a_viewer_shows_it() {
+        use image::imageops::{flip_horizontal, rotate180, rotate270, rotate90};
+        let stored = marked();
+        // 1 pixel = 0.24 pt: 300 dpi, so the renderer's page is pixel for pixel the image.
+        let (w, h) = (18.0, 12.0);
+        let cases: [(&str, &str, (f32, f32), GrayImage); 6] = [
+            ("upright", "18 0 0 12 0 0", (w, h), stored.clone()),
+            // The image's first column ends up along the top, read right to left: a quarter
+            // turn clockwise (cardinal.pdf's page 2 draws its scan like this).
+            ("90", "0 -18 12 0 0 18", (h, w), rotate90(&stored)),
+            ("180", "-18 0 0 -12 18 12", (w, h), rotate180(&stored)),
+            ("270", "0 18 -12 0 12 0", (h, w), rotate270(&stored)),
+            (
+                "mirrored",
+                "-18 0 0 12 18 0",
+                (w, h),
+                flip_horizontal(&stored),
+            ),
+            // Each row runs up the page, the rows from right to left: mirrored, then turned
+            // a quarter clockwise (the first pixel lands bottom right).
+            (
+                "transposed",
+                "0 18 12 0 0 0",
+                (h, w),
+                rotate90(&flip_horizontal(&stored)),
+            ),
+        ];
+        for (name, matrix, media, expected) in cases {
+            let file = placed_pdf(&stored, media, 0, &format!("q {matrix} cm /Im0 Do Q"));
+            let p = first_page(&file);
+            assert_eq!(p.image, expected, "{name}");
+            assert_eq!(p.meta_dpi, Some(300), "{name}");
+            // And as the renderer (a viewer) draws the page.
+            let viewed = Renderer::default()
+                .render(&file, 0, 1, Limits::default())
+                .unwrap();
+            assert!(differing(&p.image, &viewed) < 0.03, "{name}");
+        }
+    }
+
+    #[test]
+    fn a_rotate_that_undoes_the_drawn_turn_gives_the_image_as_stored() {
+        let stored = marked();
+        // Drawn turned a quarter counter-clockwise, shown turned a quarter clockwise.
+        let file = placed_pdf(&stored, (12.0, 18.0), 90, "q 0 18 -12 0 12 0 cm /Im0 Do Q");
+        let p = first_page(&file);
+        assert_eq!(p.image, stored);
+        assert_eq!(p.rotated_by, 90);
+        assert_eq!(p.meta_dpi, Some(300));
+        // /Rotate alone still turns the stored image.
+        let file = placed_pdf(&stored, (18.0, 12.0), 270, "q 18 0 0 12 0 0 cm /Im0 Do Q");
+        assert_eq!(first_page(&file).image, image::imageops::rotate270(&stored));
+    }
+
+    #[test]
+    fn the_resolution_comes_from_the_drawn_size_not_the_page() {
+        // 600×300 pixels drawn 2 by 1 inches on a 4-inch-wide page: 300 dpi, not 150.
+        let grey = GrayImage::from_pixel(600, 300, image::Luma([200]));
+        let file = placed_pdf(&grey, (288.0, 288.0), 0, "q 144 0 0 72 36 100 cm /Im0 Do Q");
+        let p = first_page(&file);
+        assert_eq!(p.meta_dpi, Some(300));
+        assert_eq!(p.image, grey);
+        // Placed by nested `cm`s: a scale of 2 around a 72×36 placement.
+        let file = placed_pdf(
+            &grey,
+            (288.0, 288.0),
+            0,
+            "q 2 0 0 2 0 0 cm q 72 0 0 36 10 10 cm /Im0 Do Q Q",
+        );
+        assert_eq!(first_page(&file).meta_dpi, Some(300));
+        // Drawn turned on a landscape page: still 300 dpi along each of the image's axes.
+        let file = placed_pdf(&grey, (72.0, 144.0), 0, "q 0 -144 72 0 0 144 cm /Im0 Do Q");
+        let p = first_page(&file);
+        assert_eq!((p.image.dimensions(), p.meta_dpi), ((300, 600), Some(300)));
+    }
+
+    #[test]
+    fn odd_content_does_not_panic_and_counts_only_what_parses() {
+        let stored = marked();
+        // Unbalanced Q, a `cm` short of operands, one with a name, a `Do` of nothing.
+        let content = "Q Q 1 2 cm /x 1 2 3 4 5 cm /Nothing Do q \
+                       18 0 0 12 0 0 cm /Im0 Do Q Q Q";
+        let p = first_page(&placed_pdf(&stored, (18.0, 12.0), 0, content));
+        assert_eq!((p.image == stored, p.meta_dpi), (true, Some(300)));
+        // Never drawn: the image as stored, its resolution from the page's width.
+        let p = first_page(&placed_pdf(&stored, (18.0, 12.0), 0, "q Q"));
+        assert_eq!((p.image == stored, p.meta_dpi), (true, Some(300)));
+    }
+
+    #[test]
+    fn an_image_drawn_at_an_angle_is_rendered_as_a_viewer_shows_it() {
+        let stored = marked();
+        // Turned 20° counter-clockwise about its lower-left corner, set in a 1-inch page.
+        let (sin, cos) = 20f32.to_radians().sin_cos();
+        let (w, h) = (18.0f32, 12.0f32);
+        let content = format!(
+            "q {} {} {} {} 30 20 cm /Im0 Do Q",
+            w * cos,
+            w * sin,
+            -h * sin,
+            h * cos
+        );
+        let p = first_page(&placed_pdf(&stored, (72.0, 72.0), 0, &content));
+        assert_eq!(p.meta_dpi, Some(render::RENDER_DPI));
+        assert_eq!(p.image.dimensions(), (300, 300));
+        let dark = p.image.pixels().filter(|px| px.0[0] < 60).count();
+        // The black mark (625 pixels) drawn, with some antialiased edge; nothing else dark.
+        assert!((500..=750).contains(&dark), "{dark}");
     }
 }
