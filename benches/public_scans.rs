@@ -17,8 +17,9 @@
 //!       would feed it: a PNG as it is, a PDF page's image as `pdfimages -png` extracts it (the
 //!       CLI cannot read PDFs). pdfimages writes the image as stored: the page's /Rotate and
 //!       its drawing transformation (a skew, a quarter turn) do not reach the CLI. dossier's
-//!       decoder also takes a one-image page's image as stored, then applies /Rotate only
-//!       (src/decode/pdf.rs): today neither side sees skew.pdf's skew or cardinal.pdf's turns.
+//!       decoder lays the page out as a viewer shows it (src/decode/pdf.rs): quarter turns and
+//!       /Rotate applied to the stored image, a page drawn at another angle (skew.pdf,
+//!       rotated_skew.pdf) rendered at 300 dpi, whose skew dossier then levels.
 //! CER is the edit distance over the reference length, whitespace runs folded to one space,
 //! both sides NFC (benches/common/cer_text.rs, as the `cer` bench). The bar (issue #16):
 //! overall CER at most 0.5× the CLI's and no file more than 0.02 above the CLI's.
@@ -334,7 +335,7 @@ fn main() {
             );
             if ours[i].get(n).is_some_and(|p| p.rotate != 0) {
                 notes.push(format!(
-                    "{file} page {}: /Rotate {}: dossier's decoder turns the stored image by it; the CLI gets pdfimages' image unrotated",
+                    "{file} page {}: /Rotate {}: dossier's decoder lays the page out as a viewer shows it; the CLI gets pdfimages' image as stored",
                     n + 1,
                     ours[i][n].rotate
                 ));
