@@ -428,3 +428,66 @@ fn a_batch_frame_that_cannot_be_decoded_fails_alone() {
         assert!(rate < 0.05, "CER {rate:.3}");
     }
 }
+
+/// A page below 200 dpi is read upsampled to 300 dpi, but its searchable PDF keeps the page's
+/// own pixels: the scan itself when a PDF can carry it (JPEG, PNG), else the page at its own
+/// size, not the four-times larger copy OCR read; the words sit on the page's text.
+#[test]
+fn a_page_read_upsampled_keeps_its_own_size_in_the_searchable_pdf() {
+    let env = TestEnv::generated_at(4, 150);
+    let (code, report, stderr) = env.run();
+    // Pages under 200 dpi need a rescan: exit 3 says so.
+    assert!(code == 0 || code == 3, "{code}: {report}\n{stderr}");
+    let mut checked = 0;
+    for f in &env.manifest.files {
+        let show = env.show(&f.dossier);
+        let doc = documents(&show)
+            .iter()
+            .find(|d| d["path"].as_str() == Some(f.path.as_str()))
+            .unwrap_or_else(|| panic!("{} is a document: {show}", f.path));
+        let page = &doc["pages"][0];
+        assert_eq!(page["dpi"], 150, "{doc}");
+        let truth = f.pages[0].lines.join("\n");
+        let text = page["text"].as_str().unwrap();
+        let rate = cer(&dossier::fold::fold(&truth), &dossier::fold::fold(text));
+        assert!(rate < 0.02, "{}: CER {rate:.3}\n{text}", f.path);
+
+        let pdf = object(
+            &env,
+            doc["searchable_pdf"].as_str().expect("searchable PDF"),
+        );
+        let (w, h) = image::image_dimensions(env.intake().join(&f.path)).unwrap();
+        // pdfimages -list: the header, a rule, then "page num type width height ...".
+        let list = tool_output("pdfimages", &[Path::new("-list"), pdf.as_path()]);
+        let row: Vec<&str> = list.lines().nth(2).unwrap().split_whitespace().collect();
+        assert_eq!(
+            (row[3], row[4]),
+            (&*w.to_string(), &*h.to_string()),
+            "{list}"
+        );
+        // The page is the scan's size in points, and a word of its first line lies in its
+        // top part.
+        let bbox = tool_output(
+            "pdftotext",
+            &[Path::new("-bbox"), pdf.as_path(), Path::new("-")],
+        );
+        let page_h = h as f64 * 72.0 / 150.0;
+        assert!(bbox.contains(&format!("height=\"{page_h:.6}\"")), "{bbox}");
+        let first = bbox
+            .lines()
+            .find(|l| l.contains("<word"))
+            .unwrap_or_else(|| panic!("{bbox}"));
+        let y_min: f64 = first
+            .split("yMin=\"")
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!(y_min < page_h / 3.0, "{first} on a page {page_h} pt high");
+        checked += 1;
+    }
+    assert!(checked >= 4);
+}

@@ -103,9 +103,9 @@ fn read_page<R: Recognizer>(recognizer: &mut R, job: PageJob) -> PageResult {
             let view = PageView::choose(
                 job.original.as_ref(),
                 &r.image,
-                r.turned,
-                r.deskewed,
+                (r.turned, r.deskewed),
                 job.ocr_dpi,
+                ((job.width, job.height), quality.dpi),
             );
             (Ok(r.text), r.turned, r.deskewed, Some(view))
         }
