@@ -299,8 +299,8 @@ const MAX_UPSAMPLED_PIXELS: u64 = 4961 * 3508;
 /// downsampled to 300 dpi, which is as accurate and several times faster; pages below 200 dpi
 /// are upsampled to 300 dpi (bilinear), which Tesseract reads with far fewer errors (a
 /// 150-dpi book page: CER 0.144 → 0.095; generated forms at 100 dpi: 0.0055 → 0.0007).
-/// Only OCR sees the resampled copy (and the searchable PDF shows it); the original is
-/// archived untouched.
+/// Only OCR sees the resampled copy (the searchable PDF shows the page at its own size,
+/// `pipeline::searchable`); the original is archived untouched.
 pub fn image_for_ocr(image: GrayImage, dpi: u32) -> (GrayImage, u32) {
     if (1..OCR_MIN_DPI).contains(&dpi) {
         let scale = OCR_TARGET_DPI as f64 / dpi as f64;
