@@ -18,7 +18,6 @@
 //! share of the CLI's errors (the goal: no kind worse, overall ≤ 0.5).
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::Instant;
 
 use dossier::decode::{self, quality};
@@ -318,16 +317,6 @@ fn steps_cost(path: &Path, mean_page_ms: f64) {
     );
 }
 
-fn cli_read(path: &Path) -> String {
-    let out = Command::new("tesseract")
-        .arg(path)
-        .args(["-", "-l", "vie"])
-        .env("OMP_THREAD_LIMIT", "1")
-        .output()
-        .expect("tesseract CLI runs (Debian tesseract-ocr, tesseract-ocr-vie)");
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
 fn main() {
     one_omp_thread::restart_if_needed();
     let per_kind: usize = std::env::args()
@@ -369,7 +358,7 @@ fn main() {
     let cli = std::thread::spawn(move || {
         cli_files
             .iter()
-            .map(|p| cli_read(p))
+            .map(|p| cer_text::tesseract_cli(p))
             .collect::<Vec<String>>()
     });
     let mut engine = ocr::Engine::with_corrections("vie", None).expect("vie model");

@@ -153,21 +153,11 @@ fn dossier_read(engine: &mut ocr::Engine, path: &Path) -> Vec<Ours> {
     out
 }
 
-fn tesseract(path: &Path) -> String {
-    let out = Command::new("tesseract")
-        .arg(path)
-        .args(["-", "-l", "vie"])
-        .env("OMP_THREAD_LIMIT", "1")
-        .output()
-        .expect("tesseract CLI runs (Debian tesseract-ocr, tesseract-ocr-vie)");
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
 /// What the CLI reads of `path`, page by page, and the images it was given. A PDF page's
 /// images come from `pdfimages -png -p` (named PREFIX-PAGE-NUM.png), read in order and joined.
 fn cli_read(path: &Path, work: &Path) -> Vec<(String, Vec<PathBuf>)> {
     if path.extension().is_none_or(|e| e != "pdf") {
-        return vec![(tesseract(path), vec![path.to_owned()])];
+        return vec![(cer_text::tesseract_cli(path), vec![path.to_owned()])];
     }
     let stem = path.file_stem().expect("file name").to_string_lossy();
     let dir = work.join(format!("{stem}-images"));
@@ -200,7 +190,7 @@ fn cli_read(path: &Path, work: &Path) -> Vec<(String, Vec<PathBuf>)> {
                 .collect();
             let text = mine
                 .iter()
-                .map(|p| tesseract(p))
+                .map(|p| cer_text::tesseract_cli(p))
                 .collect::<Vec<_>>()
                 .join("\n");
             (text, mine)

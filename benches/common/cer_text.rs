@@ -1,6 +1,10 @@
-//! The character error rate's arithmetic, shared by the benches that measure it (`cer`,
-//! `public_scans`) so their figures stay comparable, pulled in by `#[path]` from each bench
-//! module: each bench is a crate of its own.
+//! The character error rate's arithmetic and the reading it is compared with (the Tesseract
+//! CLI), shared by the benches that measure it (`cer`, `public_scans`) and the tests' CER so
+//! their figures stay comparable, pulled in by `#[path]`: each bench and test is a crate of
+//! its own.
+
+use std::path::Path;
+use std::process::Command;
 
 use unicode_normalization::UnicodeNormalization;
 
@@ -26,4 +30,16 @@ pub fn edits(reference: &str, hypothesis: &str) -> (usize, usize) {
         prev = cur;
     }
     (prev[h.len()], r.len())
+}
+
+/// What `tesseract FILE - -l vie` reads of `path`, with one OpenMP thread.
+#[allow(dead_code)] // the tests use only `edits`
+pub fn tesseract_cli(path: &Path) -> String {
+    let out = Command::new("tesseract")
+        .arg(path)
+        .args(["-", "-l", "vie"])
+        .env("OMP_THREAD_LIMIT", "1")
+        .output()
+        .expect("tesseract CLI runs (Debian tesseract-ocr, tesseract-ocr-vie)");
+    String::from_utf8_lossy(&out.stdout).into_owned()
 }

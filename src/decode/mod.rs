@@ -9,6 +9,7 @@ pub mod embed;
 pub mod metadata;
 pub mod pdf;
 pub mod pixels;
+pub(crate) mod placement;
 pub mod quality;
 pub mod render;
 pub mod sharpness;

@@ -17,7 +17,8 @@ use std::io::Cursor;
 use image::{GrayImage, ImageFormat, ImageReader};
 use lopdf::{Dictionary, Document, Object, ObjectId};
 
-use super::render::{self, placement, rotated, turned, Matrix, Placed, Renderer, IDENTITY};
+use super::placement::{placement, rotated, turned, Matrix, Placed, IDENTITY};
+use super::render::{self, Renderer};
 use super::{check_size, flatten_to_grey, luma, DecodeError, Limits, Page};
 
 /// A page's text counts as a real text layer from this many letters or digits on.

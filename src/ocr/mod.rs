@@ -199,14 +199,16 @@ impl Engine {
         dpi: u32,
         borders: &decode::borders::Borders,
     ) -> Result<PageText, OcrError> {
+        // The rectangle Tesseract reads, once for both readings.
+        let region = region::text_region(image, dpi);
         if borders.any(0.0, 0.01) || !layout::one_column(image, dpi) {
-            return self.recognize(image, dpi, Segmentation::Auto);
+            return self.recognize_in(image, dpi, Segmentation::Auto, region);
         }
-        let block = self.recognize(image, dpi, Segmentation::Block)?;
+        let block = self.recognize_in(image, dpi, Segmentation::Block, region)?;
         if block.confidence >= SUSPECT_CONFIDENCE {
             return Ok(block);
         }
-        let auto = self.recognize(image, dpi, Segmentation::Auto)?;
+        let auto = self.recognize_in(image, dpi, Segmentation::Auto, region)?;
         Ok(if auto.confidence > block.confidence {
             auto
         } else {
@@ -221,6 +223,18 @@ impl Engine {
         dpi: u32,
         segmentation: Segmentation,
     ) -> Result<PageText, OcrError> {
+        self.recognize_in(image, dpi, segmentation, region::text_region(image, dpi))
+    }
+
+    /// [`Engine::recognize`] of only `region` of the page (the whole page when `None`); word
+    /// boxes and the hOCR stay on the whole page.
+    fn recognize_in(
+        &mut self,
+        image: &GrayImage,
+        dpi: u32,
+        segmentation: Segmentation,
+        region: Option<region::Region>,
+    ) -> Result<PageText, OcrError> {
         self.api.set_page_seg_mode(match segmentation {
             Segmentation::Auto => tesseract_sys::TessPageSegMode_PSM_AUTO,
             Segmentation::Block => tesseract_sys::TessPageSegMode_PSM_SINGLE_BLOCK,
@@ -231,7 +245,6 @@ impl Engine {
             .map_err(OcrError::Image)?;
         // Tesseract sizes its text models by resolution; without it, it guesses and warns.
         self.api.set_source_resolution(dpi.clamp(70, 2400) as i32);
-        let region = region::text_region(image, dpi);
         if let Some(r) = region {
             self.api.set_rectangle(r.left, r.top, r.width, r.height);
         }

@@ -37,11 +37,12 @@ pub fn text_region(image: &GrayImage, dpi: u32) -> Option<Region> {
     let threshold = dark_ink_threshold(&histogram)?;
     let (left, top, right, bottom) = ink_bounds(image, threshold)?;
     let margin = ((dpi as f32 * MARGIN_INCHES) as u32).max(4);
+    let (x0, y0) = (left.saturating_sub(margin), top.saturating_sub(margin));
     let region = Region {
-        left: left.saturating_sub(margin),
-        top: top.saturating_sub(margin),
-        width: (right + 1 + margin).min(w) - left.saturating_sub(margin),
-        height: (bottom + 1 + margin).min(h) - top.saturating_sub(margin),
+        left: x0,
+        top: y0,
+        width: (right + 1 + margin).min(w) - x0,
+        height: (bottom + 1 + margin).min(h) - y0,
     };
     // A rectangle nearly the page saves less than it risks at the edges. One as wide as the
     // page is misread: Tesseract 5.3 cuts its line images from the original image whenever it

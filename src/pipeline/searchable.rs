@@ -39,12 +39,16 @@ pub(super) enum PageView {
 
 impl PageView {
     pub fn of(image: &GrayImage, dpi: u32) -> PageView {
+        PageView::deflated(image, dpi, 1.0)
+    }
+
+    fn deflated(image: &GrayImage, dpi: u32, scale: f64) -> PageView {
         PageView::Deflated {
             deflated: pdf::deflate(image.as_raw()),
             width: image.width(),
             height: image.height(),
             dpi,
-            scale: 1.0,
+            scale,
         }
     }
 
@@ -82,11 +86,7 @@ impl PageView {
             }
             _ if untouched && resampled && read_dpi > page_dpi => {
                 let (w, h) = page_size;
-                let mut view = PageView::of(&image::imageops::thumbnail(read, w, h), page_dpi);
-                if let PageView::Deflated { scale: s, .. } = &mut view {
-                    *s = scale;
-                }
-                view
+                PageView::deflated(&image::imageops::thumbnail(read, w, h), page_dpi, scale)
             }
             _ => PageView::of(read, read_dpi),
         }

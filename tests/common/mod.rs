@@ -165,22 +165,12 @@ pub fn sha256_bytes(bytes: &[u8]) -> String {
         .collect()
 }
 
-/// Character error rate: edit distance over the reference length, whitespace collapsed.
+#[path = "../../benches/common/cer_text.rs"]
+mod cer_text;
+
+/// Character error rate: edit distance over the reference length (whitespace runs folded,
+/// both sides NFC), as the CER benches count it.
 pub fn cer(reference: &str, hypothesis: &str) -> f64 {
-    let norm = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
-    let (r, h): (Vec<char>, Vec<char>) = (
-        norm(reference).chars().collect(),
-        norm(hypothesis).chars().collect(),
-    );
-    let mut prev: Vec<usize> = (0..=h.len()).collect();
-    for (i, rc) in r.iter().enumerate() {
-        let mut cur = vec![i + 1; h.len() + 1];
-        for (j, hc) in h.iter().enumerate() {
-            cur[j + 1] = (prev[j] + usize::from(rc != hc))
-                .min(prev[j + 1] + 1)
-                .min(cur[j] + 1);
-        }
-        prev = cur;
-    }
-    prev[h.len()] as f64 / r.len().max(1) as f64
+    let (edits, length) = cer_text::edits(reference, hypothesis);
+    edits as f64 / length.max(1) as f64
 }
