@@ -249,6 +249,12 @@ fn dossier_read(engine: &mut ocr::Engine, path: &Path) -> (String, bool) {
     let q = quality::assess(&page.image, page.meta_dpi);
     let (image, dpi) = ocr::image_for_ocr(page.image, q.dpi);
     let read = engine.read(image, dpi).expect("reads");
+    if let Some(languages) = &read.foreign_languages {
+        println!(
+            "note: {} judged foreign, read with {languages}",
+            path.display()
+        );
+    }
     // What the layout test made of the page OCR saw (levelled, turned): one block or not.
     let one_block = ocr::layout::one_column(&read.image, dpi);
     (read.text.text, one_block)
@@ -361,7 +367,11 @@ fn main() {
             .map(|p| cer_text::tesseract_cli(p))
             .collect::<Vec<String>>()
     });
-    let mut engine = ocr::Engine::with_corrections("vie", None).expect("vie model");
+    // As `dossier run` reads by default: foreign pages re-read with `eng` (none of these
+    // Vietnamese pages should be judged foreign: a note names any that is).
+    let mut engine = ocr::Engine::with_corrections("vie", None)
+        .expect("vie model")
+        .reading_foreign_pages_with("eng");
     let t = Instant::now();
     let (ours, one_block): (Vec<String>, Vec<bool>) = files
         .iter()

@@ -6,13 +6,16 @@
 //!     PUBLIC_SCANS=DIR cargo bench --bench public_scans     # scans fetched elsewhere
 //!     PUBLIC_KEEP=DIR cargo bench --bench public_scans      # keep every page's readings
 //!     PUBLIC_LANGS=vie+eng cargo bench --bench public_scans # dossier with other languages
+//!     PUBLIC_FOREIGN= cargo bench --bench public_scans      # no foreign page re-read
 //!
 //! The scans are OCRmyPDF 17.13.0's test resources (a two-column brochure page as a PNG and as
 //! skewed, turned, /Rotate'd, CCITT and JBIG2 PDFs; a Huckleberry Finn page; a typewritten
 //! recipe; a printed Wikipedia page); the truths, sources and licences are in
 //! benches/public-scans/. Every page of every file is read
 //!   (a) by dossier as `dossier run` reads it: decode, resolution, the OCR copy, an engine
-//!       with page corrections (languages `vie`, or PUBLIC_LANGS), OMP_THREAD_LIMIT=1;
+//!       with page corrections (languages `vie`, or PUBLIC_LANGS), a page whose reading is
+//!       plainly not Vietnamese read again with `eng` (`[ocr] foreign_languages`'s default,
+//!       or PUBLIC_FOREIGN; src/ocr/language.rs), OMP_THREAD_LIMIT=1;
 //!   (b) by `tesseract FILE - -l vie` with OMP_THREAD_LIMIT=1, fed what a user of the CLI
 //!       would feed it: a PNG as it is, a PDF page's image as `pdfimages -png` extracts it (the
 //!       CLI cannot read PDFs). pdfimages writes the image as stored: the page's /Rotate and
@@ -112,7 +115,7 @@ fn dossier_read(engine: &mut ocr::Engine, path: &Path) -> Vec<Ours> {
                 let one_block = ocr::layout::one_column(&read.image, dpi);
                 let borders = read.borders.any(0.0, 0.01);
                 let how = format!(
-                    "{w}×{h} at {} dpi ({:?}){}, OCR at {dpi} dpi, turned {}°, levelled {:+.2}°, {}, {}, confidence {:.0}, {secs:.1} s",
+                    "{w}×{h} at {} dpi ({:?}){}, OCR at {dpi} dpi, turned {}°, levelled {:+.2}°, {}, {}, read with {}, confidence {:.0}, {secs:.1} s",
                     q.dpi,
                     q.dpi_source,
                     if rotate != 0 {
@@ -131,6 +134,10 @@ fn dossier_read(engine: &mut ocr::Engine, path: &Path) -> Vec<Ours> {
                         "judged one column (mode 6 first)"
                     } else {
                         "not one column (mode 3)"
+                    },
+                    match &read.foreign_languages {
+                        Some(l) => format!("{l} (the page judged foreign)"),
+                        None => "the main languages".to_owned(),
                     },
                     read.text.confidence
                 );
@@ -238,9 +245,13 @@ fn main() {
         (read, t.elapsed().as_secs_f64())
     });
     // PUBLIC_LANGS=vie+eng: what a run configured with other languages reads (these scans are
-    // English and Dutch); the CLI keeps `vie`, as the bar says.
+    // English and Dutch); PUBLIC_FOREIGN= (empty): without re-reading foreign pages with
+    // `eng` (`[ocr] foreign_languages`, on by default). The CLI keeps `vie`, as the bar says.
     let langs = std::env::var("PUBLIC_LANGS").unwrap_or_else(|_| "vie".to_owned());
-    let mut engine = ocr::Engine::with_corrections(&langs, None).expect("the models installed");
+    let foreign = std::env::var("PUBLIC_FOREIGN").unwrap_or_else(|_| "eng".to_owned());
+    let mut engine = ocr::Engine::with_corrections(&langs, None)
+        .expect("the models installed")
+        .reading_foreign_pages_with(&foreign);
     let t = Instant::now();
     let ours: Vec<Vec<Ours>> = FILES
         .iter()
@@ -350,7 +361,7 @@ fn main() {
         "edits: dossier {total_ours}, CLI {total_cli} of {total_len} reference characters; dossier's share of the CLI's errors {share:.2}"
     );
     println!(
-        "dossier {ours_secs:.1} s (one engine, languages {langs}, corrections on, OMP_THREAD_LIMIT=1); the CLI {cli_secs:.1} s (a process per image, on its own thread)"
+        "dossier {ours_secs:.1} s (one engine, languages {langs}, foreign pages {foreign:?}, corrections on, OMP_THREAD_LIMIT=1); the CLI {cli_secs:.1} s (a process per image, on its own thread)"
     );
     for note in &notes {
         println!("note: {note}");

@@ -189,7 +189,7 @@ in_root apt-get update -q >"$run/apt.log" 2>&1 || fail "apt-get update in the ro
 # As the README tells an administrator: apt resolves Depends and installs Recommends.
 in_root sh -c "cd /root && apt install -y -q ./$debname" >>"$run/apt.log" 2>&1 ||
   fail "apt install ./$debname: see $run/apt.log"
-for package in dossier libtesseract5 tesseract-ocr-vie tesseract-ocr-osd fonts-liberation2; do
+for package in dossier libtesseract5 tesseract-ocr-vie tesseract-ocr-osd tesseract-ocr-eng fonts-liberation2; do
   state=$(in_root dpkg-query -W -f '${Status}' "$package" 2>/dev/null || true)
   [ "$state" = "install ok installed" ] || fail "$package is not installed ($state)"
 done
@@ -213,7 +213,7 @@ echo "$version_text" | grep -Eq '^tesseract 5\.' || fail "--version names no Tes
 echo "$version_text" | grep -qx 'tessdata /usr/share/tesseract-ocr/5/tessdata' ||
   fail "--version does not find Debian's tessdata folder"
 langs=$(echo "$version_text" | sed -n 's/^languages //p')
-for lang in vie osd; do
+for lang in vie osd eng; do
   [[ " $langs " == *" $lang "* ]] || fail "--version lists languages '$langs', without $lang"
 done
 done_step

@@ -6,7 +6,7 @@
 #   scripts/install-deps.sh             # (or --test) all of the above, and what the tests drive
 #
 # A server that runs dossier needs --runtime only (the .deb depends on exactly these:
-# libtesseract5, tesseract-ocr-vie, tesseract-ocr-osd). The test-time set (headless Chromium
+# libtesseract5, tesseract-ocr-vie, tesseract-ocr-osd, tesseract-ocr-eng). The test-time set (headless Chromium
 # for the HTML report, PostgreSQL for the shared-index tests, the scanner-like PDF tools, fonts
 # for the sample generator, the Library of Congress BagIt tool from PyPI, Apache PDFBox
 # Preflight with a Java runtime for scripts/check-pdfa.sh) never belongs on a server. The
@@ -15,7 +15,7 @@
 set -euo pipefail
 mode=${1:---test}
 
-runtime=(libtesseract5 tesseract-ocr-vie tesseract-ocr-osd fonts-liberation2)
+runtime=(libtesseract5 tesseract-ocr-vie tesseract-ocr-osd tesseract-ocr-eng fonts-liberation2)
 build=(build-essential pkg-config clang libclang-dev libtesseract-dev libleptonica-dev)
 test=(
   tesseract-ocr tesseract-ocr-eng

@@ -118,6 +118,16 @@ struct OcrSection {
     tessdata: Option<PathBuf>,
     /// Turn sideways or upside-down pages upright and level skewed ones before OCR.
     correct_pages: Option<bool>,
+    /// Languages that re-read a page whose reading is plainly not Vietnamese; "" for none.
+    foreign_languages: Option<String>,
+}
+
+/// `vie`, `vie+eng`: Tesseract model names joined with `+`.
+fn is_language_list(languages: &str) -> bool {
+    !languages.is_empty()
+        && languages
+            .split('+')
+            .all(|l| !l.is_empty() && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
 }
 
 fn default_min_confidence() -> f32 {
@@ -155,6 +165,9 @@ pub struct Config {
     pub force_ocr: bool,
     /// Orientation (OSD) and skew correction before OCR; on unless `[ocr] correct_pages = false`.
     pub correct_pages: bool,
+    /// `[ocr] foreign_languages` (default `eng`): the model that re-reads a page whose
+    /// reading is plainly not Vietnamese (`ocr::language`); empty: none.
+    pub foreign_languages: String,
     /// `vi` or `en`.
     pub report_language: String,
     /// Whether the pipeline file names the report language (then csv follows it too).
@@ -254,13 +267,19 @@ impl Config {
             source,
         })?;
         let languages = p.languages.unwrap_or_else(|| "vie".to_owned());
-        if languages.is_empty()
-            || !languages
-                .split('+')
-                .all(|l| !l.is_empty() && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
-        {
+        if !is_language_list(&languages) {
             return Err(invalid(format!(
                 "[pipeline] languages {languages:?} is not a Tesseract language list like \"vie\" or \"vie+eng\""
+            )));
+        }
+        let foreign_languages = file
+            .ocr
+            .foreign_languages
+            .clone()
+            .unwrap_or_else(|| "eng".to_owned());
+        if !foreign_languages.is_empty() && !is_language_list(&foreign_languages) {
+            return Err(invalid(format!(
+                "[ocr] foreign_languages {foreign_languages:?} is not a Tesseract language list like \"eng\" (or \"\" for none)"
             )));
         }
         let q = file.quality;
@@ -306,6 +325,7 @@ impl Config {
             ),
             tessdata: file.ocr.tessdata.map(|t| resolve(&t)),
             correct_pages: file.ocr.correct_pages.unwrap_or(true),
+            foreign_languages,
             force_ocr: false,
         })
     }
@@ -406,6 +426,7 @@ target_percent = 95.5
         let text = "[pipeline]\nname = \"x\"\nintake = \"in\"\narchive = \"out\"\n";
         let cfg = Config::from_toml(text, Path::new("/p/x.toml")).unwrap();
         assert_eq!(cfg.languages, "vie");
+        assert_eq!(cfg.foreign_languages, "eng");
         assert_eq!(cfg.min_dpi, 200);
         assert_eq!(cfg.target_percent, 99.0);
         assert!(cfg.jobs >= 1);
@@ -437,6 +458,19 @@ target_percent = 95.5
         let err = Config::from_toml(&format!("{SAMPLE}\n[index]\nlease_seconds = 0\n"), path)
             .unwrap_err();
         assert!(err.to_string().contains("lease_seconds"), "{err}");
+        let err = Config::from_toml(
+            &format!("{SAMPLE}\n[ocr]\nforeign_languages = \"e g\"\n"),
+            path,
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("[ocr] foreign_languages"), "{err}");
+    }
+
+    #[test]
+    fn foreign_pages_may_be_left_to_the_main_languages() {
+        let text = format!("{SAMPLE}\n[ocr]\nforeign_languages = \"\"\n");
+        let cfg = Config::from_toml(&text, Path::new("/p/x.toml")).unwrap();
+        assert_eq!(cfg.foreign_languages, "");
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! The Debian package's own files, checked without building it (scripts/build-deb.sh does):
 //! the systemd units parse and run what the package installs, exit 3 succeeds but is said,
 //! the example pipeline loads, every asset that is not generated exists, and the package
-//! depends on Debian's Tesseract library and the two models only.
+//! depends on Debian's Tesseract library and its three models only (vie; osd for orientation;
+//! eng for foreign pages).
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -102,7 +103,7 @@ fn the_package_depends_on_tesseract_and_its_models_only_and_its_assets_exist() {
     let deb = &manifest["package"]["metadata"]["deb"];
     assert_eq!(
         deb["depends"].as_str(),
-        Some("libtesseract5, tesseract-ocr-vie, tesseract-ocr-osd")
+        Some("libtesseract5, tesseract-ocr-vie, tesseract-ocr-osd, tesseract-ocr-eng")
     );
     let mut destinations = Vec::new();
     for asset in deb["assets"].as_array().unwrap() {

@@ -491,3 +491,95 @@ fn a_page_read_upsampled_keeps_its_own_size_in_the_searchable_pdf() {
     }
     assert!(checked >= 4);
 }
+
+/// The languages Tesseract read a page with, as its archived hOCR records them (`lang='eng'`
+/// on each paragraph), for every page of the document at `path`.
+fn page_languages(env: &TestEnv, path: &str) -> Vec<String> {
+    let conn = rusqlite::Connection::open(env.archive().join("index.sqlite")).unwrap();
+    let mut query = conn
+        .prepare(
+            "SELECT p.hocr_sha256 FROM pages p JOIN documents d ON d.id = p.document_id
+             WHERE d.path = ?1 ORDER BY p.page",
+        )
+        .unwrap();
+    let hocr: Vec<String> = query
+        .query_map([path], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    hocr.iter()
+        .map(|sha| {
+            let hocr = fs::read_to_string(object(env, sha)).unwrap();
+            let mut langs: Vec<&str> = hocr
+                .split("lang='")
+                .skip(1)
+                .filter_map(|s| s.split('\'').next())
+                .collect();
+            langs.dedup();
+            langs.join("+")
+        })
+        .collect()
+}
+
+/// A company's English certificate, one of a dossier's input documents.
+const CERTIFICATE: [&str; 7] = [
+    "Certificate of Good Standing",
+    "We hereby certify that the company named below is duly registered with this office",
+    "and has filed every annual return required of it up to the date of this certificate.",
+    "The company has not been struck off the register, nor is it being wound up, and no",
+    "notice of its dissolution has been received by the registrar of companies.",
+    "Given under my hand at the registry on the twelfth day of September.",
+    "Deputy Registrar of Companies",
+];
+
+#[test]
+fn an_english_document_is_read_with_the_english_model_unless_the_pipeline_says_not() {
+    let env = TestEnv::generated(2);
+    let english = env
+        .manifest
+        .files
+        .iter()
+        .find(|f| f.path.ends_with(".png"))
+        .expect("a PNG among the generated files")
+        .path
+        .clone();
+    let fonts = Fonts::find().unwrap();
+    let lines: Vec<Line> = CERTIFICATE.iter().map(|l| Line::body(*l)).collect();
+    let paper = dossier::sample::Paper {
+        width_mm: 210.0,
+        height_mm: 120.0,
+    };
+    let (page, printed) = render_page(&fonts, &lines, paper, 300);
+    page.save(env.intake().join(&english)).unwrap();
+
+    let (code, report, stderr) = env.run();
+    assert_eq!(code, 0, "{report}\n{stderr}");
+    for f in &env.manifest.files {
+        let expected = if f.path == english { "eng" } else { "vie" };
+        assert_eq!(page_languages(&env, &f.path), [expected], "{}", f.path);
+    }
+    let doc_text = |env: &TestEnv| {
+        let dossier = &env
+            .manifest
+            .files
+            .iter()
+            .find(|f| f.path == english)
+            .unwrap();
+        let show = env.show(&dossier.dossier);
+        let doc = documents(&show)
+            .iter()
+            .find(|d| d["path"].as_str() == Some(english.as_str()))
+            .unwrap()
+            .clone();
+        doc["pages"][0]["text"].as_str().unwrap().to_owned()
+    };
+    let text = doc_text(&env);
+    assert!(cer(&printed.join("\n"), &text) < 0.01, "{text}");
+
+    // `[ocr] foreign_languages = ""`: every page is the main languages' reading.
+    fs::remove_dir_all(env.archive()).unwrap();
+    env.write_pipeline("[ocr]\nforeign_languages = \"\"\n");
+    let (code, report, stderr) = env.run();
+    assert_eq!(code, 0, "{report}\n{stderr}");
+    assert_eq!(page_languages(&env, &english), ["vie"]);
+}

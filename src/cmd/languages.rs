@@ -24,6 +24,15 @@ const USUAL_FOLDERS: &[&str] = &[
 
 /// `Err` with one line naming each missing model and the folder it was looked for in.
 pub(crate) fn check(languages: &str, tessdata: Option<&Path>) -> Result<(), String> {
+    check_setting("[pipeline] languages", languages, tessdata)
+}
+
+/// [`check`] of the languages of `setting` (`[ocr] foreign_languages`), which the message names.
+pub(crate) fn check_setting(
+    setting: &str,
+    languages: &str,
+    tessdata: Option<&Path>,
+) -> Result<(), String> {
     let parts: Vec<&str> = languages.split('+').collect();
     let env = std::env::var_os("TESSDATA_PREFIX")
         .map(PathBuf::from)
@@ -74,8 +83,9 @@ pub(crate) fn check(languages: &str, tessdata: Option<&Path>) -> Result<(), Stri
                 .join(", ")
         )
     };
+    let key = setting.rsplit(' ').next().unwrap_or(setting);
     Err(format!(
-        "languages = \"{languages}\": no Tesseract model {} in {looked}{hint}: install it (Debian: {}) or correct [pipeline] languages / [ocr] tessdata",
+        "{key} = \"{languages}\": no Tesseract model {} in {looked}{hint}: install it (Debian: {}) or correct {setting} / [ocr] tessdata",
         names.join(", "),
         missing
             .iter()
@@ -184,5 +194,18 @@ mod tests {
         );
         let e = check("vie+zh", Some(dir.path())).unwrap_err();
         assert!(e.contains("tesseract-ocr-vie tesseract-ocr-chi-sim"), "{e}");
+    }
+
+    /// A missing foreign model names its own setting, and the way to read without it.
+    #[test]
+    fn a_missing_foreign_model_names_its_setting() {
+        let dir = tempfile::tempdir().unwrap();
+        let e = check_setting("[ocr] foreign_languages", "eng", Some(dir.path())).unwrap_err();
+        assert!(
+            e.starts_with("foreign_languages = \"eng\": no Tesseract model eng.traineddata")
+                && e.contains("tesseract-ocr-eng")
+                && e.contains("or correct [ocr] foreign_languages"),
+            "{e}"
+        );
     }
 }

@@ -33,6 +33,14 @@ pub(crate) fn run(args: RunArgs, index_url: Option<&str>) -> anyhow::Result<Exit
     let mode = ProgressMode::detect();
     super::languages::check(&config.languages, config.tessdata.as_deref())
         .map_err(anyhow::Error::msg)?;
+    if !config.foreign_languages.is_empty() {
+        super::languages::check_setting(
+            "[ocr] foreign_languages",
+            &config.foreign_languages,
+            config.tessdata.as_deref(),
+        )
+        .map_err(anyhow::Error::msg)?;
+    }
     install_stop_handlers();
     start_watchdog(&args.pipeline);
     let outcome = pipeline::run(&config, &Progress::new(mode));

@@ -10,6 +10,7 @@ use crate::decode;
 use crate::fold::nfc;
 
 pub mod hocr;
+pub mod language;
 pub mod layout;
 pub mod messages;
 pub mod orient;
@@ -67,53 +68,88 @@ pub struct PageRead {
     pub image: GrayImage,
     /// The black scan borders found on the page as it came (for the quality checks).
     pub borders: decode::borders::Borders,
+    /// The languages that read the page when it was read as foreign, not with the main ones.
+    pub foreign_languages: Option<String>,
 }
 
 pub struct Engine {
     api: TessApi,
+    tessdata: Option<std::path::PathBuf>,
     /// Asked while a page is read: true cancels it ([`OcrError::Cancelled`]).
     stop: fn() -> bool,
     /// Present when pages are corrected before OCR.
     corrections: Option<Corrections>,
+    /// Present when foreign pages are read again with their own model.
+    foreign: Option<Foreign>,
 }
 
 /// The orientation detector is loaded on the first page that needs it: most nights every
 /// page reads well upright, and loading it costs as much as a page.
 struct Corrections {
-    tessdata: Option<std::path::PathBuf>,
     osd: Option<orient::Osd>,
+}
+
+/// The model that re-reads foreign pages, loaded on the first: most nights have none.
+struct Foreign {
+    languages: String,
+    api: Option<TessApi>,
+}
+
+/// Which of an engine's models reads a page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Model {
+    /// The pipeline's `languages`.
+    Main,
+    /// [`Engine::reading_foreign_pages_with`]'s.
+    Foreign,
+}
+
+/// Tesseract started with `languages`' models.
+fn start(languages: &str, tessdata: Option<&Path>) -> Result<TessApi, OcrError> {
+    let init_error = || OcrError::Init {
+        languages: languages.to_owned(),
+        first: languages.split('+').next().unwrap_or("vie").to_owned(),
+        tessdata: tessdata.map(|t| t.display().to_string()),
+    };
+    let lang = CString::new(languages).map_err(|_| init_error())?;
+    let datapath = match tessdata {
+        Some(p) => Some(CString::new(p.to_string_lossy().as_bytes()).map_err(|_| init_error())?),
+        None => None,
+    };
+    let mut api = TessApi::create().ok_or_else(init_error)?;
+    // Tesseract's own notes ("Invalid resolution 0 dpi", OSD's "Too few characters") go
+    // to its debug file, not our log: the process-wide `debug_file` parameter.
+    let _ = api.set_variable(c"debug_file", c"/dev/null");
+    if !api.init(datapath.as_deref(), &lang) {
+        return Err(init_error());
+    }
+    Ok(api)
 }
 
 impl Engine {
     /// Loads the models for `languages` (`vie`, `vie+eng`, ...).
     pub fn new(languages: &str, tessdata: Option<&Path>) -> Result<Engine, OcrError> {
-        let init_error = || OcrError::Init {
-            languages: languages.to_owned(),
-            first: languages.split('+').next().unwrap_or("vie").to_owned(),
-            tessdata: tessdata.map(|t| t.display().to_string()),
-        };
-        let lang = CString::new(languages).map_err(|_| init_error())?;
-        let datapath = match tessdata {
-            Some(p) => {
-                Some(CString::new(p.to_string_lossy().as_bytes()).map_err(|_| init_error())?)
-            }
-            None => None,
-        };
-        let mut api = TessApi::create().ok_or_else(init_error)?;
-        // Tesseract's own notes ("Invalid resolution 0 dpi", OSD's "Too few characters") go
-        // to its debug file, not our log: the process-wide `debug_file` parameter.
-        let _ = api.set_variable(c"debug_file", c"/dev/null");
-        if !api.init(datapath.as_deref(), &lang) {
-            return Err(init_error());
-        }
         // The segmentation mode is set for each page (`recognize`): layout analysis (mode 3,
         // the `tesseract` command's default) unless the page is plainly one column. One block
         // reads a two-column page across its columns and a noisy form far worse (DOMAIN.md).
         Ok(Engine {
-            api,
+            api: start(languages, tessdata)?,
+            tessdata: tessdata.map(Path::to_owned),
             stop: never,
             corrections: None,
+            foreign: None,
         })
+    }
+
+    /// Pages whose reading is plainly not Vietnamese ([`language`]) are read again with
+    /// `languages` (`eng`), loaded on the first such page; an empty list reads every page with
+    /// the main languages only.
+    pub fn reading_foreign_pages_with(mut self, languages: &str) -> Engine {
+        self.foreign = (!languages.is_empty()).then(|| Foreign {
+            languages: languages.to_owned(),
+            api: None,
+        });
+        self
     }
 
     /// Pages are cancelled while Tesseract reads them once `stop` returns true (asked after
@@ -126,44 +162,81 @@ impl Engine {
     /// An engine that also turns and levels pages before reading them (needs `osd`).
     pub fn with_corrections(languages: &str, tessdata: Option<&Path>) -> Result<Engine, OcrError> {
         let mut engine = Engine::new(languages, tessdata)?;
-        engine.corrections = Some(Corrections {
-            tessdata: tessdata.map(Path::to_owned),
-            osd: None,
-        });
+        engine.corrections = Some(Corrections { osd: None });
         Ok(engine)
     }
 
-    /// Reads a page. With corrections: black scan borders are painted white, a skew of up to
-    /// 45° is levelled and, when the text reads poorly, the page is turned upright as OSD says
-    /// (kept only if it then reads better). Only OCR's copy is changed.
-    pub fn read(&mut self, mut image: GrayImage, dpi: u32) -> Result<PageRead, OcrError> {
+    /// Reads a page, then re-reads it with the other languages' model when the first reading
+    /// is plainly not Vietnamese ([`Engine::reading_foreign_pages_with`]), keeping whichever
+    /// reading Tesseract is surer of.
+    pub fn read(&mut self, image: GrayImage, dpi: u32) -> Result<PageRead, OcrError> {
+        let first = self.read_corrected(image, dpi)?;
+        if self.foreign.is_none() || !language::Evidence::of(&first.text.text).plainly_foreign() {
+            return Ok(first);
+        }
+        let text = self.recognize_page(Model::Foreign, &first.image, dpi, &first.borders)?;
+        if text.confidence < first.text.confidence {
+            return Ok(first);
+        }
+        let languages = self.foreign.as_ref().map(|f| f.languages.clone());
+        Ok(PageRead {
+            text,
+            foreign_languages: languages,
+            ..first
+        })
+    }
+
+    /// The foreign languages' model, loaded on the first page that needs it.
+    fn foreign_api(&mut self) -> Result<&mut TessApi, OcrError> {
+        let foreign = self
+            .foreign
+            .as_mut()
+            .expect("asked only with foreign languages set");
+        if foreign.api.is_none() {
+            foreign.api = Some(start(&foreign.languages, self.tessdata.as_deref())?);
+        }
+        Ok(foreign.api.as_mut().expect("loaded above"))
+    }
+
+    /// Reads a page with the main model. With corrections: black scan borders are painted
+    /// white, a skew of up to 45° is levelled and, when the text reads poorly, the page is
+    /// turned upright as OSD says (kept only if it then reads better). Only OCR's copy is
+    /// changed.
+    fn read_corrected(&mut self, mut image: GrayImage, dpi: u32) -> Result<PageRead, OcrError> {
         if self.corrections.is_none() {
             let borders = decode::borders::measure(&image);
-            let text = self.recognize_page(&image, dpi, &borders)?;
+            let text = self.recognize_page(Model::Main, &image, dpi, &borders)?;
             return Ok(PageRead {
                 text,
                 turned: 0,
                 deskewed: 0.0,
                 image,
                 borders,
+                foreign_languages: None,
             });
         }
         let borders = decode::borders::whiten(&mut image);
         let (levelled, deskewed) = level(&image);
-        let text = self.recognize_page(levelled.as_ref().unwrap_or(&image), dpi, &borders)?;
+        let text = self.recognize_page(
+            Model::Main,
+            levelled.as_ref().unwrap_or(&image),
+            dpi,
+            &borders,
+        )?;
         let first = PageRead {
             text,
             turned: 0,
             deskewed,
             image: levelled.unwrap_or_else(|| image.clone()),
             borders,
+            foreign_languages: None,
         };
         if first.text.confidence >= SUSPECT_CONFIDENCE {
             return Ok(first);
         }
         let corrections = self.corrections.as_mut().expect("checked above");
         if corrections.osd.is_none() {
-            corrections.osd = Some(orient::Osd::new(corrections.tessdata.as_deref())?);
+            corrections.osd = Some(orient::Osd::new(self.tessdata.as_deref())?);
         }
         let osd = corrections.osd.as_mut().expect("loaded above");
         let Some((turn, _)) = osd.upright_turn(&image, dpi).filter(|(t, _)| *t != 0) else {
@@ -172,7 +245,7 @@ impl Engine {
         let upright = orient::turn_clockwise(&image, turn);
         let (levelled, deskewed) = level(&upright);
         let upright = levelled.unwrap_or(upright);
-        let text = self.recognize_page(&upright, dpi, &borders)?;
+        let text = self.recognize_page(Model::Main, &upright, dpi, &borders)?;
         if text.confidence > first.text.confidence {
             Ok(PageRead {
                 text,
@@ -180,6 +253,7 @@ impl Engine {
                 deskewed,
                 image: upright,
                 borders,
+                foreign_languages: None,
             })
         } else {
             Ok(first)
@@ -195,6 +269,7 @@ impl Engine {
     /// letters near them measured worse (CER 0.0036 against 0.0005).
     fn recognize_page(
         &mut self,
+        model: Model,
         image: &GrayImage,
         dpi: u32,
         borders: &decode::borders::Borders,
@@ -202,13 +277,13 @@ impl Engine {
         // The rectangle Tesseract reads, once for both readings.
         let region = region::text_region(image, dpi);
         if borders.any(0.0, 0.01) || !layout::one_column(image, dpi) {
-            return self.recognize_in(image, dpi, Segmentation::Auto, region);
+            return self.recognize_in(model, image, dpi, Segmentation::Auto, region);
         }
-        let block = self.recognize_in(image, dpi, Segmentation::Block, region)?;
+        let block = self.recognize_in(model, image, dpi, Segmentation::Block, region)?;
         if block.confidence >= SUSPECT_CONFIDENCE {
             return Ok(block);
         }
-        let auto = self.recognize_in(image, dpi, Segmentation::Auto, region)?;
+        let auto = self.recognize_in(model, image, dpi, Segmentation::Auto, region)?;
         Ok(if auto.confidence > block.confidence {
             auto
         } else {
@@ -223,42 +298,48 @@ impl Engine {
         dpi: u32,
         segmentation: Segmentation,
     ) -> Result<PageText, OcrError> {
-        self.recognize_in(image, dpi, segmentation, region::text_region(image, dpi))
+        let region = region::text_region(image, dpi);
+        self.recognize_in(Model::Main, image, dpi, segmentation, region)
     }
 
     /// [`Engine::recognize`] of only `region` of the page (the whole page when `None`); word
     /// boxes and the hOCR stay on the whole page.
     fn recognize_in(
         &mut self,
+        model: Model,
         image: &GrayImage,
         dpi: u32,
         segmentation: Segmentation,
         region: Option<region::Region>,
     ) -> Result<PageText, OcrError> {
-        self.api.set_page_seg_mode(match segmentation {
+        let stop = self.stop;
+        let api = match model {
+            Model::Main => &mut self.api,
+            Model::Foreign => self.foreign_api()?,
+        };
+        api.set_page_seg_mode(match segmentation {
             Segmentation::Auto => tesseract_sys::TessPageSegMode_PSM_AUTO,
             Segmentation::Block => tesseract_sys::TessPageSegMode_PSM_SINGLE_BLOCK,
         });
         let (w, h) = image.dimensions();
-        self.api
-            .set_grey_image(image.as_raw(), w, h)
+        api.set_grey_image(image.as_raw(), w, h)
             .map_err(OcrError::Image)?;
         // Tesseract sizes its text models by resolution; without it, it guesses and warns.
-        self.api.set_source_resolution(dpi.clamp(70, 2400) as i32);
+        api.set_source_resolution(dpi.clamp(70, 2400) as i32);
         if let Some(r) = region {
-            self.api.set_rectangle(r.left, r.top, r.width, r.height);
+            api.set_rectangle(r.left, r.top, r.width, r.height);
         }
-        self.api.recognize(self.stop).map_err(|e| match e {
+        api.recognize(stop).map_err(|e| match e {
             Recognition::Cancelled => OcrError::Cancelled,
             Recognition::Failed => OcrError::Recognize,
         })?;
-        let text = self.api.utf8_text().ok_or(OcrError::Output("text"))?;
+        let text = api.utf8_text().ok_or(OcrError::Output("text"))?;
         let text = nfc(&text);
-        let mut hocr = self.api.hocr_text(0).ok_or(OcrError::Output("hOCR"))?;
+        let mut hocr = api.hocr_text(0).ok_or(OcrError::Output("hOCR"))?;
         if region.is_some() {
             hocr = hocr::whole_page_box(&hocr, w, h);
         }
-        let confidence = self.api.mean_text_conf() as f32;
+        let confidence = api.mean_text_conf() as f32;
         Ok(PageText {
             text,
             confidence,
@@ -413,6 +494,78 @@ mod tests {
                 a.bbox
             );
         }
+    }
+
+    /// An English letter, as a foreign document in a dossier holds one.
+    const ENGLISH_LETTER: [&str; 8] = [
+        "The Embassy certifies that the birth certificate attached to this letter was",
+        "issued by the registry office of the city of Melbourne on the fourth of March,",
+        "and that the signature and the seal which appear on it are those of the officer",
+        "who was in charge of the register at that time. This letter does not certify",
+        "the content of the document itself, which remains the responsibility of the",
+        "issuing authority. Please contact the consular section with any question about",
+        "this legalisation, quoting the reference written at the top of the first page.",
+        "With our thanks for your attention and cooperation in this matter.",
+    ];
+
+    fn letter_page() -> GrayImage {
+        let fonts = Fonts::find().expect("fonts");
+        let lines: Vec<Line> = ENGLISH_LETTER.iter().map(|l| Line::body(*l)).collect();
+        let paper = Paper {
+            width_mm: 190.0,
+            height_mm: 80.0,
+        };
+        render_page(&fonts, &lines, paper, 300).0
+    }
+
+    #[test]
+    fn a_foreign_page_is_read_again_with_its_own_model_and_a_vietnamese_one_is_not() {
+        let mut engine = Engine::new("vie", None)
+            .expect("vie model")
+            .reading_foreign_pages_with("eng");
+        let letter = engine.read(letter_page(), 300).expect("reads");
+        assert_eq!(letter.foreign_languages.as_deref(), Some("eng"));
+        assert!(
+            letter.text.hocr.contains("lang='eng'"),
+            "{}",
+            letter.text.hocr
+        );
+        assert!(!letter.text.hocr.contains("lang='vie'"));
+        assert!(
+            letter
+                .text
+                .text
+                .contains("registry office of the city of Melbourne"),
+            "{}",
+            letter.text.text
+        );
+
+        // Vietnamese after English: the main model reads it, as before any foreign page.
+        let form = engine.read(strip(), 300).expect("reads");
+        assert_eq!(form.foreign_languages, None);
+        assert!(form.text.hocr.contains("lang='vie'"));
+        assert!(
+            form.text.text.contains("Mục 3: giấy chứng nhận"),
+            "{}",
+            form.text.text
+        );
+
+        // Without foreign languages the letter is the main model's.
+        let mut plain = Engine::new("vie", None).expect("vie model");
+        let letter = plain.read(letter_page(), 300).expect("reads");
+        assert_eq!(letter.foreign_languages, None);
+        assert!(letter.text.hocr.contains("lang='vie'"));
+    }
+
+    /// A missing foreign model fails the foreign page with the model named, and only that.
+    #[test]
+    fn a_missing_foreign_model_fails_only_the_foreign_page() {
+        let mut engine = Engine::new("vie", None)
+            .expect("vie model")
+            .reading_foreign_pages_with("xyz");
+        assert!(engine.read(strip(), 300).is_ok());
+        let err = engine.read(letter_page(), 300).err().expect("no xyz model");
+        assert!(err.to_string().contains("tesseract-ocr-xyz"), "{err}");
     }
 
     #[test]

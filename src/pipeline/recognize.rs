@@ -27,16 +27,18 @@ impl Recognizer for Engine {
     }
 }
 
-/// The product's recognizer for `config`: Tesseract with its languages, and page corrections
-/// (orientation, skew) unless the pipeline turns them off. A stop signal cancels the page
-/// Tesseract is reading.
+/// The product's recognizer for `config`: Tesseract with its languages, page corrections
+/// (orientation, skew) unless the pipeline turns them off, and plainly foreign pages read
+/// again with `[ocr] foreign_languages`. A stop signal cancels the page Tesseract is reading.
 pub fn tesseract(config: &Config) -> Result<Engine, OcrError> {
     let engine = if config.correct_pages {
         Engine::with_corrections(&config.languages, config.tessdata.as_deref())
     } else {
         Engine::new(&config.languages, config.tessdata.as_deref())
     }?;
-    Ok(engine.cancel_when(stop_requested))
+    Ok(engine
+        .reading_foreign_pages_with(&config.foreign_languages)
+        .cancel_when(stop_requested))
 }
 
 /// Loads `jobs` recognizers side by side (a Tesseract model takes 0.15–0.2 s), before any

@@ -39,6 +39,7 @@ impl Recognizer for KnownText {
             deskewed: 0.0,
             image,
             borders: Default::default(),
+            foreign_languages: None,
         })
     }
 }
