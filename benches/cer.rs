@@ -367,11 +367,11 @@ fn main() {
             .map(|p| cer_text::tesseract_cli(p))
             .collect::<Vec<String>>()
     });
-    // As `dossier run` reads by default: foreign pages re-read with `eng` (none of these
+    // As `dossier run` reads by default: foreign pages re-read with `eng+vie` (none of these
     // Vietnamese pages should be judged foreign: a note names any that is).
     let mut engine = ocr::Engine::with_corrections("vie", None)
         .expect("vie model")
-        .reading_foreign_pages_with("eng");
+        .reading_foreign_pages_with("eng+vie");
     let t = Instant::now();
     let (ours, one_block): (Vec<String>, Vec<bool>) = files
         .iter()

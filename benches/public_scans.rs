@@ -15,7 +15,7 @@
 //! benches/public-scans/. Every page of every file is read
 //!   (a) by dossier as `dossier run` reads it: decode, resolution, the OCR copy, an engine
 //!       with page corrections (languages `vie`, or PUBLIC_LANGS), a page whose reading is
-//!       plainly not Vietnamese read again with `eng` (`[ocr] foreign_languages`'s default,
+//!       plainly not Vietnamese read again with `eng+vie` (`[ocr] foreign_languages`'s default,
 //!       or PUBLIC_FOREIGN; src/ocr/language.rs), OMP_THREAD_LIMIT=1;
 //!   (b) by `tesseract FILE - -l vie` with OMP_THREAD_LIMIT=1, fed what a user of the CLI
 //!       would feed it: a PNG as it is, a PDF page's image as `pdfimages -png` extracts it (the
@@ -247,9 +247,9 @@ fn main() {
     });
     // PUBLIC_LANGS=vie+eng: what a run configured with other languages reads (these scans are
     // English and Dutch); PUBLIC_FOREIGN= (empty): without re-reading foreign pages with
-    // `eng` (`[ocr] foreign_languages`, on by default). The CLI keeps `vie`, as the bar says.
+    // `eng+vie` (`[ocr] foreign_languages`, on by default). The CLI keeps `vie`, as the bar says.
     let langs = std::env::var("PUBLIC_LANGS").unwrap_or_else(|_| "vie".to_owned());
-    let foreign = std::env::var("PUBLIC_FOREIGN").unwrap_or_else(|_| "eng".to_owned());
+    let foreign = std::env::var("PUBLIC_FOREIGN").unwrap_or_else(|_| "eng+vie".to_owned());
     let mut engine = ocr::Engine::with_corrections(&langs, None)
         .expect("the models installed")
         .reading_foreign_pages_with(&foreign);

@@ -165,7 +165,7 @@ pub struct Config {
     pub force_ocr: bool,
     /// Orientation (OSD) and skew correction before OCR; on unless `[ocr] correct_pages = false`.
     pub correct_pages: bool,
-    /// `[ocr] foreign_languages` (default `eng`): the model that re-reads a page whose
+    /// `[ocr] foreign_languages` (default `eng+vie`): the model that re-reads a page whose
     /// reading is plainly not Vietnamese (`ocr::language`); empty: none.
     pub foreign_languages: String,
     /// `vi` or `en`.
@@ -276,7 +276,7 @@ impl Config {
             .ocr
             .foreign_languages
             .clone()
-            .unwrap_or_else(|| "eng".to_owned());
+            .unwrap_or_else(|| "eng+vie".to_owned());
         if !foreign_languages.is_empty() && !is_language_list(&foreign_languages) {
             return Err(invalid(format!(
                 "[ocr] foreign_languages {foreign_languages:?} is not a Tesseract language list like \"eng\" (or \"\" for none)"
@@ -426,7 +426,7 @@ target_percent = 95.5
         let text = "[pipeline]\nname = \"x\"\nintake = \"in\"\narchive = \"out\"\n";
         let cfg = Config::from_toml(text, Path::new("/p/x.toml")).unwrap();
         assert_eq!(cfg.languages, "vie");
-        assert_eq!(cfg.foreign_languages, "eng");
+        assert_eq!(cfg.foreign_languages, "eng+vie");
         assert_eq!(cfg.min_dpi, 200);
         assert_eq!(cfg.target_percent, 99.0);
         assert!(cfg.jobs >= 1);

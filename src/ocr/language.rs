@@ -25,9 +25,12 @@ const MIN_WORDS: usize = 30;
 /// share carries a Vietnamese letter or tone mark. Measured (`cargo bench --bench cer -- 2`,
 /// `--bench public_scans`): the 30 generated Vietnamese pages, noisy, blurred, skewed and
 /// JPEG-spoiled ones included, 0.93–1.00 syllables and 0.85–0.91 marked; the 13 English and
-/// Dutch scans read with `vie`, 0.17–0.35 and 0.003–0.056. Both bounds sit far from either.
+/// Dutch scans read with `vie`, 0.17–0.35 and 0.003–0.056. The marked bound is kept low on
+/// purpose: a French extract (é, à, è read as tone marks) and a Vietnamese visa form filled in
+/// in English (its labels) are about a quarter marked, and the Vietnamese model reads their
+/// accents and labels, which the English one would drop: they stay with it.
 const MAX_SYLLABLE_SHARE: f64 = 0.6;
-const MAX_MARKED_SHARE: f64 = 0.3;
+const MAX_MARKED_SHARE: f64 = 0.1;
 
 /// What a page's words say about its language.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
