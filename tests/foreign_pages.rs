@@ -4,25 +4,11 @@
 mod common;
 
 use common::TestEnv;
-use dossier::sample::render::{render_page, Fonts, Line, Paper};
 use serde_json::Value;
 
 /// A Vietnamese visa application form filled in by a foreigner in English: most words are the
 /// applicant's, the labels are Vietnamese.
-const VISA_FORM: [&str; 12] = [
-    "TỜ KHAI ĐỀ NGHỊ CẤP THỊ THỰC VIỆT NAM / VISA APPLICATION FORM",
-    "1. Họ tên / Full name: JOHN MICHAEL WILLIAMS",
-    "2. Quốc tịch / Nationality: AUSTRALIAN",
-    "3. Nghề nghiệp / Occupation: senior software engineer with a mining company",
-    "4. Nơi làm việc / Employer: ACME MINING PTY LTD, LEVEL 12, 200 GEORGE STREET, SYDNEY",
-    "5. Địa chỉ thường trú / Permanent address: 45 PITT STREET, SYDNEY, NEW SOUTH WALES",
-    "6. Hộ chiếu số / Passport number: PA1234567, issued by the Australian Passport Office",
-    "7. Mục đích nhập cảnh / Purpose of entry: to visit the family of my wife and to attend",
-    "the wedding of her younger brother, then to travel with them for two weeks",
-    "8. Người bảo lãnh / Sponsor: my wife's parents, who live in the city with her brother",
-    "9. Trẻ em đi cùng / Accompanying children: our son and our daughter, both under ten",
-    "10. Ghi chú / Notes: we will stay at the house of the family for the whole of the visit",
-];
+const VISA_FORM: &str = include_str!("common/visa_form.txt");
 
 /// The archived text of the visa form keeps its Vietnamese labels, and a search for one of
 /// them finds the form. With the English model's reading kept ("H6 chiéu sé / Passport
@@ -31,23 +17,8 @@ const VISA_FORM: [&str; 12] = [
 #[test]
 fn a_vietnamese_form_filled_in_english_is_found_by_its_vietnamese_labels() {
     let env = TestEnv::generated(1);
-    let form = env
-        .manifest
-        .files
-        .iter()
-        .find(|f| f.path.ends_with(".png"))
-        .expect("a PNG among the generated files")
-        .clone();
-    let fonts = Fonts::find().unwrap();
-    let lines: Vec<Line> = VISA_FORM.iter().map(|l| Line::body(*l)).collect();
-    let paper = Paper {
-        width_mm: 210.0,
-        height_mm: 200.0,
-    };
-    render_page(&fonts, &lines, paper, 300)
-        .0
-        .save(env.intake().join(&form.path))
-        .unwrap();
+    let lines: Vec<&str> = VISA_FORM.lines().collect();
+    let (form, _) = env.print_over_first_png(&lines, 200.0);
 
     let found = |env: &TestEnv| {
         let (code, report, stderr) = env.run();

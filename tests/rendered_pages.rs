@@ -535,22 +535,8 @@ const CERTIFICATE: [&str; 7] = [
 #[test]
 fn an_english_document_is_read_with_the_english_model_unless_the_pipeline_says_not() {
     let env = TestEnv::generated(2);
-    let english = env
-        .manifest
-        .files
-        .iter()
-        .find(|f| f.path.ends_with(".png"))
-        .expect("a PNG among the generated files")
-        .path
-        .clone();
-    let fonts = Fonts::find().unwrap();
-    let lines: Vec<Line> = CERTIFICATE.iter().map(|l| Line::body(*l)).collect();
-    let paper = dossier::sample::Paper {
-        width_mm: 210.0,
-        height_mm: 120.0,
-    };
-    let (page, printed) = render_page(&fonts, &lines, paper, 300);
-    page.save(env.intake().join(&english)).unwrap();
+    let (file, printed) = env.print_over_first_png(&CERTIFICATE, 120.0);
+    let english = file.path;
 
     let (code, report, stderr) = env.run();
     assert_eq!(code, 0, "{report}\n{stderr}");
@@ -574,7 +560,7 @@ fn an_english_document_is_read_with_the_english_model_unless_the_pipeline_says_n
         doc["pages"][0]["text"].as_str().unwrap().to_owned()
     };
     let text = doc_text(&env);
-    assert!(cer(&printed.join("\n"), &text) < 0.01, "{text}");
+    assert!(cer(&printed, &text) < 0.01, "{text}");
 
     // `[ocr] foreign_languages = ""`: every page is the main languages' reading.
     fs::remove_dir_all(env.archive()).unwrap();

@@ -200,10 +200,11 @@ impl Engine {
             .foreign
             .as_mut()
             .expect("asked only with foreign languages set");
-        if foreign.api.is_none() {
-            foreign.api = Some(start(&foreign.languages, self.tessdata.as_deref())?);
-        }
-        Ok(foreign.api.as_mut().expect("loaded above"))
+        let api = match foreign.api.take() {
+            Some(api) => api,
+            None => start(&foreign.languages, self.tessdata.as_deref())?,
+        };
+        Ok(foreign.api.insert(api))
     }
 
     /// Reads a page with the main model. With corrections: black scan borders are painted
@@ -516,14 +517,23 @@ mod tests {
         "With our thanks for your attention and cooperation in this matter.",
     ];
 
-    fn letter_page() -> GrayImage {
+    /// `lines` printed at 300 dpi on paper of `width_mm` × `height_mm`.
+    fn printed<'a>(
+        lines: impl IntoIterator<Item = &'a str>,
+        width_mm: f32,
+        height_mm: f32,
+    ) -> GrayImage {
         let fonts = Fonts::find().expect("fonts");
-        let lines: Vec<Line> = ENGLISH_LETTER.iter().map(|l| Line::body(*l)).collect();
+        let lines: Vec<Line> = lines.into_iter().map(Line::body).collect();
         let paper = Paper {
-            width_mm: 190.0,
-            height_mm: 80.0,
+            width_mm,
+            height_mm,
         };
         render_page(&fonts, &lines, paper, 300).0
+    }
+
+    fn letter_page() -> GrayImage {
+        printed(ENGLISH_LETTER, 190.0, 80.0)
     }
 
     #[test]
@@ -624,13 +634,7 @@ mod tests {
     /// read ("Fait a Lyon", "le pére", "l'hdpital"). The re-read must not make a page worse.
     #[test]
     fn a_french_page_keeps_the_accents_the_vietnamese_model_read() {
-        let fonts = Fonts::find().expect("fonts");
-        let lines: Vec<Line> = FRENCH_EXTRACT.iter().map(|l| Line::body(*l)).collect();
-        let paper = Paper {
-            width_mm: 190.0,
-            height_mm: 80.0,
-        };
-        let page = render_page(&fonts, &lines, paper, 300).0;
+        let page = printed(FRENCH_EXTRACT, 190.0, 80.0);
         let truth = FRENCH_EXTRACT.join("\n");
         let vie = Engine::new("vie", None)
             .expect("vie model")
@@ -674,16 +678,7 @@ mod tests {
 
     #[test]
     fn an_english_page_keeps_the_vietnamese_names_it_names() {
-        let fonts = Fonts::find().expect("fonts");
-        let lines: Vec<Line> = ENGLISH_LETTER_WITH_NAMES
-            .iter()
-            .map(|l| Line::body(*l))
-            .collect();
-        let paper = Paper {
-            width_mm: 190.0,
-            height_mm: 90.0,
-        };
-        let page = render_page(&fonts, &lines, paper, 300).0;
+        let page = printed(ENGLISH_LETTER_WITH_NAMES, 190.0, 90.0);
         let names = ["Nguyễn Thị Hồng Nhung", "Thừa Thiên Huế", "Trần Văn Đức"];
         // An English letter: it is read again.
         // The Vietnamese model alone reads every name.
@@ -714,33 +709,14 @@ mod tests {
 
     /// A Vietnamese form filled in by a foreigner in English (a visa application): most of
     /// its words are the applicant's English, but its labels are Vietnamese.
-    const VISA_FORM: [&str; 12] = [
-        "TỜ KHAI ĐỀ NGHỊ CẤP THỊ THỰC VIỆT NAM / VISA APPLICATION FORM",
-        "1. Họ tên / Full name: JOHN MICHAEL WILLIAMS",
-        "2. Quốc tịch / Nationality: AUSTRALIAN",
-        "3. Nghề nghiệp / Occupation: senior software engineer with a mining company",
-        "4. Nơi làm việc / Employer: ACME MINING PTY LTD, LEVEL 12, 200 GEORGE STREET, SYDNEY",
-        "5. Địa chỉ thường trú / Permanent address: 45 PITT STREET, SYDNEY, NEW SOUTH WALES",
-        "6. Hộ chiếu số / Passport number: PA1234567, issued by the Australian Passport Office",
-        "7. Mục đích nhập cảnh / Purpose of entry: to visit the family of my wife and to attend",
-        "the wedding of her younger brother, then to travel with them for two weeks",
-        "8. Người bảo lãnh / Sponsor: my wife's parents, who live in the city with her brother",
-        "9. Trẻ em đi cùng / Accompanying children: our son and our daughter, both under ten",
-        "10. Ghi chú / Notes: we will stay at the house of the family for the whole of the visit",
-    ];
+    const VISA_FORM: &str = include_str!("../../tests/common/visa_form.txt");
 
     /// The form is "plainly foreign" to the test (34 of 147 words marked) and the English
     /// model's reading replaces the Vietnamese one: "TO KHAI DE NGHI CAP THI THUC", "H6 chiéu
     /// sé", "Nguoi bao lanh", "Tré em di cung": the labels an officer searches by are gone.
     #[test]
     fn a_vietnamese_form_filled_in_english_keeps_its_vietnamese_labels() {
-        let fonts = Fonts::find().expect("fonts");
-        let lines: Vec<Line> = VISA_FORM.iter().map(|l| Line::body(*l)).collect();
-        let paper = Paper {
-            width_mm: 210.0,
-            height_mm: 200.0,
-        };
-        let page = render_page(&fonts, &lines, paper, 300).0;
+        let page = printed(VISA_FORM.lines(), 210.0, 200.0);
         let labels = [
             "TỜ KHAI ĐỀ NGHỊ CẤP THỊ THỰC",
             "Hộ chiếu số",

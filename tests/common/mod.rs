@@ -40,6 +40,34 @@ impl TestEnv {
         env
     }
 
+    /// Replaces the first generated PNG with `lines` printed at 300 dpi on A4-wide paper
+    /// `height_mm` high (a foreign document, a form filled in by hand): that file, and the
+    /// text printed.
+    pub fn print_over_first_png(
+        &self,
+        lines: &[&str],
+        height_mm: f32,
+    ) -> (sample::ManifestFile, String) {
+        use dossier::sample::render::{render_page, Fonts, Line};
+        let file = self
+            .manifest
+            .files
+            .iter()
+            .find(|f| f.path.ends_with(".png"))
+            .expect("a PNG among the generated files")
+            .clone();
+        let fonts = Fonts::find().expect("fonts");
+        let lines: Vec<Line> = lines.iter().map(|l| Line::body(*l)).collect();
+        let paper = Paper {
+            width_mm: 210.0,
+            height_mm,
+        };
+        let (page, printed) = render_page(&fonts, &lines, paper, 300);
+        page.save(self.intake().join(&file.path))
+            .expect("the page saves");
+        (file, printed.join("\n"))
+    }
+
     pub fn root(&self) -> &Path {
         self.dir.path()
     }
